@@ -1,0 +1,28 @@
+/**
+ * The little the event store, the migrations and the Postgres projections need from a SQL database.
+ * Two adapters implement it with the same SQL: PostgreSQL through a `pg` pool, and PGlite in-process.
+ */
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlClient {
+  readonly dialect: 'postgres' | 'pglite';
+  query<Row extends SqlRow = SqlRow>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs several statements (no parameters), e.g. a migration file. */
+  exec(sql: string): Promise<void>;
+  /** Runs `work` in one transaction on one connection; rolls back if it throws. */
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type SqlTransaction = Pick<SqlClient, 'query' | 'exec'>;
+
+/** A database error code (SQLSTATE), whichever driver raised it. */
+export const sqlState = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+
+export const constraintName = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && 'constraint' in error && typeof error.constraint === 'string'
+    ? error.constraint
+    : undefined;

@@ -1,0 +1,66 @@
+import type { InventoryEvent } from './events.ts';
+
+export type ReservationStatus = 'active' | 'committed' | 'released' | 'expired';
+
+export type Reservation = Readonly<{ quantity: number; expiresAt: string; status: ReservationStatus }>;
+
+/**
+ * Plain JSON, so it can be cached and snapshotted. Ended reservations stay in `reservations`:
+ * they are what makes a repeated commit or release a no-op instead of a second change.
+ */
+export type InventoryState = Readonly<{
+  /** '' until the stream's first event names the SKU. */
+  sku: string;
+  onHand: number;
+  reserved: number;
+  reservations: Readonly<Record<string, Reservation>>;
+}>;
+
+export const initialState = (): InventoryState => ({ sku: '', onHand: 0, reserved: 0, reservations: {} });
+
+const endReservation = (
+  state: InventoryState,
+  reservationId: string,
+  status: Exclude<ReservationStatus, 'active'>,
+): InventoryState['reservations'] => {
+  const reservation = Object.hasOwn(state.reservations, reservationId) ? state.reservations[reservationId] : undefined;
+  if (reservation === undefined) return state.reservations;
+  return { ...state.reservations, [reservationId]: { ...reservation, status } };
+};
+
+export const evolve = (state: InventoryState, event: InventoryEvent): InventoryState => {
+  switch (event.type) {
+    case 'StockReceived':
+      return { ...state, sku: event.data.sku, onHand: state.onHand + event.data.quantity };
+    case 'StockAdjusted':
+      return { ...state, sku: event.data.sku, onHand: state.onHand + event.data.delta };
+    case 'StockReserved': {
+      const { sku, reservationId, quantity, expiresAt } = event.data;
+      return {
+        ...state,
+        sku,
+        reserved: state.reserved + quantity,
+        reservations: { ...state.reservations, [reservationId]: { quantity, expiresAt, status: 'active' } },
+      };
+    }
+    case 'ReservationCommitted':
+      return {
+        ...state,
+        onHand: state.onHand - event.data.quantity,
+        reserved: state.reserved - event.data.quantity,
+        reservations: endReservation(state, event.data.reservationId, 'committed'),
+      };
+    case 'ReservationReleased':
+      return {
+        ...state,
+        reserved: state.reserved - event.data.quantity,
+        reservations: endReservation(state, event.data.reservationId, 'released'),
+      };
+    case 'ReservationExpired':
+      return {
+        ...state,
+        reserved: state.reserved - event.data.quantity,
+        reservations: endReservation(state, event.data.reservationId, 'expired'),
+      };
+  }
+};

@@ -1,0 +1,226 @@
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { sameMoney } from '../money.ts';
+import { looksLikeCardNumber } from '../payment/card-data.ts';
+import {
+  cancelOrderData,
+  confirmOrderData,
+  placeOrderData,
+  recordLineReservedData,
+  recordPaymentAuthorizedData,
+  recordPaymentFailedData,
+  refundOrderData,
+  rejectForStockData,
+  shipOrderData,
+  type CancelOrder,
+  type ConfirmOrder,
+  type OrderCommand,
+  type PlaceOrder,
+  type RecordLineReserved,
+  type RecordPaymentAuthorized,
+  type RecordPaymentFailed,
+  type RefundOrder,
+  type RejectForStock,
+  type ShipOrder,
+} from './commands.ts';
+import { invalidCommandData, orderError, type OrderError, type OrderErrorCode } from './errors.ts';
+import type { OrderEvent } from './events.ts';
+import { priceLines, sameLines } from './pricing.ts';
+import type { OrderState, PlacedOrder } from './state.ts';
+
+type Decision = Either<OrderError, readonly OrderEvent[]>;
+
+const nothingHappens: Decision = right([]);
+const reject = (code: OrderErrorCode, message: string, details?: Record<string, unknown>): Decision =>
+  left(orderError(code, message, details));
+
+const existingOrder = (state: OrderState, orderId: string): Either<OrderError, PlacedOrder> => {
+  if (state.status === 'not_placed') return left(orderError('OrderNotFound', `no order ${orderId}`, { orderId }));
+  if (state.orderId !== orderId)
+    return left(orderError('OrderIdMismatch', `this stream holds order ${state.orderId}`, { orderId }));
+  return right(state);
+};
+
+const notPending = (order: PlacedOrder): Decision =>
+  reject('OrderNotPending', `order ${order.orderId} is ${order.status}`, { status: order.status });
+
+/** Placing again with the same data is the client retrying with its Idempotency-Key: a no-op. */
+export const placeOrder = (command: PlaceOrder, state: OrderState): Decision => {
+  if (looksLikeCardNumber(command.data?.paymentMethod))
+    return reject('CardDataNotAllowed', 'paymentMethod must be a gateway token, never card data');
+  const parsed = placeOrderData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, customerId, paymentMethod, placedAt } = parsed.data;
+  const priced = priceLines(parsed.data.lines);
+  if (isLeft(priced)) return priced;
+  const { lines, total } = priced.right;
+
+  if (state.status !== 'not_placed') {
+    if (state.orderId !== orderId)
+      return reject('OrderIdMismatch', `this stream holds order ${state.orderId}`, { orderId });
+    // placedAt is left out: a retried request is stamped again by the clock, it is still the same order.
+    const samePlacement =
+      state.customerId === customerId && state.paymentMethod === paymentMethod && sameLines(state.lines, lines);
+    return samePlacement
+      ? nothingHappens
+      : reject('OrderAlreadyPlaced', `order ${orderId} was placed with other data`, { orderId });
+  }
+  return right([{ type: 'OrderPlaced', data: { orderId, customerId, lines, total, paymentMethod, placedAt } }]);
+};
+
+export const recordLineReserved = (command: RecordLineReserved, state: OrderState): Decision => {
+  const parsed = recordLineReservedData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, sku, quantity, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  const line = order.lines.find((l) => l.sku === sku);
+  if (line === undefined) return reject('UnknownOrderLine', `order ${orderId} has no line ${sku}`, { sku });
+  if (line.quantity !== quantity)
+    return reject('LineQuantityMismatch', `line ${sku} is for ${line.quantity}`, { sku, ordered: line.quantity, quantity });
+  if (order.reservedSkus.includes(sku)) return nothingHappens;
+  if (order.status !== 'pending') return notPending(order);
+  return right([{ type: 'OrderLineReserved', data: { orderId, sku, quantity, at } }]);
+};
+
+/** The first shortfall decides the order's fate; later ones add nothing. */
+export const rejectForStock = (command: RejectForStock, state: OrderState): Decision => {
+  const parsed = rejectForStockData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, sku, requested, available, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  if (available >= requested)
+    return reject('InvalidCommandData', 'a shortfall needs fewer units available than requested', {
+      fields: [{ field: 'available', problem: 'must be less than requested' }],
+    });
+  if (!order.lines.some((l) => l.sku === sku))
+    return reject('UnknownOrderLine', `order ${orderId} has no line ${sku}`, { sku });
+  if (order.stockRejection !== null) return nothingHappens;
+  if (order.status !== 'pending') return notPending(order);
+  return right([{ type: 'OrderStockRejected', data: { orderId, sku, requested, available, at } }]);
+};
+
+export const recordPaymentAuthorized = (command: RecordPaymentAuthorized, state: OrderState): Decision => {
+  const parsed = recordPaymentAuthorizedData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, paymentId, amount, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  if (order.paymentAuthorized)
+    return order.paymentId === paymentId
+      ? nothingHappens
+      : reject('PaymentAlreadyAuthorized', `order ${orderId} is already paid by ${order.paymentId}`, { paymentId });
+  if (order.status !== 'pending') return notPending(order);
+  if (!sameMoney(amount, order.total))
+    return reject('PaymentAmountMismatch', 'the authorized amount is not the order total', {
+      total: order.total,
+      amount,
+    });
+  return right([{ type: 'OrderPaymentAuthorized', data: { orderId, paymentId, amount, at } }]);
+};
+
+export const recordPaymentFailed = (command: RecordPaymentFailed, state: OrderState): Decision => {
+  const parsed = recordPaymentFailedData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, reason, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  if (order.paymentFailureReason === reason) return nothingHappens;
+  if (order.paymentAuthorized)
+    return reject('PaymentAlreadyAuthorized', `order ${orderId} is already paid`, { paymentId: order.paymentId });
+  if (order.status !== 'pending') return notPending(order);
+  return right([{ type: 'OrderPaymentFailed', data: { orderId, reason, at } }]);
+};
+
+/** Only a fully reserved, paid order is confirmed: the platform never keeps money without stock. */
+export const confirmOrder = (command: ConfirmOrder, state: OrderState): Decision => {
+  const parsed = confirmOrderData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  if (order.status === 'confirmed') return nothingHappens;
+  if (order.status !== 'pending') return notPending(order);
+  if (order.stockRejection !== null)
+    return reject('StockRejected', `order ${orderId} was short of ${order.stockRejection.sku}`, {
+      ...order.stockRejection,
+    });
+  const unreserved = order.lines.map((l) => l.sku).filter((sku) => !order.reservedSkus.includes(sku));
+  if (unreserved.length > 0)
+    return reject('LinesNotReserved', `order ${orderId} still waits for stock`, { unreservedSkus: unreserved });
+  if (!order.paymentAuthorized) return reject('PaymentNotAuthorized', `order ${orderId} is not paid yet`);
+  return right([{ type: 'OrderConfirmed', data: { orderId, at } }]);
+};
+
+export const cancelOrder = (command: CancelOrder, state: OrderState): Decision => {
+  const parsed = cancelOrderData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, reason, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  if (order.status === 'cancelled') return nothingHappens;
+  if (order.status !== 'pending') return notPending(order);
+  return right([{ type: 'OrderCancelled', data: { orderId, reason, at } }]);
+};
+
+export const shipOrder = (command: ShipOrder, state: OrderState): Decision => {
+  const parsed = shipOrderData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  if (order.status === 'shipped') return nothingHappens;
+  if (order.status !== 'confirmed')
+    return reject('OrderNotConfirmed', `order ${orderId} is ${order.status}`, { status: order.status });
+  return right([{ type: 'OrderShipped', data: { orderId, at } }]);
+};
+
+/** A full refund of the total fixed at placement; partial refunds belong to the payment. */
+export const refundOrder = (command: RefundOrder, state: OrderState): Decision => {
+  const parsed = refundOrderData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, reason, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  if (order.status === 'refunded') return nothingHappens;
+  if (order.status !== 'confirmed' && order.status !== 'shipped')
+    return reject('OrderNotRefundable', `order ${orderId} is ${order.status}`, { status: order.status });
+  return right([{ type: 'OrderRefunded', data: { orderId, amount: order.total, reason, at } }]);
+};
+
+export const decide = (command: OrderCommand, state: OrderState): Decision => {
+  switch (command.type) {
+    case 'PlaceOrder':
+      return placeOrder(command, state);
+    case 'RecordLineReserved':
+      return recordLineReserved(command, state);
+    case 'RejectForStock':
+      return rejectForStock(command, state);
+    case 'RecordPaymentAuthorized':
+      return recordPaymentAuthorized(command, state);
+    case 'RecordPaymentFailed':
+      return recordPaymentFailed(command, state);
+    case 'ConfirmOrder':
+      return confirmOrder(command, state);
+    case 'CancelOrder':
+      return cancelOrder(command, state);
+    case 'ShipOrder':
+      return shipOrder(command, state);
+    case 'RefundOrder':
+      return refundOrder(command, state);
+    default:
+      return unknownCommand(command);
+  }
+};
+
+/** Unreachable for typed callers; a command decoded from JSON can still carry any type. */
+const unknownCommand = (command: never): Decision =>
+  reject('InvalidCommandData', `unknown order command ${String((command as { type?: unknown }).type)}`);

@@ -1,0 +1,102 @@
+/**
+ * The event store port. Every adapter (PostgreSQL, PGlite, KurrentDB) implements it and passes the
+ * same contract suite (test/eventstore/contract.ts).
+ */
+
+export type Actor = Readonly<{ id: string; role: string }>;
+
+export type EventMetadata = Readonly<{
+  correlationId: string;
+  causationId: string | null;
+  actor: Actor;
+  occurredAt: string;
+  traceId?: string;
+}>;
+
+/** An event to append. `eventId` (UUIDv7) makes a retried append a no-op; it is generated when absent. */
+export type NewEvent = Readonly<{
+  eventId?: string;
+  type: string;
+  schemaVersion?: number;
+  data: unknown;
+  metadata: EventMetadata;
+}>;
+
+/** An event as stored: the envelope of ARCHITECTURE.md. */
+export type RecordedEvent<Data = unknown> = Readonly<{
+  eventId: string;
+  streamId: string;
+  streamVersion: number;
+  globalPosition: number;
+  type: string;
+  schemaVersion: number;
+  data: Data;
+  metadata: EventMetadata;
+  recordedAt: string;
+  prevHash: string;
+  hash: string;
+  /** Where this event sits in the global log; a subscriber resumes after it. */
+  checkpoint: Checkpoint;
+}>;
+
+/**
+ * A place in the global log. The log is ordered by (transaction, position), not by position alone:
+ * positions are handed out before commit, so a transaction that commits late carries positions lower
+ * than events already read. Resuming from a checkpoint therefore never skips such an event.
+ */
+export type Checkpoint = Readonly<{ transactionId: string; globalPosition: number }>;
+export const LOG_START: Checkpoint = { transactionId: '0', globalPosition: 0 };
+
+/** The stream has exactly this many events (0: none yet). */
+export type ExpectedVersion = number | 'no_stream' | 'stream_exists' | 'any';
+
+export type AppendResult = Readonly<{
+  /** The stream's version after the append (the version of its last event). */
+  nextExpectedVersion: number;
+  /** Global position of the last event appended. */
+  lastPosition: number;
+  /** False when these very events had been appended before: nothing was written. */
+  written: boolean;
+}>;
+
+export type ReadStreamOptions = Readonly<{
+  direction?: 'forward' | 'backward';
+  /** First version to read (inclusive). Forward default 1, backward default: the last. */
+  fromVersion?: number;
+  maxCount?: number;
+}>;
+
+export type ReadAllOptions = Readonly<{
+  /** Read events after this place in the log: a checkpoint, or the global position of an event read before. */
+  after?: Checkpoint | number;
+  maxCount?: number;
+}>;
+
+export type ReadAllBatch = Readonly<{ events: readonly RecordedEvent[]; next: Checkpoint }>;
+
+export type SubscriptionHandler = (events: readonly RecordedEvent[]) => Promise<void>;
+
+export type SubscribeOptions = Readonly<{
+  /** Catch up from here (exclusive), then follow live. */
+  after?: Checkpoint;
+  batchSize?: number;
+  /** Longest pause between polls when nothing new arrives (ms). */
+  maxPollIntervalMs?: number;
+  onError?: (error: unknown) => void;
+}>;
+
+export interface Subscription {
+  /** Where the subscriber is: everything up to here has been handled. */
+  readonly checkpoint: Checkpoint;
+  stop(): Promise<void>;
+}
+
+export interface EventStore {
+  append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** The stream's version (0 when it has no events). */
+  streamVersion(streamId: string): Promise<number>;
+  readAll(options?: ReadAllOptions): Promise<ReadAllBatch>;
+  subscribe(handler: SubscriptionHandler, options?: SubscribeOptions): Subscription;
+  close(): Promise<void>;
+}

@@ -1,0 +1,196 @@
+import { constraintName, sqlState, type SqlClient } from '../db/sql-client.ts';
+import { InvalidAppendError, UnknownPositionError, WrongExpectedVersionError } from './errors.ts';
+import {
+  LOG_START,
+  type AppendResult,
+  type Checkpoint,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadAllBatch,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandler,
+} from './event-store.ts';
+import { followLog } from './subscription.ts';
+import { assertStreamId, encodeExpectedVersion, prepareEvents } from './validation.ts';
+
+const EVENT_COLUMNS = `global_position, transaction_id::text AS transaction_text, stream_id, stream_version,
+  event_id::text AS event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash`;
+
+type EventRow = {
+  global_position: string | number;
+  transaction_text: string;
+  stream_id: string;
+  stream_version: string | number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date | string;
+  prev_hash: string;
+  hash: string;
+};
+
+const toRecordedEvent = (row: EventRow): RecordedEvent => {
+  const globalPosition = Number(row.global_position);
+  return {
+    eventId: row.event_id,
+    streamId: row.stream_id,
+    streamVersion: Number(row.stream_version),
+    globalPosition,
+    type: row.type,
+    schemaVersion: row.schema_version,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: new Date(row.recorded_at).toISOString(),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+    checkpoint: { transactionId: row.transaction_text, globalPosition },
+  };
+};
+
+export type SqlEventStoreOptions = {
+  /** The event types this platform knows; an append of any other type is refused. */
+  eventTypes: Iterable<string>;
+};
+
+/**
+ * The event store on PostgreSQL or PGlite: the same schema (migrations/0001) and the same SQL for both.
+ * One `es_append` call per append: a row lock on the stream serialises writers of that stream only.
+ */
+export class SqlEventStore implements EventStore {
+  private readonly knownTypes: ReadonlySet<string>;
+  private readonly appendWaiters = new Set<() => void>();
+  private readonly subscriptions = new Set<Subscription>();
+
+  constructor(
+    private readonly db: SqlClient,
+    options: SqlEventStoreOptions,
+  ) {
+    this.knownTypes = new Set(options.eventTypes);
+  }
+
+  async append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    assertStreamId(streamId);
+    const expected = encodeExpectedVersion(expectedVersion);
+    const prepared = prepareEvents(streamId, events, this.knownTypes);
+    type AppendRow = { outcome: string; stream_version: string | number; last_position: string | number | null };
+    let row: AppendRow | undefined;
+    try {
+      [row] = await this.db.query<AppendRow>(
+        `SELECT outcome, stream_version, last_position FROM es_append($1, $2, $3::jsonb)`,
+        [streamId, expected, JSON.stringify(prepared)],
+      );
+    } catch (error) {
+      throw translateAppendError(error);
+    }
+    if (!row) throw new Error('es_append returned no row');
+    if (row.outcome === 'conflict')
+      throw new WrongExpectedVersionError(streamId, expectedVersion, Number(row.stream_version));
+    if (row.outcome === 'ok') this.wakeSubscribers();
+    return {
+      nextExpectedVersion: Number(row.stream_version),
+      lastPosition: Number(row.last_position),
+      written: row.outcome === 'ok',
+    };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    assertStreamId(streamId);
+    const backward = options.direction === 'backward';
+    const from = options.fromVersion ?? (backward ? Number.MAX_SAFE_INTEGER : 1);
+    const limit = options.maxCount ?? null;
+    const rows = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM es_events
+        WHERE stream_id = $1 AND stream_version ${backward ? '<=' : '>='} $2
+        ORDER BY stream_version ${backward ? 'DESC' : 'ASC'} LIMIT $3`,
+      [streamId, from, limit],
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    assertStreamId(streamId);
+    const [row] = await this.db.query<{ version: string | number }>(
+      `SELECT version FROM es_streams WHERE stream_id = $1`,
+      [streamId],
+    );
+    return row ? Number(row.version) : 0;
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<ReadAllBatch> {
+    const after = await this.resolveCheckpoint(options.after ?? LOG_START);
+    const rows = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM es_events
+        WHERE (transaction_id, global_position) > ($1::xid8, $2)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY es_events.transaction_id, global_position
+        LIMIT $3`,
+      [after.transactionId, after.globalPosition, options.maxCount ?? 1000],
+    );
+    const events = rows.map(toRecordedEvent);
+    return { events, next: events.at(-1)?.checkpoint ?? after };
+  }
+
+  subscribe(handler: SubscriptionHandler, options: SubscribeOptions = {}): Subscription {
+    const subscription = followLog(
+      {
+        readAll: (o) => this.readAll(o),
+        waitForAppend: (ms) => this.waitForAppend(ms),
+      },
+      handler,
+      options,
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+  }
+
+  private async resolveCheckpoint(after: Checkpoint | number): Promise<Checkpoint> {
+    if (typeof after !== 'number') return after;
+    if (!Number.isSafeInteger(after) || after < 0) throw new UnknownPositionError(after);
+    if (after === 0) return LOG_START;
+    const [row] = await this.db.query<{ transaction_id: string }>(
+      `SELECT transaction_id::text AS transaction_id FROM es_events WHERE global_position = $1`,
+      [after],
+    );
+    if (!row) throw new UnknownPositionError(after);
+    return { transactionId: row.transaction_id, globalPosition: after };
+  }
+
+  /** Resolves after a local append or after `ms`, whichever comes first (other processes are seen by polling). */
+  private waitForAppend(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.appendWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.appendWaiters.add(done);
+    });
+  }
+
+  private wakeSubscribers() {
+    for (const wake of [...this.appendWaiters]) wake();
+  }
+}
+
+function translateAppendError(error: unknown): unknown {
+  const state = sqlState(error);
+  if (state === '23505' && constraintName(error) === 'es_events_event_id_unique')
+    return new InvalidAppendError('event_id_reused', (error as Error).message);
+  // Class 22: data exceptions, e.g. text PostgreSQL cannot store in jsonb.
+  if (state?.startsWith('22')) return new InvalidAppendError('invalid_event', (error as Error).message);
+  return error;
+}

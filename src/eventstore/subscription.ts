@@ -1,0 +1,65 @@
+import type {
+  Checkpoint,
+  ReadAllBatch,
+  ReadAllOptions,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+} from './event-store.ts';
+import { LOG_START } from './event-store.ts';
+
+type LogSource = {
+  readAll(options: ReadAllOptions): Promise<ReadAllBatch>;
+  /** Resolves when something may have been appended, or after `ms`. */
+  waitForAppend(ms: number): Promise<void>;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Catch-up then live: reads the log in batches from the checkpoint, hands each batch to the handler,
+ * and advances only after the handler succeeded (a failing batch is retried, never skipped). When
+ * caught up it waits for an append, polling with a growing pause up to `maxPollIntervalMs`.
+ */
+export function followLog(
+  source: LogSource,
+  handler: SubscriptionHandler,
+  options: SubscribeOptions,
+  onStopped: () => void,
+): Subscription {
+  const batchSize = options.batchSize ?? 500;
+  const maxPause = options.maxPollIntervalMs ?? 50;
+  let checkpoint: Checkpoint = options.after ?? LOG_START;
+  let stopped = false;
+
+  const loop = (async () => {
+    let pause = 1;
+    while (!stopped) {
+      try {
+        const batch = await source.readAll({ after: checkpoint, maxCount: batchSize });
+        if (batch.events.length > 0) {
+          await handler(batch.events);
+          checkpoint = batch.next;
+          pause = 1;
+          continue;
+        }
+        await source.waitForAppend(pause);
+        pause = Math.min(pause * 2, maxPause);
+      } catch (error) {
+        options.onError?.(error);
+        await sleep(Math.min(maxPause * 4, 1000));
+      }
+    }
+  })();
+
+  return {
+    get checkpoint() {
+      return checkpoint;
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+      onStopped();
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidAppendError, UnknownPositionError, WrongExpectedVersionError } from '../../src/eventstore/errors.ts';
+import type { EventStore, RecordedEvent } from '../../src/eventstore/event-store.ts';
+import { verifyChain } from '../../src/eventstore/hash-chain.ts';
+import { thing } from '../support/events.ts';
+
+export type ContractSubject = { store: EventStore; dispose(): Promise<void> };
+
+let streamCounter = 0;
+const newStream = (category = 'test') => `${category}-${process.pid}-${Date.now().toString(36)}-${streamCounter++}`;
+
+async function readWholeLog(store: EventStore): Promise<RecordedEvent[]> {
+  const all: RecordedEvent[] = [];
+  let batch = await store.readAll({ maxCount: 1000 });
+  while (batch.events.length > 0) {
+    all.push(...batch.events);
+    batch = await store.readAll({ after: batch.next, maxCount: 1000 });
+  }
+  return all;
+}
+
+/** The behaviour every event store adapter must have. */
+export function eventStoreContract(adapter: string, open: () => Promise<ContractSubject>) {
+  describe(`event store contract: ${adapter}`, () => {
+    let subject: ContractSubject;
+    let store: EventStore;
+    beforeAll(async () => {
+      subject = await open();
+      store = subject.store;
+    });
+    afterAll(() => subject.dispose());
+
+    describe('append and readStream', () => {
+      it('appends to a new stream and reads the envelope back in order', async () => {
+        const stream = newStream();
+        const result = await store.append(stream, [thing({ n: 1 }), thing({ n: 2 })], 'no_stream');
+        expect(result).toMatchObject({ nextExpectedVersion: 2, written: true });
+        const events = await store.readStream(stream);
+        expect(events.map((e) => [e.streamVersion, e.data])).toEqual([
+          [1, { n: 1 }],
+          [2, { n: 2 }],
+        ]);
+        const [first, second] = events as [RecordedEvent, RecordedEvent];
+        expect(first).toMatchObject({ streamId: stream, type: 'ThingHappened', schemaVersion: 1 });
+        expect(first.metadata.actor).toEqual({ id: 'test', role: 'system' });
+        expect(first.globalPosition).toBeLessThan(second.globalPosition);
+        expect(result.lastPosition).toBe(second.globalPosition);
+        expect(second.prevHash).toBe(first.hash);
+        expect(Date.parse(first.recordedAt)).not.toBeNaN();
+        expect(verifyChain(events)).toEqual({ valid: true, events: 2 });
+        expect(await store.streamVersion(stream)).toBe(2);
+      });
+
+      it('appends at the exact expected version and refuses a stale one with the actual version', async () => {
+        const stream = newStream();
+        await store.append(stream, [thing()], 'no_stream');
+        await store.append(stream, [thing()], 1);
+        const stale = store.append(stream, [thing()], 1);
+        await expect(stale).rejects.toBeInstanceOf(WrongExpectedVersionError);
+        await expect(stale).rejects.toMatchObject({ streamId: stream, expectedVersion: 1, actualVersion: 2 });
+        expect(await store.streamVersion(stream)).toBe(2);
+      });
+
+      it('honours no_stream, stream_exists and any', async () => {
+        const stream = newStream();
+        await expect(store.append(stream, [thing()], 'stream_exists')).rejects.toMatchObject({ actualVersion: 0 });
+        await expect(store.append(stream, [thing()], 1)).rejects.toBeInstanceOf(WrongExpectedVersionError);
+        await store.append(stream, [thing()], 'any');
+        await expect(store.append(stream, [thing()], 'no_stream')).rejects.toMatchObject({ actualVersion: 1 });
+        await expect(store.append(stream, [thing()], 0)).rejects.toMatchObject({ actualVersion: 1 });
+        await store.append(stream, [thing()], 'stream_exists');
+        await store.append(stream, [thing()], 'any');
+        expect(await store.streamVersion(stream)).toBe(3);
+      });
+
+      it('treats the same events appended again as a no-op, whatever the expected version', async () => {
+        const stream = newStream();
+        const batch = [thing({ n: 1 }), thing({ n: 2 })];
+        const first = await store.append(stream, batch, 'no_stream');
+        const again = await store.append(stream, batch, 'no_stream');
+        expect(again).toEqual({ ...first, written: false });
+        expect(await store.append(stream, batch, 'any')).toEqual({ ...first, written: false });
+        expect(await store.readStream(stream)).toHaveLength(2);
+      });
+
+      it('refuses an event id reused for another stream, writing nothing', async () => {
+        const original = thing();
+        await store.append(newStream(), [original], 'no_stream');
+        const other = newStream();
+        await expect(store.append(other, [original], 'any')).rejects.toMatchObject({ reason: 'event_id_reused' });
+        await expect(store.append(other, [thing(), original], 'any')).rejects.toMatchObject({
+          reason: 'event_id_reused',
+        });
+        expect(await store.readStream(other)).toEqual([]);
+        expect(await store.streamVersion(other)).toBe(0);
+      });
+
+      it('reads forward and backward from a version, a bounded number of events', async () => {
+        const stream = newStream();
+        await store.append(
+          stream,
+          Array.from({ length: 10 }, (_, n) => thing({ n })),
+          'no_stream',
+        );
+        const versions = (events: RecordedEvent[]) => events.map((e) => e.streamVersion);
+        expect(versions(await store.readStream(stream, { fromVersion: 4, maxCount: 3 }))).toEqual([4, 5, 6]);
+        expect(versions(await store.readStream(stream, { direction: 'backward', maxCount: 3 }))).toEqual([10, 9, 8]);
+        expect(versions(await store.readStream(stream, { direction: 'backward', fromVersion: 2 }))).toEqual([2, 1]);
+        expect(await store.readStream(newStream())).toEqual([]);
+      });
+    });
+
+    describe('bad input is refused and writes nothing', () => {
+      const cases: [string, () => Promise<unknown>, string][] = [
+        ['an empty stream id', () => store.append('', [thing()], 'any'), 'invalid_stream_id'],
+        ['a stream id without a category', () => store.append('no_category_here', [thing()], 'any'), 'invalid_stream_id'],
+        ['a stream id with spaces', () => store.append('test-has space', [thing()], 'any'), 'invalid_stream_id'],
+        ['a negative expected version', () => store.append(newStream(), [thing()], -1), 'invalid_expected_version'],
+        ['a fractional expected version', () => store.append(newStream(), [thing()], 1.5), 'invalid_expected_version'],
+        ['no events', () => store.append(newStream(), [], 'any'), 'no_events'],
+        [
+          'an unknown event type',
+          () => store.append(newStream(), [thing(), { ...thing(), type: 'NobodyKnowsMe' }], 'any'),
+          'unknown_event_type',
+        ],
+        [
+          'an event over 1 MiB',
+          () => store.append(newStream(), [thing({ blob: 'x'.repeat(1024 * 1024) })], 'any'),
+          'event_too_large',
+        ],
+        ['data that is not an object', () => store.append(newStream(), [{ ...thing(), data: 42 }], 'any'), 'invalid_event'],
+        ['a malformed event id', () => store.append(newStream(), [thing({}, 'not-a-uuid')], 'any'), 'invalid_event'],
+        [
+          'metadata without an actor',
+          () => store.append(newStream(), [{ ...thing(), metadata: { correlationId: 'x' } as never }], 'any'),
+          'invalid_event',
+        ],
+        ['a NUL character', () => store.append(newStream(), [thing({ text: 'a\u0000b' })], 'any'), 'invalid_event'],
+      ];
+      it.each(cases)('%s', async (_name, attempt, reason) => {
+        const before = await readWholeLog(store);
+        const error = await attempt().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidAppendError);
+        expect((error as InvalidAppendError).reason).toBe(reason);
+        expect((error as Error).message.length).toBeGreaterThan(10);
+        expect(await readWholeLog(store)).toHaveLength(before.length);
+      });
+    });
+
+    describe('readAll and subscribe', () => {
+      it('reads the global log in batches, resuming after a checkpoint or a global position', async () => {
+        const stream = newStream();
+        const start = (await readWholeLog(store)).at(-1);
+        await store.append(
+          stream,
+          Array.from({ length: 25 }, (_, n) => thing({ n })),
+          'no_stream',
+        );
+        const seen: number[] = [];
+        let batch = await store.readAll({ after: start?.checkpoint, maxCount: 10 });
+        while (batch.events.length > 0) {
+          expect(batch.events.length).toBeLessThanOrEqual(10);
+          seen.push(...batch.events.map((e) => e.data as { n: number }).map((d) => d.n));
+          batch = await store.readAll({ after: batch.next, maxCount: 10 });
+        }
+        expect(seen).toEqual(Array.from({ length: 25 }, (_, n) => n));
+        const [, third] = await store.readStream(stream, { fromVersion: 2, maxCount: 2 });
+        const fromPosition = await store.readAll({ after: third!.globalPosition - 1, maxCount: 2 });
+        expect(fromPosition.events.map((e) => e.streamVersion)).toEqual([3, 4]);
+        await expect(store.readAll({ after: 10 ** 12 })).rejects.toBeInstanceOf(UnknownPositionError);
+      });
+
+      it('catches up from a checkpoint, then delivers live appends', async () => {
+        const stream = newStream();
+        await store.append(stream, [thing({ n: 0 }), thing({ n: 1 })], 'no_stream');
+        const [firstOfStream] = await store.readStream(stream);
+        const received: RecordedEvent[] = [];
+        const subscription = store.subscribe(
+          async (events) => {
+            received.push(...events.filter((e) => e.streamId === stream));
+          },
+          { after: firstOfStream!.checkpoint },
+        );
+        await store.append(stream, [thing({ n: 2 })], 2);
+        await expect.poll(() => received.length, { timeout: 10_000 }).toBe(2);
+        await subscription.stop();
+        expect(received.map((e) => e.streamVersion)).toEqual([2, 3]);
+        expect(subscription.checkpoint.globalPosition).toBeGreaterThanOrEqual(received[1]!.globalPosition);
+      });
+
+      it('retries a batch whose handler failed instead of skipping it', async () => {
+        const stream = newStream();
+        const last = (await readWholeLog(store)).at(-1);
+        await store.append(stream, [thing()], 'no_stream');
+        let failures = 0;
+        const handled: string[] = [];
+        const subscription = store.subscribe(
+          async (events) => {
+            if (failures++ < 2) throw new Error('projection hiccup');
+            handled.push(...events.map((e) => e.streamId));
+          },
+          { after: last?.checkpoint, maxPollIntervalMs: 5 },
+        );
+        await expect.poll(() => handled.includes(stream), { timeout: 10_000 }).toBe(true);
+        await subscription.stop();
+        expect(handled.filter((s) => s === stream)).toHaveLength(1);
+      });
+
+      it('delivers every event exactly once while many writers append to many streams', async () => {
+        const last = (await readWholeLog(store)).at(-1);
+        const streams = Array.from({ length: 40 }, () => newStream('load'));
+        const ids = new Map<string, number>();
+        const subscription = store.subscribe(
+          async (events) => {
+            for (const e of events) ids.set(e.eventId, (ids.get(e.eventId) ?? 0) + 1);
+          },
+          { after: last?.checkpoint, batchSize: 97 },
+        );
+        const appended: string[] = [];
+        await Promise.all(
+          Array.from({ length: 16 }, async (_, writer) => {
+            for (let i = 0; i < 40; i++) {
+              const batch = Array.from({ length: 1 + ((i + writer) % 3) }, () => thing({ writer, i }));
+              await store.append(streams[(writer * 7 + i) % streams.length]!, batch, 'any');
+              appended.push(...batch.map((e) => e.eventId!));
+            }
+          }),
+        );
+        await expect.poll(() => appended.every((id) => ids.has(id)), { timeout: 30_000 }).toBe(true);
+        await subscription.stop();
+        expect(appended.length).toBeGreaterThan(600);
+        expect([...ids.values()].every((count) => count === 1)).toBe(true);
+        expect(ids.size).toBe(appended.length);
+      });
+    });
+  });
+}
