@@ -30,10 +30,10 @@ async function loadMigrations(dir: string): Promise<Migration[]> {
  */
 export async function migrate(db: SqlClient, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = await loadMigrations(dir);
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
   return db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(7411001)`);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const applied = await tx.query<{ name: string; checksum: string }>(
       `SELECT name, checksum FROM schema_migrations ORDER BY name`,
     );

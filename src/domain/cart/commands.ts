@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { DomainCommand } from '../decider.ts';
 
-const id = z.string().max(200).regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
+const id = z
+  .string()
+  .max(200)
+  .regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
 const quantity = z.int().positive();
 const instant = z.iso.datetime({ offset: true });
 /** What is sellable right now, read from the availability projection by the caller. */

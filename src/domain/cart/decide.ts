@@ -34,7 +34,11 @@ const cannotChange = (state: CartState, cartId: string): Decision | undefined =>
 };
 
 /** Why a line cannot grow to `requested`, if it cannot. */
-const cannotHold = (sku: string, requested: number, maxQuantity: number | undefined): Decision | undefined => {
+const cannotHold = (
+  sku: string,
+  requested: number,
+  maxQuantity: number | undefined,
+): Decision | undefined => {
   if (requested > maxQuantityPerLine)
     return reject('QuantityTooLarge', `at most ${maxQuantityPerLine} of one item`, {
       sku,
@@ -128,7 +132,8 @@ export const checkOutCart = (command: CheckOutCart, state: CartState): Decision 
   const parsed = checkOutCartData.safeParse(command.data);
   if (!parsed.success) return left(invalidCommandData(parsed.error));
   const { cartId, orderId, at } = parsed.data;
-  if (state.status === 'checked_out' && state.cartId === cartId && state.orderId === orderId) return nothingHappens;
+  if (state.status === 'checked_out' && state.cartId === cartId && state.orderId === orderId)
+    return nothingHappens;
   const refused = cannotChange(state, cartId);
   if (refused) return refused;
   const items = Object.entries(state.items)

@@ -22,4 +22,5 @@ export type CartCheckedOut = DomainEvent<
   { cartId: string; orderId: string; items: readonly CartLine[]; at: string }
 >;
 
-export type CartEvent = CartItemAdded | CartItemQuantityChanged | CartItemRemoved | CartMerged | CartCheckedOut;
+export type CartEvent =
+  CartItemAdded | CartItemQuantityChanged | CartItemRemoved | CartMerged | CartCheckedOut;

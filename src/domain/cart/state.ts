@@ -50,6 +50,12 @@ export const evolve = (state: CartState, event: CartEvent): CartState => {
       };
     }
     case 'CartCheckedOut':
-      return { ...state, cartId, status: 'checked_out', orderId: event.data.orderId, checkedOutAt: event.data.at };
+      return {
+        ...state,
+        cartId,
+        status: 'checked_out',
+        orderId: event.data.orderId,
+        checkedOutAt: event.data.at,
+      };
   }
 };

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import type { DomainCommand } from '../decider.ts';
 
 /** Ids and SKUs: non-empty, no surrounding whitespace, so two spellings never name two streams. */
-const id = z.string().max(200).regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
+const id = z
+  .string()
+  .max(200)
+  .regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
 const quantity = z.int().positive();
 const instant = z.iso.datetime({ offset: true });
 const reason = z.string().max(500).regex(/\S/, 'must not be blank');
@@ -33,9 +36,4 @@ export type ReleaseReservation = DomainCommand<'ReleaseReservation', z.infer<typ
 export type ExpireReservations = DomainCommand<'ExpireReservations', z.infer<typeof expireReservationsData>>;
 
 export type InventoryCommand =
-  | ReceiveStock
-  | AdjustStock
-  | ReserveStock
-  | CommitReservation
-  | ReleaseReservation
-  | ExpireReservations;
+  ReceiveStock | AdjustStock | ReserveStock | CommitReservation | ReleaseReservation | ExpireReservations;

@@ -14,7 +14,12 @@ import {
   type ReleaseReservation,
   type ReserveStock,
 } from './commands.ts';
-import { inventoryError, invalidCommandData, type InventoryError, type InventoryErrorCode } from './errors.ts';
+import {
+  inventoryError,
+  invalidCommandData,
+  type InventoryError,
+  type InventoryErrorCode,
+} from './errors.ts';
 import type { InventoryEvent } from './events.ts';
 import { availableToSell, dueReservations, reservationOf } from './queries.ts';
 import type { InventoryState } from './state.ts';
@@ -87,7 +92,9 @@ export const reserveStock = (command: ReserveStock, state: InventoryState): Deci
   const available = availableToSell(state);
   if (quantity > available)
     return reject('InsufficientStock', `only ${available} available`, { requested: quantity, available });
-  return right([{ type: 'StockReserved', data: { sku, reservationId, quantity, expiresAt, reservedAt: now } }]);
+  return right([
+    { type: 'StockReserved', data: { sku, reservationId, quantity, expiresAt, reservedAt: now } },
+  ]);
 };
 
 export const commitReservation = (command: CommitReservation, state: InventoryState): Decision => {
@@ -129,7 +136,9 @@ export const releaseReservation = (command: ReleaseReservation, state: Inventory
     case 'expired':
       return nothingHappens;
     case 'committed':
-      return reject('ReservationAlreadyCommitted', `reservation ${reservationId} is committed`, { reservationId });
+      return reject('ReservationAlreadyCommitted', `reservation ${reservationId} is committed`, {
+        reservationId,
+      });
     case 'active':
       return right([
         {

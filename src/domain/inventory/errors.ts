@@ -22,8 +22,15 @@ export const inventoryError = (
 
 /** Names the fields that failed, never their values (a value could be something we must not log). */
 export const invalidCommandData = (error: z.ZodError): InventoryError => {
-  const fields = error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), problem: issue.message }));
-  return inventoryError('InvalidCommandData', `invalid command data: ${fields.map((f) => f.field).join(', ')}`, {
-    fields,
-  });
+  const fields = error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.'),
+    problem: issue.message,
+  }));
+  return inventoryError(
+    'InvalidCommandData',
+    `invalid command data: ${fields.map((f) => f.field).join(', ')}`,
+    {
+      fields,
+    },
+  );
 };

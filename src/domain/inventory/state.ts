@@ -23,7 +23,9 @@ const endReservation = (
   reservationId: string,
   status: Exclude<ReservationStatus, 'active'>,
 ): InventoryState['reservations'] => {
-  const reservation = Object.hasOwn(state.reservations, reservationId) ? state.reservations[reservationId] : undefined;
+  const reservation = Object.hasOwn(state.reservations, reservationId)
+    ? state.reservations[reservationId]
+    : undefined;
   if (reservation === undefined) return state.reservations;
   return { ...state.reservations, [reservationId]: { ...reservation, status } };
 };

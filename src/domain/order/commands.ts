@@ -2,7 +2,10 @@ import { z } from 'zod';
 import type { DomainCommand } from '../decider.ts';
 import { nonNegativeMoney, positiveMoney } from '../money.ts';
 
-const id = z.string().max(200).regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
+const id = z
+  .string()
+  .max(200)
+  .regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
 const quantity = z.int().positive();
 const instant = z.iso.datetime({ offset: true });
 const reason = z.string().max(500).regex(/\S/, 'must not be blank');
@@ -25,7 +28,12 @@ export const rejectForStockData = z.object({
   available: z.int().nonnegative(),
   at: instant,
 });
-export const recordPaymentAuthorizedData = z.object({ orderId: id, paymentId: id, amount: positiveMoney, at: instant });
+export const recordPaymentAuthorizedData = z.object({
+  orderId: id,
+  paymentId: id,
+  amount: positiveMoney,
+  at: instant,
+});
 export const recordPaymentFailedData = z.object({ orderId: id, reason, at: instant });
 export const confirmOrderData = z.object({ orderId: id, at: instant });
 export const cancelOrderData = z.object({ orderId: id, reason, at: instant });
@@ -40,7 +48,10 @@ export type RecordPaymentAuthorized = DomainCommand<
   'RecordPaymentAuthorized',
   z.infer<typeof recordPaymentAuthorizedData>
 >;
-export type RecordPaymentFailed = DomainCommand<'RecordPaymentFailed', z.infer<typeof recordPaymentFailedData>>;
+export type RecordPaymentFailed = DomainCommand<
+  'RecordPaymentFailed',
+  z.infer<typeof recordPaymentFailedData>
+>;
 export type ConfirmOrder = DomainCommand<'ConfirmOrder', z.infer<typeof confirmOrderData>>;
 export type CancelOrder = DomainCommand<'CancelOrder', z.infer<typeof cancelOrderData>>;
 export type ShipOrder = DomainCommand<'ShipOrder', z.infer<typeof shipOrderData>>;

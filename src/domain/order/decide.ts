@@ -34,7 +34,8 @@ const reject = (code: OrderErrorCode, message: string, details?: Record<string, 
   left(orderError(code, message, details));
 
 const existingOrder = (state: OrderState, orderId: string): Either<OrderError, PlacedOrder> => {
-  if (state.status === 'not_placed') return left(orderError('OrderNotFound', `no order ${orderId}`, { orderId }));
+  if (state.status === 'not_placed')
+    return left(orderError('OrderNotFound', `no order ${orderId}`, { orderId }));
   if (state.orderId !== orderId)
     return left(orderError('OrderIdMismatch', `this stream holds order ${state.orderId}`, { orderId }));
   return right(state);
@@ -59,12 +60,16 @@ export const placeOrder = (command: PlaceOrder, state: OrderState): Decision => 
       return reject('OrderIdMismatch', `this stream holds order ${state.orderId}`, { orderId });
     // placedAt is left out: a retried request is stamped again by the clock, it is still the same order.
     const samePlacement =
-      state.customerId === customerId && state.paymentMethod === paymentMethod && sameLines(state.lines, lines);
+      state.customerId === customerId &&
+      state.paymentMethod === paymentMethod &&
+      sameLines(state.lines, lines);
     return samePlacement
       ? nothingHappens
       : reject('OrderAlreadyPlaced', `order ${orderId} was placed with other data`, { orderId });
   }
-  return right([{ type: 'OrderPlaced', data: { orderId, customerId, lines, total, paymentMethod, placedAt } }]);
+  return right([
+    { type: 'OrderPlaced', data: { orderId, customerId, lines, total, paymentMethod, placedAt } },
+  ]);
 };
 
 export const recordLineReserved = (command: RecordLineReserved, state: OrderState): Decision => {
@@ -77,7 +82,11 @@ export const recordLineReserved = (command: RecordLineReserved, state: OrderStat
   const line = order.lines.find((l) => l.sku === sku);
   if (line === undefined) return reject('UnknownOrderLine', `order ${orderId} has no line ${sku}`, { sku });
   if (line.quantity !== quantity)
-    return reject('LineQuantityMismatch', `line ${sku} is for ${line.quantity}`, { sku, ordered: line.quantity, quantity });
+    return reject('LineQuantityMismatch', `line ${sku} is for ${line.quantity}`, {
+      sku,
+      ordered: line.quantity,
+      quantity,
+    });
   if (order.reservedSkus.includes(sku)) return nothingHappens;
   if (order.status !== 'pending') return notPending(order);
   return right([{ type: 'OrderLineReserved', data: { orderId, sku, quantity, at } }]);
@@ -112,7 +121,9 @@ export const recordPaymentAuthorized = (command: RecordPaymentAuthorized, state:
   if (order.paymentAuthorized)
     return order.paymentId === paymentId
       ? nothingHappens
-      : reject('PaymentAlreadyAuthorized', `order ${orderId} is already paid by ${order.paymentId}`, { paymentId });
+      : reject('PaymentAlreadyAuthorized', `order ${orderId} is already paid by ${order.paymentId}`, {
+          paymentId,
+        });
   if (order.status !== 'pending') return notPending(order);
   if (!sameMoney(amount, order.total))
     return reject('PaymentAmountMismatch', 'the authorized amount is not the order total', {
@@ -131,7 +142,9 @@ export const recordPaymentFailed = (command: RecordPaymentFailed, state: OrderSt
   const order = found.right;
   if (order.paymentFailureReason === reason) return nothingHappens;
   if (order.paymentAuthorized)
-    return reject('PaymentAlreadyAuthorized', `order ${orderId} is already paid`, { paymentId: order.paymentId });
+    return reject('PaymentAlreadyAuthorized', `order ${orderId} is already paid`, {
+      paymentId: order.paymentId,
+    });
   if (order.status !== 'pending') return notPending(order);
   return right([{ type: 'OrderPaymentFailed', data: { orderId, reason, at } }]);
 };
@@ -152,7 +165,9 @@ export const confirmOrder = (command: ConfirmOrder, state: OrderState): Decision
     });
   const unreserved = order.lines.map((l) => l.sku).filter((sku) => !order.reservedSkus.includes(sku));
   if (unreserved.length > 0)
-    return reject('LinesNotReserved', `order ${orderId} still waits for stock`, { unreservedSkus: unreserved });
+    return reject('LinesNotReserved', `order ${orderId} still waits for stock`, {
+      unreservedSkus: unreserved,
+    });
   if (!order.paymentAuthorized) return reject('PaymentNotAuthorized', `order ${orderId} is not paid yet`);
   return right([{ type: 'OrderConfirmed', data: { orderId, at } }]);
 };

@@ -27,7 +27,10 @@ export type OrderPaymentAuthorized = DomainEvent<
   'OrderPaymentAuthorized',
   { orderId: string; paymentId: string; amount: Money; at: string }
 >;
-export type OrderPaymentFailed = DomainEvent<'OrderPaymentFailed', { orderId: string; reason: string; at: string }>;
+export type OrderPaymentFailed = DomainEvent<
+  'OrderPaymentFailed',
+  { orderId: string; reason: string; at: string }
+>;
 export type OrderConfirmed = DomainEvent<'OrderConfirmed', { orderId: string; at: string }>;
 export type OrderCancelled = DomainEvent<'OrderCancelled', { orderId: string; reason: string; at: string }>;
 export type OrderShipped = DomainEvent<'OrderShipped', { orderId: string; at: string }>;

@@ -7,7 +7,8 @@ type RequestedLine = Readonly<{ sku: string; quantity: number; unitPrice: Money 
 export type PricedOrder = Readonly<{ lines: readonly PricedLine[]; total: Money }>;
 
 /** Code-unit order, not locale order: the same on every machine, and the order the saga reserves in. */
-const bySku = (a: { sku: string }, b: { sku: string }): number => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0);
+const bySku = (a: { sku: string }, b: { sku: string }): number =>
+  a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0;
 
 /** Prices the lines once, at placement: one currency, one line per SKU, totals counted exactly. */
 export const priceLines = (requested: readonly RequestedLine[]): Either<OrderError, PricedOrder> => {
@@ -29,7 +30,8 @@ export const priceLines = (requested: readonly RequestedLine[]): Either<OrderErr
   const lines: PricedLine[] = [];
   for (const { sku, quantity, unitPrice } of [...requested].sort(bySku)) {
     const lineTotal = timesQuantity(unitPrice, quantity);
-    if (lineTotal === undefined) return left(orderError('TotalTooLarge', `the total of ${sku} is too large`, { sku }));
+    if (lineTotal === undefined)
+      return left(orderError('TotalTooLarge', `the total of ${sku} is too large`, { sku }));
     lines.push({ sku, quantity, unitPrice, lineTotal });
   }
   const total = totalOf(

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import type { DomainCommand } from '../decider.ts';
 import { positiveMoney } from '../money.ts';
 
-const id = z.string().max(200).regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
+const id = z
+  .string()
+  .max(200)
+  .regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
 const instant = z.iso.datetime({ offset: true });
 const reason = z.string().max(500).regex(/\S/, 'must not be blank');
 
@@ -16,7 +19,12 @@ export const requestPaymentData = z.object({
   attempt: z.int().positive(),
   at: instant,
 });
-export const recordAuthorizationData = z.object({ orderId: id, gatewayRef: id, amount: positiveMoney, at: instant });
+export const recordAuthorizationData = z.object({
+  orderId: id,
+  gatewayRef: id,
+  amount: positiveMoney,
+  at: instant,
+});
 export const recordPaymentFailureData = z.object({ orderId: id, reason, at: instant });
 export const recordCaptureData = z.object({ orderId: id, at: instant });
 export const recordVoidData = z.object({ orderId: id, reason, at: instant });
@@ -24,16 +32,17 @@ export const recordRefundData = z.object({ orderId: id, amount: positiveMoney, a
 
 export type RequestPayment = DomainCommand<'RequestPayment', z.infer<typeof requestPaymentData>>;
 /** The Record* commands state what the gateway answered: facts to record, not wishes. */
-export type RecordAuthorization = DomainCommand<'RecordAuthorization', z.infer<typeof recordAuthorizationData>>;
-export type RecordPaymentFailure = DomainCommand<'RecordPaymentFailure', z.infer<typeof recordPaymentFailureData>>;
+export type RecordAuthorization = DomainCommand<
+  'RecordAuthorization',
+  z.infer<typeof recordAuthorizationData>
+>;
+export type RecordPaymentFailure = DomainCommand<
+  'RecordPaymentFailure',
+  z.infer<typeof recordPaymentFailureData>
+>;
 export type RecordCapture = DomainCommand<'RecordCapture', z.infer<typeof recordCaptureData>>;
 export type RecordVoid = DomainCommand<'RecordVoid', z.infer<typeof recordVoidData>>;
 export type RecordRefund = DomainCommand<'RecordRefund', z.infer<typeof recordRefundData>>;
 
 export type PaymentCommand =
-  | RequestPayment
-  | RecordAuthorization
-  | RecordPaymentFailure
-  | RecordCapture
-  | RecordVoid
-  | RecordRefund;
+  RequestPayment | RecordAuthorization | RecordPaymentFailure | RecordCapture | RecordVoid | RecordRefund;

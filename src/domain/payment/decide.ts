@@ -28,9 +28,13 @@ const reject = (code: PaymentErrorCode, message: string, details?: Record<string
 
 const requestedPayment = (state: PaymentState, orderId: string): Either<PaymentError, Payment> => {
   if (state.status === 'not_requested')
-    return left(paymentError('PaymentNotRequested', `no payment was requested for order ${orderId}`, { orderId }));
+    return left(
+      paymentError('PaymentNotRequested', `no payment was requested for order ${orderId}`, { orderId }),
+    );
   if (state.orderId !== orderId)
-    return left(paymentError('OrderIdMismatch', `this stream holds the payment of ${state.orderId}`, { orderId }));
+    return left(
+      paymentError('OrderIdMismatch', `this stream holds the payment of ${state.orderId}`, { orderId }),
+    );
   return right(state);
 };
 
@@ -64,16 +68,24 @@ export const requestPayment = (command: RequestPayment, state: PaymentState): De
       : reject('IdempotencyKeyReused', 'this idempotency key was sent for another request', { attempt });
   }
   if (state.usedIdempotencyKeys.includes(idempotencyKey))
-    return reject('IdempotencyKeyReused', 'this idempotency key was sent for an earlier attempt', { attempt });
+    return reject('IdempotencyKeyReused', 'this idempotency key was sent for an earlier attempt', {
+      attempt,
+    });
   if (state.status === 'requested')
     return reject('PaymentInProgress', `attempt ${state.attempt} has no answer from the gateway yet`, {
       attempt: state.attempt,
     });
   if (state.status !== 'failed') return alreadyAuthorized(state);
   if (attempt <= state.attempt)
-    return reject('StaleAttempt', `attempt ${state.attempt} was already made`, { attempt, lastAttempt: state.attempt });
+    return reject('StaleAttempt', `attempt ${state.attempt} was already made`, {
+      attempt,
+      lastAttempt: state.attempt,
+    });
   if (!sameMoney(amount, state.amount))
-    return reject('AmountMismatch', 'a new attempt must ask for the same amount', { expected: state.amount, amount });
+    return reject('AmountMismatch', 'a new attempt must ask for the same amount', {
+      expected: state.amount,
+      amount,
+    });
   return requested;
 };
 
@@ -148,14 +160,19 @@ export const recordVoid = (command: RecordVoid, state: PaymentState): Decision =
       return nothingHappens;
     case 'captured':
     case 'refunded':
-      return reject('PaymentAlreadyCaptured', `the payment of order ${orderId} was captured: refund it instead`);
+      return reject(
+        'PaymentAlreadyCaptured',
+        `the payment of order ${orderId} was captured: refund it instead`,
+      );
     case 'requested':
     case 'failed':
       return reject('PaymentNotAuthorized', `the payment of order ${orderId} is ${payment.status}`, {
         status: payment.status,
       });
     case 'authorized':
-      return right([{ type: 'PaymentVoided', data: { orderId, gatewayRef: payment.gatewayRef ?? '', reason, at } }]);
+      return right([
+        { type: 'PaymentVoided', data: { orderId, gatewayRef: payment.gatewayRef ?? '', reason, at } },
+      ]);
   }
 };
 

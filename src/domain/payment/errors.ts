@@ -28,8 +28,15 @@ export const paymentError = (
 
 /** Names the fields that failed, never their values (a value could be card data we must not log). */
 export const invalidCommandData = (error: z.ZodError): PaymentError => {
-  const fields = error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), problem: issue.message }));
-  return paymentError('InvalidCommandData', `invalid command data: ${fields.map((f) => f.field).join(', ')}`, {
-    fields,
-  });
+  const fields = error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.'),
+    problem: issue.message,
+  }));
+  return paymentError(
+    'InvalidCommandData',
+    `invalid command data: ${fields.map((f) => f.field).join(', ')}`,
+    {
+      fields,
+    },
+  );
 };

@@ -3,13 +3,23 @@ import type { Money } from '../money.ts';
 
 export type PaymentRequested = DomainEvent<
   'PaymentRequested',
-  { orderId: string; amount: Money; paymentMethod: string; idempotencyKey: string; attempt: number; at: string }
+  {
+    orderId: string;
+    amount: Money;
+    paymentMethod: string;
+    idempotencyKey: string;
+    attempt: number;
+    at: string;
+  }
 >;
 export type PaymentAuthorized = DomainEvent<
   'PaymentAuthorized',
   { orderId: string; gatewayRef: string; amount: Money; at: string }
 >;
-export type PaymentFailed = DomainEvent<'PaymentFailed', { orderId: string; attempt: number; reason: string; at: string }>;
+export type PaymentFailed = DomainEvent<
+  'PaymentFailed',
+  { orderId: string; attempt: number; reason: string; at: string }
+>;
 export type PaymentCaptured = DomainEvent<
   'PaymentCaptured',
   { orderId: string; gatewayRef: string; amount: Money; at: string }
@@ -21,9 +31,4 @@ export type PaymentVoided = DomainEvent<
 export type PaymentRefunded = DomainEvent<'PaymentRefunded', { orderId: string; amount: Money; at: string }>;
 
 export type PaymentEvent =
-  | PaymentRequested
-  | PaymentAuthorized
-  | PaymentFailed
-  | PaymentCaptured
-  | PaymentVoided
-  | PaymentRefunded;
+  PaymentRequested | PaymentAuthorized | PaymentFailed | PaymentCaptured | PaymentVoided | PaymentRefunded;

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import type { DomainCommand } from '../decider.ts';
 import { nonNegativeMoney } from '../money.ts';
 
-const id = z.string().max(200).regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
+const id = z
+  .string()
+  .max(200)
+  .regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
 const instant = z.iso.datetime({ offset: true });
 const name = z.string().max(300).regex(/\S/, 'must not be blank');
 
@@ -26,7 +29,10 @@ export const delistProductData = z.object({ sku: id, at: instant });
 
 export type ListProduct = DomainCommand<'ListProduct', z.infer<typeof listProductData>>;
 /** Replaces every detail at once: the caller sends the whole product, not a patch. */
-export type ChangeProductDetails = DomainCommand<'ChangeProductDetails', z.infer<typeof changeProductDetailsData>>;
+export type ChangeProductDetails = DomainCommand<
+  'ChangeProductDetails',
+  z.infer<typeof changeProductDetailsData>
+>;
 export type ChangePrice = DomainCommand<'ChangePrice', z.infer<typeof changePriceData>>;
 export type DelistProduct = DomainCommand<'DelistProduct', z.infer<typeof delistProductData>>;
 

@@ -21,14 +21,14 @@ const nothingHappens: Decision = right([]);
 const reject = (code: ProductErrorCode, message: string, details?: Record<string, unknown>): Decision =>
   left(productError(code, message, details));
 
-const otherSku = (state: ProductState, sku: string): Decision | undefined =>
-  state.status !== 'unlisted' && state.sku !== sku
-    ? reject('SkuMismatch', `this stream holds ${state.sku}, not ${sku}`, { streamSku: state.sku, sku })
-    : undefined;
+const skuMismatch = (product: Product, sku: string): ProductError =>
+  productError('SkuMismatch', `this stream holds ${product.sku}, not ${sku}`, {
+    streamSku: product.sku,
+    sku,
+  });
 
 const listedProduct = (state: ProductState, sku: string): Either<ProductError, Product> => {
-  const wrongStream = otherSku(state, sku);
-  if (wrongStream) return wrongStream as Either<ProductError, never>;
+  if (state.status !== 'unlisted' && state.sku !== sku) return left(skuMismatch(state, sku));
   if (state.status !== 'listed')
     return left(productError('ProductNotListed', `${sku} is not listed`, { sku, status: state.status }));
   return right(state);
@@ -59,8 +59,7 @@ export const listProduct = (command: ListProduct, state: ProductState): Decision
   const parsed = listProductData.safeParse(command.data);
   if (!parsed.success) return left(invalidCommandData(parsed.error));
   const { sku, price } = parsed.data;
-  const wrongStream = otherSku(state, sku);
-  if (wrongStream) return wrongStream;
+  if (state.status !== 'unlisted' && state.sku !== sku) return left(skuMismatch(state, sku));
   if (state.status === 'listed') return reject('ProductAlreadyListed', `${sku} is already listed`, { sku });
   const otherCurrency = state.status === 'delisted' ? currencyFixed(state, price.currency) : undefined;
   if (otherCurrency) return otherCurrency;

@@ -2,11 +2,7 @@ import type { z } from 'zod';
 import type { DomainError } from '../decider.ts';
 
 export type ProductErrorCode =
-  | 'InvalidCommandData'
-  | 'SkuMismatch'
-  | 'ProductAlreadyListed'
-  | 'ProductNotListed'
-  | 'CurrencyMismatch';
+  'InvalidCommandData' | 'SkuMismatch' | 'ProductAlreadyListed' | 'ProductNotListed' | 'CurrencyMismatch';
 
 export type ProductError = DomainError<ProductErrorCode>;
 
@@ -18,8 +14,15 @@ export const productError = (
 
 /** Names the fields that failed, never their values (a value could be something we must not log). */
 export const invalidCommandData = (error: z.ZodError): ProductError => {
-  const fields = error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), problem: issue.message }));
-  return productError('InvalidCommandData', `invalid command data: ${fields.map((f) => f.field).join(', ')}`, {
-    fields,
-  });
+  const fields = error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.'),
+    problem: issue.message,
+  }));
+  return productError(
+    'InvalidCommandData',
+    `invalid command data: ${fields.map((f) => f.field).join(', ')}`,
+    {
+      fields,
+    },
+  );
 };

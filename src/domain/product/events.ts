@@ -11,8 +11,14 @@ export type ProductDetails = Readonly<{
   attributes: ProductAttributes;
 }>;
 
-export type ProductListed = DomainEvent<'ProductListed', ProductDetails & { sku: string; price: Money; at: string }>;
-export type ProductDetailsChanged = DomainEvent<'ProductDetailsChanged', ProductDetails & { sku: string; at: string }>;
+export type ProductListed = DomainEvent<
+  'ProductListed',
+  ProductDetails & { sku: string; price: Money; at: string }
+>;
+export type ProductDetailsChanged = DomainEvent<
+  'ProductDetailsChanged',
+  ProductDetails & { sku: string; at: string }
+>;
 export type ProductPriceChanged = DomainEvent<
   'ProductPriceChanged',
   { sku: string; price: Money; previousPrice: Money; at: string }

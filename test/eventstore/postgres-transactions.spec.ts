@@ -1,0 +1,87 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
+import { verifyChain } from '../../src/eventstore/hash-chain.ts';
+import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
+import { prepareEvents } from '../../src/eventstore/validation.ts';
+import { freshPostgres, type TestDatabase } from '../support/databases.ts';
+import { TEST_EVENT_TYPES, thing } from '../support/events.ts';
+
+/**
+ * What only a multi-connection server can show: a transaction that stays open while others commit.
+ * `holdAppend` starts an append in its own transaction and leaves it uncommitted.
+ */
+describe('PostgreSQL event store under overlapping transactions', () => {
+  let database: TestDatabase;
+  let store: SqlEventStore;
+  const held: pg.Client[] = [];
+
+  async function holdAppend(streamId: string) {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    held.push(client);
+    await client.query('BEGIN');
+    const events = prepareEvents(streamId, [thing({ held: true })], new Set(TEST_EVENT_TYPES));
+    await client.query(`SELECT * FROM es_append($1, -1, $2::jsonb)`, [streamId, JSON.stringify(events)]);
+    return { commit: () => client.query('COMMIT'), rollback: () => client.query('ROLLBACK') };
+  }
+
+  beforeAll(async () => {
+    database = await freshPostgres();
+    store = new SqlEventStore(database.db, { eventTypes: TEST_EVENT_TYPES });
+  });
+  afterAll(async () => {
+    await Promise.all(held.map((c) => c.end()));
+    await store.close();
+    await database.drop();
+  });
+
+  it('never skips an event whose transaction took its position first but committed last', async () => {
+    const received: RecordedEvent[] = [];
+    const subscription = store.subscribe(async (events) => void received.push(...events), { maxPollIntervalMs: 5 });
+    const slow = await holdAppend('late-slow'); // takes the lower global position
+    await store.append('late-fast', [thing()], 'no_stream'); // commits first, with a higher position
+    await new Promise((r) => setTimeout(r, 300));
+    // The fast event must wait: delivering it now would move the checkpoint past the slow one.
+    expect(received.map((e) => e.streamId)).not.toContain('late-fast');
+    await slow.commit();
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(2);
+    await subscription.stop();
+    const [first, second] = received as [RecordedEvent, RecordedEvent];
+    expect(first.streamId).toBe('late-slow');
+    expect(second.streamId).toBe('late-fast');
+    expect(first.globalPosition).toBeLessThan(second.globalPosition);
+  });
+
+  it('lets writers to other streams proceed while one stream is locked by an open append', async () => {
+    const open = await holdAppend('busy-stream');
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.append(`free-${i}`, [thing()], 'no_stream')));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // A writer to the same stream waits for the open transaction, then sees its outcome.
+    let sameStreamDone = false;
+    const sameStream = store.append('busy-stream', [thing()], 'no_stream').finally(() => (sameStreamDone = true));
+    sameStream.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sameStreamDone).toBe(false);
+    await open.commit();
+    await expect(sameStream).rejects.toMatchObject({ actualVersion: 1 });
+  });
+
+  it('leaves no trace of an append whose transaction rolled back', async () => {
+    const aborted = await holdAppend('rolled-back');
+    await aborted.rollback();
+    expect(await store.streamVersion('rolled-back')).toBe(0);
+    await store.append('rolled-back', [thing()], 'no_stream');
+    expect(verifyChain(await store.readStream('rolled-back')).valid).toBe(true);
+  });
+
+  it('detects an event edited directly in the database and names the first broken version', async () => {
+    await store.append('audit-1', [thing({ n: 1 }), thing({ n: 2 }), thing({ n: 3 })], 'no_stream');
+    expect(verifyChain(await store.readStream('audit-1'))).toEqual({ valid: true, events: 3 });
+    await database.db.query(
+      `UPDATE es_events SET data = '{"n": 20}' WHERE stream_id = 'audit-1' AND stream_version = 2`,
+    );
+    expect(verifyChain(await store.readStream('audit-1'))).toMatchObject({ valid: false, brokenAt: 2 });
+  });
+});
