@@ -1,0 +1,187 @@
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { v7 as uuidv7 } from 'uuid';
+import type { Decider, DomainCommand, DomainError, DomainEvent } from '../domain/decider.ts';
+import { WrongExpectedVersionError } from '../eventstore/errors.ts';
+import type { Actor, EventStore, NewEvent } from '../eventstore/event-store.ts';
+import { StreamStateCache, type CachedStream } from './stream-state-cache.ts';
+
+/** Who asks, and why: becomes the metadata of every event the command produces. */
+export type CommandContext = Readonly<{
+  actor: Actor;
+  correlationId: string;
+  causationId?: string | null;
+  traceId?: string;
+  /** When the command is handled; defaults to the clock. */
+  now?: Date;
+}>;
+
+export type Handled<E, S> = Readonly<{ events: readonly E[]; state: S; version: number }>;
+
+export type CommandHandlerOptions = Readonly<{
+  /** Attempts of one batch after version conflicts before the conflict is reported. */
+  maxAttempts?: number;
+  /** Commands for one stream decided together and appended as one batch. */
+  maxBatch?: number;
+  /** Streams whose state is kept in memory between commands. */
+  cachedStreams?: number;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}>;
+
+export type CommandHandlerStats = { appends: number; conflicts: number; retries: number; exhausted: number };
+
+type Pending<C, E, S, Err> = {
+  command: C;
+  context: CommandContext;
+  resolve(result: Either<Err, Handled<E, S>>): void;
+  reject(error: unknown): void;
+};
+
+type Outcome<C, E, S, Err> = { pending: Pending<C, E, S, Err>; result: Either<Err, readonly E[]> };
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Load, decide, append with the expected version; on a version conflict, reload and decide again
+ * (bounded attempts, jittered backoff), then report the conflict.
+ *
+ * Commands to one stream queue up in this process and are decided together against one state, then
+ * appended as one batch: a flash sale of a thousand buyers for one SKU costs one read and a few
+ * appends instead of a thousand conflicting ones. Another process writing the same stream is caught
+ * by the expected version, exactly as before. Stream state is cached and trusted optimistically: a
+ * stale cache can only cost a conflict and a reload, never a wrong decision, because a decision that
+ * refuses a command is only reported after the stream was checked for newer events.
+ */
+export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, Err extends DomainError> {
+  readonly stats: CommandHandlerStats = { appends: 0, conflicts: 0, retries: 0, exhausted: 0 };
+  private readonly queues = new Map<string, Pending<C, E, S, Err>[]>();
+  private readonly cache: StreamStateCache<S>;
+  private readonly maxAttempts: number;
+  private readonly maxBatch: number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly decider: Decider<C, E, S, Err>,
+    options: CommandHandlerOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 12;
+    this.maxBatch = options.maxBatch ?? 200;
+    this.cache = new StreamStateCache(options.cachedStreams ?? 10_000);
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  /** Resolves with the events recorded (none if the command changed nothing) or the rule it broke. */
+  handle(streamId: string, command: C, context: CommandContext): Promise<Either<Err, Handled<E, S>>> {
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(streamId);
+      const pending = { command, context, resolve, reject };
+      if (queue) return void queue.push(pending);
+      this.queues.set(streamId, [pending]);
+      void this.drain(streamId);
+    });
+  }
+
+  /** Current state of a stream, read from the store (and refreshing the cache). */
+  async load(streamId: string): Promise<CachedStream<S>> {
+    return this.catchUp(streamId, this.cache.get(streamId));
+  }
+
+  private async drain(streamId: string): Promise<void> {
+    const queue = this.queues.get(streamId)!;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, this.maxBatch);
+      try {
+        await this.handleBatch(streamId, batch);
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+      }
+    }
+    this.queues.delete(streamId);
+  }
+
+  private async handleBatch(streamId: string, batch: Pending<C, E, S, Err>[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      let stream = this.cache.get(streamId) ?? (await this.catchUp(streamId, undefined));
+      let decided = this.decideAll(stream.state, batch);
+      if (decided.outcomes.some((o) => isLeft(o.result)) && !stream.fresh) {
+        // A refusal must rest on the latest state: look for events another process appended.
+        const latest = await this.catchUp(streamId, stream);
+        if (latest.version !== stream.version) decided = this.decideAll(latest.state, batch);
+        stream = latest;
+      }
+      if (decided.newEvents.length === 0) return this.settle(decided.outcomes, stream);
+      try {
+        const expected = stream.version === 0 ? 'no_stream' : stream.version;
+        const appended = await this.store.append(streamId, decided.newEvents, expected);
+        this.stats.appends++;
+        const next = { state: decided.state, version: appended.nextExpectedVersion, fresh: false };
+        this.cache.set(streamId, next);
+        return this.settle(decided.outcomes, next);
+      } catch (error) {
+        this.cache.delete(streamId);
+        if (!(error instanceof WrongExpectedVersionError)) {
+          if (batch.length === 1) throw error;
+          // One command's events were refused (e.g. too large): decide the others without it.
+          for (const pending of batch) await this.handleBatch(streamId, [pending]).catch(pending.reject);
+          return;
+        }
+        this.stats.conflicts++;
+        if (attempt >= this.maxAttempts) {
+          this.stats.exhausted++;
+          throw error;
+        }
+        this.stats.retries++;
+        await this.sleep(this.random() * Math.min(200, 5 * 2 ** attempt));
+      }
+    }
+  }
+
+  private decideAll(initial: S, batch: Pending<C, E, S, Err>[]) {
+    let state = initial;
+    const outcomes: Outcome<C, E, S, Err>[] = [];
+    const newEvents: NewEvent[] = [];
+    for (const pending of batch) {
+      const result = this.decider.decide(pending.command, state);
+      outcomes.push({ pending, result });
+      if (isLeft(result)) continue;
+      for (const event of result.right) {
+        state = this.decider.evolve(state, event);
+        newEvents.push(toNewEvent(event, pending.context));
+      }
+    }
+    return { state, outcomes, newEvents };
+  }
+
+  private settle(outcomes: Outcome<C, E, S, Err>[], stream: CachedStream<S>) {
+    for (const { pending, result } of outcomes)
+      pending.resolve(
+        isLeft(result) ? left(result.left) : right({ events: result.right, state: stream.state, version: stream.version }),
+      );
+  }
+
+  /** Reads the events appended after `known` (all of them without it) and folds them in. */
+  private async catchUp(streamId: string, known: CachedStream<S> | undefined): Promise<CachedStream<S>> {
+    const recorded = await this.store.readStream(streamId, { fromVersion: (known?.version ?? 0) + 1 });
+    let state = known?.state ?? this.decider.initialState();
+    for (const event of recorded) state = this.decider.evolve(state, { type: event.type, data: event.data } as E);
+    const stream = { state, version: recorded.at(-1)?.streamVersion ?? known?.version ?? 0, fresh: true };
+    this.cache.set(streamId, { ...stream, fresh: false });
+    return stream;
+  }
+}
+
+const toNewEvent = (event: DomainEvent, context: CommandContext): NewEvent => ({
+  eventId: uuidv7(),
+  type: event.type,
+  data: event.data,
+  metadata: {
+    correlationId: context.correlationId,
+    causationId: context.causationId ?? null,
+    actor: context.actor,
+    occurredAt: (context.now ?? new Date()).toISOString(),
+    ...(context.traceId ? { traceId: context.traceId } : {}),
+  },
+});

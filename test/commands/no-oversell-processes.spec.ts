@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inventoryCommands } from '../../src/commands/inventory.ts';
+import { DOMAIN_EVENT_TYPES } from '../../src/domain/event-types.ts';
+import { verifyChain } from '../../src/eventstore/hash-chain.ts';
+import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
+import { freshPostgres, type TestDatabase } from '../support/databases.ts';
+import { receive, replayInventory } from '../support/inventory.ts';
+
+const worker = fileURLToPath(new URL('../support/reserve-worker.ts', import.meta.url));
+const run = promisify(execFile);
+
+describe('no oversell across OS processes (PostgreSQL)', () => {
+  let database: TestDatabase;
+  let store: SqlEventStore;
+  beforeAll(async () => {
+    database = await freshPostgres();
+    store = new SqlEventStore(database.db, { eventTypes: DOMAIN_EVENT_TYPES });
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  it('two processes each sending 500 reservations for 100 units leave exactly 100 reservations', async () => {
+    const sku = `PROC-${Date.now()}`;
+    await receive(inventoryCommands(store), sku, 100);
+    const startAt = Date.now() + 4_000; // both processes are loaded and connected by then
+    const outputs = await Promise.all(
+      [1, 2].map(() => run(process.execPath, ['--import', 'tsx', worker, database.url!, sku, '500', String(startAt)])),
+    );
+    const outcomes = outputs.map((o) => JSON.parse(o.stdout.trim().split('\n').at(-1)!));
+    for (const outcome of outcomes) expect(outcome.other).toEqual([]);
+    expect(outcomes[0].reserved + outcomes[1].reserved).toBe(100);
+    expect(outcomes[0].insufficient + outcomes[1].insufficient).toBe(900);
+
+    const history = await replayInventory(store, sku);
+    expect(history.events.filter((e) => e.type === 'StockReserved')).toHaveLength(100);
+    expect(history.states.every((s) => s.onHand - s.reserved >= 0)).toBe(true);
+    expect(history.final).toMatchObject({ onHand: 100, reserved: 100 });
+    expect(new Set(history.events.map((e) => (e.data as { reservationId?: string }).reservationId)).size).toBe(101);
+    expect(verifyChain(history.events).valid).toBe(true);
+  });
+});

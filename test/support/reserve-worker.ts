@@ -1,0 +1,27 @@
+// A separate OS process that reserves units of one SKU: `node --import tsx reserve-worker.ts <db-url> <sku> <count> <startAt>`.
+// It waits until `startAt` (epoch ms) so that several workers begin at the same moment, then sends
+// all its reserve commands at once and prints one JSON line with what happened.
+import { isRight } from 'fp-ts/lib/Either.js';
+import { inventoryCommands } from '../../src/commands/inventory.ts';
+import { connectPostgres } from '../../src/db/postgres.ts';
+import { DOMAIN_EVENT_TYPES } from '../../src/domain/event-types.ts';
+import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
+import { reserve } from './inventory.ts';
+
+const [url, sku, count, startAt] = process.argv.slice(2);
+const db = connectPostgres({ connectionString: url!, maxConnections: 16 });
+const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
+// Small batches: the two processes must interleave many appends, not settle it in one each.
+const commands = inventoryCommands(store, { maxBatch: 10 });
+
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+const results = await Promise.allSettled(Array.from({ length: Number(count) }, () => reserve(commands, sku!)));
+const outcome = { reserved: 0, insufficient: 0, other: [] as string[], stats: commands.stats };
+for (const r of results) {
+  if (r.status === 'rejected') outcome.other.push(String(r.reason));
+  else if (isRight(r.value)) outcome.reserved++;
+  else if (r.value.left.code === 'InsufficientStock') outcome.insufficient++;
+  else outcome.other.push(r.value.left.code);
+}
+console.log(JSON.stringify(outcome));
+await db.close();
