@@ -17,7 +17,7 @@ import {
   type SubscriptionHandler,
 } from './event-store.ts';
 import { followLog } from './subscription.ts';
-import { assertStreamId, encodeExpectedVersion, prepareEvents } from './validation.ts';
+import { appendPayload, assertStreamId, encodeExpectedVersion, prepareEvents } from './validation.ts';
 
 const EVENT_COLUMNS = `global_position, transaction_id::text AS transaction_text, stream_id, stream_version,
   event_id::text AS event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash`;
@@ -85,7 +85,7 @@ export class SqlEventStore implements EventStore {
     try {
       [row] = await this.db.query<AppendRow>(
         `SELECT outcome, stream_version, last_position FROM es_append($1, $2, $3::jsonb)`,
-        [streamId, expected, JSON.stringify(prepared)],
+        [streamId, expected, appendPayload(prepared)],
       );
     } catch (error) {
       throw translateAppendError(error);

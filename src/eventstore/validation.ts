@@ -1,6 +1,6 @@
 import { v7 as uuidv7, validate as isUuid } from 'uuid';
 import { InvalidAppendError } from './errors.ts';
-import { contentHash } from './hash-chain.ts';
+import { canonicalJson, contentHash } from './hash-chain.ts';
 import type { EventMetadata, ExpectedVersion, NewEvent } from './event-store.ts';
 
 export const MAX_EVENT_BYTES = 1024 * 1024;
@@ -31,15 +31,11 @@ export function encodeExpectedVersion(expected: ExpectedVersion): number {
   );
 }
 
-/** An event checked and hashed, as the `es_append` SQL function takes it. */
-export type PreparedEvent = {
-  eventId: string;
-  type: string;
-  schemaVersion: number;
-  data: Record<string, unknown>;
-  metadata: EventMetadata;
-  contentHash: string;
-};
+/** An event checked and hashed: `json` is what the `es_append` SQL function takes for it. */
+export type PreparedEvent = { eventId: string; json: string };
+
+/** The `p_events` argument of `es_append`. */
+export const appendPayload = (events: readonly PreparedEvent[]) => `[${events.map((e) => e.json).join(',')}]`;
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -88,36 +84,28 @@ export function prepareEvents(
     if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1)
       throw new InvalidAppendError('invalid_event', `${where}: schemaVersion must be a positive integer`);
     assertMetadata(event.metadata, where);
-    let dataJson: string | undefined;
+    let dataJson: string;
+    let metadataJson: string;
     try {
-      dataJson = JSON.stringify(event.data);
+      // Canonical JSON (RFC 8785) is both what is hashed and what is stored, so it is made once.
+      dataJson = canonicalJson(event.data);
+      metadataJson = canonicalJson(event.metadata);
     } catch (error) {
       throw new InvalidAppendError('invalid_event', `${where}: data is not JSON (${(error as Error).message})`);
     }
-    if (dataJson === undefined || !isPlainObject(event.data))
-      throw new InvalidAppendError('invalid_event', `${where}: data must be a JSON object`);
-    if (dataJson.includes('\\u0000'))
-      throw new InvalidAppendError('invalid_event', `${where}: data contains a NUL character`);
-    const metadataJson = JSON.stringify(event.metadata);
+    if (!isPlainObject(event.data)) throw new InvalidAppendError('invalid_event', `${where}: data must be a JSON object`);
+    if (dataJson.includes('\\u0000') || metadataJson.includes('\\u0000'))
+      throw new InvalidAppendError('invalid_event', `${where}: contains a NUL character`);
     const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
     if (bytes > MAX_EVENT_BYTES)
       throw new InvalidAppendError('event_too_large', `${where} is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}`);
-    // Hash exactly what the database will hand back: the JSON round trip drops undefined and the like.
-    const prepared = {
-      eventId: eventId.toLowerCase(),
-      streamId,
-      type: event.type,
-      schemaVersion,
-      data: JSON.parse(dataJson) as Record<string, unknown>,
-      metadata: JSON.parse(metadataJson) as EventMetadata,
+    const id = eventId.toLowerCase();
+    const hash = contentHash({ eventId: id, streamId, type: event.type, schemaVersion, dataJson, metadataJson });
+    return {
+      eventId: id,
+      json:
+        `{"eventId":"${id}","type":${JSON.stringify(event.type)},"schemaVersion":${schemaVersion},` +
+        `"data":${dataJson},"metadata":${metadataJson},"contentHash":"${hash}"}`,
     };
-    let hash: string;
-    try {
-      hash = contentHash(prepared);
-    } catch (error) {
-      throw new InvalidAppendError('invalid_event', `${where}: ${(error as Error).message}`);
-    }
-    const { streamId: _, ...payload } = prepared;
-    return { ...payload, contentHash: hash };
   });
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { verifyChain } from '../../src/eventstore/hash-chain.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
-import { prepareEvents } from '../../src/eventstore/validation.ts';
+import { appendPayload, prepareEvents } from '../../src/eventstore/validation.ts';
 import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 import { TEST_EVENT_TYPES, thing } from '../support/events.ts';
 
@@ -22,7 +22,7 @@ describe('PostgreSQL event store under overlapping transactions', () => {
     held.push(client);
     await client.query('BEGIN');
     const events = prepareEvents(streamId, [thing({ held: true })], new Set(TEST_EVENT_TYPES));
-    await client.query(`SELECT * FROM es_append($1, -1, $2::jsonb)`, [streamId, JSON.stringify(events)]);
+    await client.query(`SELECT * FROM es_append($1, -1, $2::jsonb)`, [streamId, appendPayload(events)]);
     return { commit: () => client.query('COMMIT'), rollback: () => client.query('ROLLBACK') };
   }
 
