@@ -51,14 +51,22 @@ const rawEvents = (n: number) =>
   ).join(',') +
   ']';
 const rawAppend = (stream: string, n: number) =>
-  raw.query(`SELECT outcome, stream_version, last_position FROM es_append($1, $2, $3::jsonb)`, [stream, -1, rawEvents(n)]);
+  raw.query(`SELECT outcome, stream_version, last_position FROM es_append($1, $2, $3::jsonb)`, [
+    stream,
+    -1,
+    rawEvents(n),
+  ]);
 
 function pgbench(statement: string): number | undefined {
   const script = join(tmpdir(), `es-bench-${process.pid}.sql`);
   writeFileSync(script, `\\set s random(1, ${STREAMS})\n${statement}\n`);
-  const result = spawnSync('pgbench', ['-n', '-c', String(WRITERS), '-j', '2', '-T', String(SECONDS), '-f', script, scratch.url], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    'pgbench',
+    ['-n', '-c', String(WRITERS), '-j', '2', '-T', String(SECONDS), '-f', script, scratch.url],
+    {
+      encoding: 'utf8',
+    },
+  );
   const tps = /tps = ([\d.]+)/.exec(result.stdout ?? '')?.[1];
   return tps ? Number(tps) : undefined;
 }
@@ -69,7 +77,13 @@ const pgbenchEvent = (n: number) =>
 
 type Row = Record<string, string | number>;
 const rows: Row[] = [];
-const row = (scenario: string, unit: number, platform: Measurement, rawLoop: Measurement, pgbenchTps?: number): Row => ({
+const row = (
+  scenario: string,
+  unit: number,
+  platform: Measurement,
+  rawLoop: Measurement,
+  pgbenchTps?: number,
+): Row => ({
   scenario,
   'platform ev/s': fixed(platform.perSecond * unit),
   'p50 ms': fixed(platform.p50, 2),
@@ -82,7 +96,9 @@ const row = (scenario: string, unit: number, platform: Measurement, rawLoop: Mea
   'RSS MiB': rssMiB(),
 });
 
-console.log(`event store benchmark: ${WRITERS} writers, ${SECONDS}s per scenario, PostgreSQL at ${new URL(scratch.url).host}`);
+console.log(
+  `event store benchmark: ${WRITERS} writers, ${SECONDS}s per scenario, PostgreSQL at ${new URL(scratch.url).host}`,
+);
 
 {
   const rawLoop = await runClosedLoop(WRITERS, SECONDS, () => rawAppend(streamId(), 1));
@@ -92,13 +108,17 @@ console.log(`event store benchmark: ${WRITERS} writers, ${SECONDS}s per scenario
 }
 {
   const rawLoop = await runClosedLoop(WRITERS, SECONDS, () => rawAppend('inventory-hot-raw', 1));
-  const platform = await runClosedLoop(WRITERS, SECONDS, () => store.append('inventory-hot', [event()], 'any'));
+  const platform = await runClosedLoop(WRITERS, SECONDS, () =>
+    store.append('inventory-hot', [event()], 'any'),
+  );
   const bench = pgbench(`SELECT * FROM es_append('inventory-hot-pgbench', -1, ${pgbenchEvent(1)});`);
   rows.push(row('1 event, one hot stream', 1, platform, rawLoop, bench));
 }
 {
   const rawLoop = await runClosedLoop(WRITERS, SECONDS, () => rawAppend(streamId(), BATCH));
-  const platform = await runClosedLoop(WRITERS, SECONDS, () => store.append(streamId(), events(BATCH), 'any'));
+  const platform = await runClosedLoop(WRITERS, SECONDS, () =>
+    store.append(streamId(), events(BATCH), 'any'),
+  );
   const bench = pgbench(`SELECT * FROM es_append('inventory-' || :s, -1, ${pgbenchEvent(BATCH)});`);
   rows.push(row(`batches of ${BATCH}, ${STREAMS} streams`, BATCH, platform, rawLoop, bench));
 }
@@ -108,7 +128,7 @@ printTable('appends', rows);
   const readWhole = async (readBatch: (after: unknown) => Promise<{ count: number; next: unknown }>) => {
     const t0 = performance.now();
     let total = 0;
-    for (let after: unknown = undefined; ; ) {
+    for (let after: unknown = undefined; ;) {
       const { count, next } = await readBatch(after);
       if (count === 0) break;
       total += count;

@@ -17,7 +17,8 @@ const cacheDir = process.env.SERVICES_CACHE_DIR ?? '/var/tmp/eventful-commerce-s
 const envFile = join(stateDir, 'env.json');
 
 const log = (msg) => console.error(`[services] ${msg}`);
-const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts }).toString();
+const sh = (cmd, args, opts = {}) =>
+  execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts }).toString();
 
 function portOpen(port, host = '127.0.0.1') {
   return new Promise((resolve) => {
@@ -33,7 +34,8 @@ async function waitFor(name, check, timeoutMs, logFile) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  if (logFile && existsSync(logFile)) console.error(readFileSync(logFile, 'utf8').split('\n').slice(-60).join('\n'));
+  if (logFile && existsSync(logFile))
+    console.error(readFileSync(logFile, 'utf8').split('\n').slice(-60).join('\n'));
   throw new Error(`${name} did not become ready within ${timeoutMs / 1000}s`);
 }
 
@@ -79,7 +81,9 @@ async function startPostgres() {
   mkdirSync(cacheDir, { recursive: true });
   const asPostgres = (cmd, args) => {
     const isRoot = process.getuid?.() === 0;
-    return isRoot ? sh('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : sh(join(bin, cmd), args);
+    return isRoot
+      ? sh('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args])
+      : sh(join(bin, cmd), args);
   };
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     log(`initialising a PostgreSQL cluster in ${dataDir}`);

@@ -19,12 +19,24 @@ export async function runClosedLoop(
   return summarise(latencies, (performance.now() - started) / 1000);
 }
 
-export type Measurement = { operations: number; seconds: number; perSecond: number; p50: number; p99: number };
+export type Measurement = {
+  operations: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+};
 
 export function summarise(latencies: number[], seconds: number): Measurement {
   const sorted = Float64Array.from(latencies).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { operations: latencies.length, seconds, perSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99) };
+  return {
+    operations: latencies.length,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: at(0.5),
+    p99: at(0.99),
+  };
 }
 
 export const rssMiB = () => Math.round(process.memoryUsage().rss / 1024 / 1024);

@@ -158,7 +158,9 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
   private settle(outcomes: Outcome<C, E, S, Err>[], stream: CachedStream<S>) {
     for (const { pending, result } of outcomes)
       pending.resolve(
-        isLeft(result) ? left(result.left) : right({ events: result.right, state: stream.state, version: stream.version }),
+        isLeft(result)
+          ? left(result.left)
+          : right({ events: result.right, state: stream.state, version: stream.version }),
       );
   }
 
@@ -166,7 +168,8 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
   private async catchUp(streamId: string, known: CachedStream<S> | undefined): Promise<CachedStream<S>> {
     const recorded = await this.store.readStream(streamId, { fromVersion: (known?.version ?? 0) + 1 });
     let state = known?.state ?? this.decider.initialState();
-    for (const event of recorded) state = this.decider.evolve(state, { type: event.type, data: event.data } as E);
+    for (const event of recorded)
+      state = this.decider.evolve(state, { type: event.type, data: event.data } as E);
     const stream = { state, version: recorded.at(-1)?.streamVersion ?? known?.version ?? 0, fresh: true };
     this.cache.set(streamId, { ...stream, fresh: false });
     return stream;

@@ -40,7 +40,8 @@ export async function migrate(db: SqlClient, dir = MIGRATIONS_DIR): Promise<stri
     const byName = new Map(migrations.map((m) => [m.name, m]));
     for (const row of applied) {
       const file = byName.get(row.name);
-      if (!file) throw new MigrationError(`migration ${row.name} was applied but its file is missing from ${dir}`);
+      if (!file)
+        throw new MigrationError(`migration ${row.name} was applied but its file is missing from ${dir}`);
       if (file.checksum !== row.checksum)
         throw new MigrationError(
           `migration ${row.name} was changed after it was applied (recorded checksum ${row.checksum.slice(0, 12)}, ` +

@@ -4,7 +4,10 @@ import type { Either } from 'fp-ts/lib/Either.js';
 export type DomainEvent<Type extends string = string, Data = unknown> = Readonly<{ type: Type; data: Data }>;
 
 /** An intention. Time and ids arrive inside `data`: the domain has no clock and no randomness. */
-export type DomainCommand<Type extends string = string, Data = unknown> = Readonly<{ type: Type; data: Data }>;
+export type DomainCommand<Type extends string = string, Data = unknown> = Readonly<{
+  type: Type;
+  data: Data;
+}>;
 
 /** A rule the command broke, as a value the caller can switch on (never a string to parse). */
 export type DomainError<Code extends string = string> = Readonly<{
@@ -17,7 +20,12 @@ export type DomainError<Code extends string = string> = Readonly<{
  * One aggregate's pure business logic: `decide` turns a command and the current state into the
  * events to record (or the rule it broke), `evolve` folds one recorded event into the state.
  */
-export type Decider<C extends DomainCommand, E extends DomainEvent, S, Err extends DomainError = DomainError> = {
+export type Decider<
+  C extends DomainCommand,
+  E extends DomainEvent,
+  S,
+  Err extends DomainError = DomainError,
+> = {
   decide(command: C, state: S): Either<Err, readonly E[]>;
   evolve(state: S, event: E): S;
   initialState(): S;

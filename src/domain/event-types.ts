@@ -10,7 +10,9 @@ import type { ProductEvent } from './product/index.ts';
  */
 const allOf =
   <E extends { type: string }>() =>
-  <const T extends readonly E['type'][]>(types: [Exclude<E['type'], T[number]>] extends [never] ? T : never) =>
+  <const T extends readonly E['type'][]>(
+    types: [Exclude<E['type'], T[number]>] extends [never] ? T : never,
+  ) =>
     types;
 
 export const INVENTORY_EVENT_TYPES = allOf<InventoryEvent>()([

@@ -40,7 +40,12 @@ const storedContentHash = (event: RecordedEvent) =>
 export const chainHash = (prevHash: string, streamVersion: number, content: string): string =>
   sha256(`${prevHash}:${streamVersion}:${content}`);
 
-export type ChainVerification = Readonly<{ valid: boolean; events: number; brokenAt?: number; problem?: string }>;
+export type ChainVerification = Readonly<{
+  valid: boolean;
+  events: number;
+  brokenAt?: number;
+  problem?: string;
+}>;
 
 /**
  * Recomputes a stream's hash chain from its stored events (read forward from version 1). Any edit to
@@ -52,9 +57,11 @@ export function verifyChain(events: readonly RecordedEvent[]): ChainVerification
   for (const [index, event] of events.entries()) {
     const version = index + 1;
     const broken = (problem: string) => ({ valid: false, events: events.length, brokenAt: version, problem });
-    if (event.streamVersion !== version) return broken(`expected version ${version}, found ${event.streamVersion}`);
+    if (event.streamVersion !== version)
+      return broken(`expected version ${version}, found ${event.streamVersion}`);
     if (event.prevHash !== prev) return broken('previous hash does not match the hash of the event before');
-    if (event.hash !== chainHash(prev, version, storedContentHash(event))) return broken('content does not match its hash');
+    if (event.hash !== chainHash(prev, version, storedContentHash(event)))
+      return broken('content does not match its hash');
     prev = event.hash;
   }
   return { valid: true, events: events.length };

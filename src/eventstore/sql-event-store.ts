@@ -76,11 +76,19 @@ export class SqlEventStore implements EventStore {
     this.knownTypes = new Set(options.eventTypes);
   }
 
-  async append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    expectedVersion: ExpectedVersion,
+  ): Promise<AppendResult> {
     assertStreamId(streamId);
     const expected = encodeExpectedVersion(expectedVersion);
     const prepared = prepareEvents(streamId, events, this.knownTypes);
-    type AppendRow = { outcome: string; stream_version: string | number; last_position: string | number | null };
+    type AppendRow = {
+      outcome: string;
+      stream_version: string | number;
+      last_position: string | number | null;
+    };
     let row: AppendRow | undefined;
     try {
       [row] = await this.db.query<AppendRow>(

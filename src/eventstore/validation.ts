@@ -74,11 +74,18 @@ export function prepareEvents(
     const where = `event ${index}`;
     if (!isPlainObject(event)) throw new InvalidAppendError('invalid_event', `${where} is not an object`);
     if (typeof event.type !== 'string' || !knownTypes.has(event.type))
-      throw new InvalidAppendError('unknown_event_type', `${where}: unknown event type ${JSON.stringify(event.type)}`);
+      throw new InvalidAppendError(
+        'unknown_event_type',
+        `${where}: unknown event type ${JSON.stringify(event.type)}`,
+      );
     const eventId = event.eventId ?? uuidv7();
     if (typeof eventId !== 'string' || !isUuid(eventId))
-      throw new InvalidAppendError('invalid_event', `${where}: eventId ${JSON.stringify(eventId)} is not a UUID`);
-    if (ids.has(eventId)) throw new InvalidAppendError('event_id_reused', `${where}: eventId ${eventId} appears twice`);
+      throw new InvalidAppendError(
+        'invalid_event',
+        `${where}: eventId ${JSON.stringify(eventId)} is not a UUID`,
+      );
+    if (ids.has(eventId))
+      throw new InvalidAppendError('event_id_reused', `${where}: eventId ${eventId} appears twice`);
     ids.add(eventId);
     const schemaVersion: unknown = event.schemaVersion ?? 1;
     if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1)
@@ -91,16 +98,30 @@ export function prepareEvents(
       dataJson = canonicalJson(event.data);
       metadataJson = canonicalJson(event.metadata);
     } catch (error) {
-      throw new InvalidAppendError('invalid_event', `${where}: data is not JSON (${(error as Error).message})`);
+      throw new InvalidAppendError(
+        'invalid_event',
+        `${where}: data is not JSON (${(error as Error).message})`,
+      );
     }
-    if (!isPlainObject(event.data)) throw new InvalidAppendError('invalid_event', `${where}: data must be a JSON object`);
+    if (!isPlainObject(event.data))
+      throw new InvalidAppendError('invalid_event', `${where}: data must be a JSON object`);
     if (dataJson.includes('\\u0000') || metadataJson.includes('\\u0000'))
       throw new InvalidAppendError('invalid_event', `${where}: contains a NUL character`);
     const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
     if (bytes > MAX_EVENT_BYTES)
-      throw new InvalidAppendError('event_too_large', `${where} is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}`);
+      throw new InvalidAppendError(
+        'event_too_large',
+        `${where} is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}`,
+      );
     const id = eventId.toLowerCase();
-    const hash = contentHash({ eventId: id, streamId, type: event.type, schemaVersion, dataJson, metadataJson });
+    const hash = contentHash({
+      eventId: id,
+      streamId,
+      type: event.type,
+      schemaVersion,
+      dataJson,
+      metadataJson,
+    });
     return {
       eventId: id,
       json:

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventoryCommands, inventoryStream } from '../../src/commands/inventory.ts';
 import { DOMAIN_EVENT_TYPES } from '../../src/domain/event-types.ts';
 import { WrongExpectedVersionError } from '../../src/eventstore/errors.ts';
-import type { EventStore } from '../../src/eventstore/event-store.ts';
+import type { EventStore, ExpectedVersion } from '../../src/eventstore/event-store.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
 import { freshPGlite, type TestDatabase } from '../support/databases.ts';
 import { context, receive, reserve } from '../support/inventory.ts';
@@ -22,7 +22,12 @@ describe('command handler', () => {
     const result = await commands.handle(
       inventoryStream('META-1'),
       { type: 'ReceiveStock', data: { sku: 'META-1', quantity: 5 } },
-      { actor: { id: 'clerk-7', role: 'admin' }, correlationId: 'corr-1', causationId: 'cause-1', now: new Date(0) },
+      {
+        actor: { id: 'clerk-7', role: 'admin' },
+        correlationId: 'corr-1',
+        causationId: 'cause-1',
+        now: new Date(0),
+      },
     );
     expect(isRight(result) && result.right.version).toBe(1);
     const [event] = await store.readStream(inventoryStream('META-1'));
@@ -54,21 +59,23 @@ describe('command handler', () => {
   it('retries version conflicts a bounded number of times with jittered pauses, then reports the conflict', async () => {
     const pauses: number[] = [];
     let appends = 0;
-    const alwaysBehind: EventStore = {
-      ...store,
-      readStream: (id, o) => store.readStream(id, o),
-      streamVersion: (id) => store.streamVersion(id),
-      append: async (streamId, _events, expected) => {
+    // A store where another writer always got there first.
+    const alwaysBehind: EventStore = Object.assign(Object.create(store) as EventStore, {
+      append: async (streamId: string, _events: unknown, expected: ExpectedVersion) => {
         appends++;
         throw new WrongExpectedVersionError(streamId, expected, 99);
       },
-    } as EventStore;
+    });
     const commands = inventoryCommands(alwaysBehind, {
       maxAttempts: 5,
       random: () => 0.5,
       sleep: async (ms) => void pauses.push(ms),
     });
-    const outcome = commands.handle(inventoryStream('BUSY-1'), { type: 'ReceiveStock', data: { sku: 'BUSY-1', quantity: 1 } }, context());
+    const outcome = commands.handle(
+      inventoryStream('BUSY-1'),
+      { type: 'ReceiveStock', data: { sku: 'BUSY-1', quantity: 1 } },
+      context(),
+    );
     await expect(outcome).rejects.toBeInstanceOf(WrongExpectedVersionError);
     expect(appends).toBe(5);
     expect(pauses).toEqual([5, 10, 20, 40]); // half of 5·2^attempt, capped at 200

@@ -29,7 +29,9 @@ describe('no oversell across OS processes (PostgreSQL)', () => {
     await receive(inventoryCommands(store), sku, 100);
     const startAt = Date.now() + 4_000; // both processes are loaded and connected by then
     const outputs = await Promise.all(
-      [1, 2].map(() => run(process.execPath, ['--import', 'tsx', worker, database.url!, sku, '500', String(startAt)])),
+      [1, 2].map(() =>
+        run(process.execPath, ['--import', 'tsx', worker, database.url!, sku, '500', String(startAt)]),
+      ),
     );
     const outcomes = outputs.map((o) => JSON.parse(o.stdout.trim().split('\n').at(-1)!));
     for (const outcome of outcomes) expect(outcome.other).toEqual([]);
@@ -40,7 +42,9 @@ describe('no oversell across OS processes (PostgreSQL)', () => {
     expect(history.events.filter((e) => e.type === 'StockReserved')).toHaveLength(100);
     expect(history.states.every((s) => s.onHand - s.reserved >= 0)).toBe(true);
     expect(history.final).toMatchObject({ onHand: 100, reserved: 100 });
-    expect(new Set(history.events.map((e) => (e.data as { reservationId?: string }).reservationId)).size).toBe(101);
+    expect(
+      new Set(history.events.map((e) => (e.data as { reservationId?: string }).reservationId)).size,
+    ).toBe(101);
     expect(verifyChain(history.events).valid).toBe(true);
   });
 });

@@ -48,7 +48,9 @@ describe.each(adapters)('no oversell on %s', (_name, openDatabase) => {
   it('1,000 concurrent reservations from 8 handlers that never batch: exactly one wins, by version conflicts', async () => {
     const sku = `LAST-${Date.now()}-contended`;
     // Eight independent handlers, each with its own cache, are eight writers racing on one stream.
-    const handlers = Array.from({ length: 8 }, () => inventoryCommands(store, { maxBatch: 1, maxAttempts: 50 }));
+    const handlers = Array.from({ length: 8 }, () =>
+      inventoryCommands(store, { maxBatch: 1, maxAttempts: 50 }),
+    );
     await receive(inventoryCommands(store), sku, 1);
     // All of them have read the stream at the same version, as racing processes would have.
     await Promise.all(handlers.map((h) => h.load(inventoryStream(sku))));

@@ -20,9 +20,11 @@ describe('forward-only migrations', () => {
   });
   const write = (name: string, sql: string) => writeFile(join(dir, name), sql);
   const tables = async () =>
-    (await db.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map(
-      (r) => r.t,
-    );
+    (
+      await db.query<{ t: string }>(
+        `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+      )
+    ).map((r) => r.t);
 
   it('applies pending migrations in name order, records them, and applies nothing the second time', async () => {
     await write('0002_second.sql', 'CREATE TABLE second (id int REFERENCES first (id));');
@@ -58,7 +60,10 @@ describe('forward-only migrations', () => {
   it('runs the project migrations on PostgreSQL, concurrently started twice, applying each once', async () => {
     const database = await freshPostgres(4, { migrated: false });
     try {
-      const runs = await Promise.all([migrate(database.db, MIGRATIONS_DIR), migrate(database.db, MIGRATIONS_DIR)]);
+      const runs = await Promise.all([
+        migrate(database.db, MIGRATIONS_DIR),
+        migrate(database.db, MIGRATIONS_DIR),
+      ]);
       const applied = runs.flat();
       expect(applied).toContain('0001_event_store.sql');
       expect(new Set(applied).size).toBe(applied.length);

@@ -36,36 +36,58 @@ const mergeGuestCart = (
   sellable: Record<string, number>,
   fromCartId = 'cart-guest-1',
 ): CartCommand => ({ type: 'MergeCart', data: { cartId, fromCartId, items, sellable } });
-const checkOut = (orderId = 'order-1'): CartCommand => ({ type: 'CheckOutCart', data: { cartId, orderId, at } });
+const checkOut = (orderId = 'order-1'): CartCommand => ({
+  type: 'CheckOutCart',
+  data: { cartId, orderId, at },
+});
 
 describe('cart: adding items', () => {
-  it('adds an item to an empty cart', () => given([]).when(addItem('SKU-MUG', 2)).then([added('SKU-MUG', 2)]));
+  it('adds an item to an empty cart', () =>
+    given([])
+      .when(addItem('SKU-MUG', 2))
+      .then([added('SKU-MUG', 2)]));
 
   it('adds to the quantity already in the cart', () =>
-    given([added('SKU-MUG', 2)]).when(addItem('SKU-MUG', 3)).then([added('SKU-MUG', 3, 5)]));
+    given([added('SKU-MUG', 2)])
+      .when(addItem('SKU-MUG', 3))
+      .then([added('SKU-MUG', 3, 5)]));
 
   it('adds up to what is sellable', () =>
-    given([added('SKU-MUG', 2)]).when(addItem('SKU-MUG', 1, 3)).then([added('SKU-MUG', 1, 3)]));
+    given([added('SKU-MUG', 2)])
+      .when(addItem('SKU-MUG', 1, 3))
+      .then([added('SKU-MUG', 1, 3)]));
 
   it('refuses more than is sellable', () =>
-    given([added('SKU-MUG', 2)]).when(addItem('SKU-MUG', 2, 3)).thenFails('QuantityUnavailable'));
+    given([added('SKU-MUG', 2)])
+      .when(addItem('SKU-MUG', 2, 3))
+      .thenFails('QuantityUnavailable'));
 
-  it('refuses an item that is sold out', () => given([]).when(addItem('SKU-MUG', 1, 0)).thenFails('QuantityUnavailable'));
+  it('refuses an item that is sold out', () =>
+    given([])
+      .when(addItem('SKU-MUG', 1, 0))
+      .thenFails('QuantityUnavailable'));
 
   it('refuses more than 1000 of one item', () => {
-    given([]).when(addItem('SKU-MUG', 1000)).then([added('SKU-MUG', 1000)]);
+    given([])
+      .when(addItem('SKU-MUG', 1000))
+      .then([added('SKU-MUG', 1000)]);
     given([]).when(addItem('SKU-MUG', 1001)).thenFails('QuantityTooLarge');
-    given([added('SKU-MUG', 999)]).when(addItem('SKU-MUG', 2)).thenFails('QuantityTooLarge');
+    given([added('SKU-MUG', 999)])
+      .when(addItem('SKU-MUG', 2))
+      .thenFails('QuantityTooLarge');
   });
 
   it('refuses zero, negative and fractional quantities', () => {
-    for (const quantity of [0, -2, 1.5]) given([]).when(addItem('SKU-MUG', quantity)).thenFails('InvalidCommandData');
+    for (const quantity of [0, -2, 1.5])
+      given([]).when(addItem('SKU-MUG', quantity)).thenFails('InvalidCommandData');
   });
 
   it('refuses an empty SKU', () => given([]).when(addItem('', 1)).thenFails('InvalidCommandData'));
 
   it('refuses a negative sellable quantity', () =>
-    given([]).when(addItem('SKU-MUG', 1, -1)).thenFails('InvalidCommandData'));
+    given([])
+      .when(addItem('SKU-MUG', 1, -1))
+      .thenFails('InvalidCommandData'));
 
   it('refuses a command for another cart than the stream holds', () =>
     given([added('SKU-MUG', 1)])
@@ -73,38 +95,59 @@ describe('cart: adding items', () => {
       .thenFails('CartIdMismatch'));
 
   it('treats a SKU that names an Object property as any other SKU', () =>
-    given([]).when(addItem('constructor', 1)).then([added('constructor', 1)]));
+    given([])
+      .when(addItem('constructor', 1))
+      .then([added('constructor', 1)]));
 });
 
 describe('cart: changing quantities and removing items', () => {
   it('changes the quantity of an item', () =>
-    given([added('SKU-MUG', 2)]).when(changeQuantity('SKU-MUG', 5)).then([quantityChanged('SKU-MUG', 5)]));
+    given([added('SKU-MUG', 2)])
+      .when(changeQuantity('SKU-MUG', 5))
+      .then([quantityChanged('SKU-MUG', 5)]));
 
   it('is idempotent: setting the same quantity changes nothing', () =>
-    given([added('SKU-MUG', 2)]).when(changeQuantity('SKU-MUG', 2)).thenNothingHappens());
+    given([added('SKU-MUG', 2)])
+      .when(changeQuantity('SKU-MUG', 2))
+      .thenNothingHappens());
 
   it('refuses an item not in the cart', () =>
     given([]).when(changeQuantity('SKU-MUG', 2)).thenFails('ItemNotInCart'));
 
   it('refuses an item removed from the cart', () =>
-    given([added('SKU-MUG', 2), removed('SKU-MUG')]).when(changeQuantity('SKU-MUG', 2)).thenFails('ItemNotInCart'));
+    given([added('SKU-MUG', 2), removed('SKU-MUG')])
+      .when(changeQuantity('SKU-MUG', 2))
+      .thenFails('ItemNotInCart'));
 
   it('refuses zero: removing is its own command', () =>
-    given([added('SKU-MUG', 2)]).when(changeQuantity('SKU-MUG', 0)).thenFails('InvalidCommandData'));
+    given([added('SKU-MUG', 2)])
+      .when(changeQuantity('SKU-MUG', 0))
+      .thenFails('InvalidCommandData'));
 
   it('refuses more than 1000', () =>
-    given([added('SKU-MUG', 2)]).when(changeQuantity('SKU-MUG', 1001)).thenFails('QuantityTooLarge'));
+    given([added('SKU-MUG', 2)])
+      .when(changeQuantity('SKU-MUG', 1001))
+      .thenFails('QuantityTooLarge'));
 
   it('refuses raising the quantity above what is sellable', () =>
-    given([added('SKU-MUG', 2)]).when(changeQuantity('SKU-MUG', 4, 3)).thenFails('QuantityUnavailable'));
+    given([added('SKU-MUG', 2)])
+      .when(changeQuantity('SKU-MUG', 4, 3))
+      .thenFails('QuantityUnavailable'));
 
   it('allows lowering the quantity even when less is sellable now', () =>
-    given([added('SKU-MUG', 5)]).when(changeQuantity('SKU-MUG', 4, 1)).then([quantityChanged('SKU-MUG', 4)]));
+    given([added('SKU-MUG', 5)])
+      .when(changeQuantity('SKU-MUG', 4, 1))
+      .then([quantityChanged('SKU-MUG', 4)]));
 
-  it('removes an item', () => given([added('SKU-MUG', 2)]).when(removeItem('SKU-MUG')).then([removed('SKU-MUG')]));
+  it('removes an item', () =>
+    given([added('SKU-MUG', 2)])
+      .when(removeItem('SKU-MUG'))
+      .then([removed('SKU-MUG')]));
 
   it('is idempotent: removing an item not in the cart changes nothing', () =>
-    given([added('SKU-MUG', 2), removed('SKU-MUG')]).when(removeItem('SKU-MUG')).thenNothingHappens());
+    given([added('SKU-MUG', 2), removed('SKU-MUG')])
+      .when(removeItem('SKU-MUG'))
+      .thenNothingHappens());
 });
 
 describe('cart: merging a guest cart at login', () => {
@@ -140,14 +183,21 @@ describe('cart: merging a guest cart at login', () => {
   it('treats a SKU missing from sellable as not sellable', () =>
     given([])
       .when(mergeGuestCart([{ sku: 'SKU-MUG', quantity: 1 }], {}))
-      .then([{ type: 'CartMerged', data: { cartId, fromCartId: 'cart-guest-1', changed: [], dropped: ['SKU-MUG'] } }]));
+      .then([
+        {
+          type: 'CartMerged',
+          data: { cartId, fromCartId: 'cart-guest-1', changed: [], dropped: ['SKU-MUG'] },
+        },
+      ]));
 
   it('drops a line already in the cart when nothing of it is sellable', () => {
     const merged: CartEvent = {
       type: 'CartMerged',
       data: { cartId, fromCartId: 'cart-guest-1', changed: [], dropped: ['SKU-MUG'] },
     };
-    given([added('SKU-MUG', 2)]).when(mergeGuestCart([{ sku: 'SKU-MUG', quantity: 1 }], { 'SKU-MUG': 0 })).then([merged]);
+    given([added('SKU-MUG', 2)])
+      .when(mergeGuestCart([{ sku: 'SKU-MUG', quantity: 1 }], { 'SKU-MUG': 0 }))
+      .then([merged]);
     expect(fold(cartDecider, [added('SKU-MUG', 2), merged]).items).toEqual({});
   });
 
@@ -157,7 +207,12 @@ describe('cart: merging a guest cart at login', () => {
       .then([
         {
           type: 'CartMerged',
-          data: { cartId, fromCartId: 'cart-guest-1', changed: [{ sku: 'SKU-MUG', quantity: 1000 }], dropped: [] },
+          data: {
+            cartId,
+            fromCartId: 'cart-guest-1',
+            changed: [{ sku: 'SKU-MUG', quantity: 1000 }],
+            dropped: [],
+          },
         },
       ]));
 
@@ -175,7 +230,12 @@ describe('cart: merging a guest cart at login', () => {
       .then([
         {
           type: 'CartMerged',
-          data: { cartId, fromCartId: 'cart-guest-1', changed: [{ sku: 'SKU-MUG', quantity: 3 }], dropped: [] },
+          data: {
+            cartId,
+            fromCartId: 'cart-guest-1',
+            changed: [{ sku: 'SKU-MUG', quantity: 3 }],
+            dropped: [],
+          },
         },
       ]));
 
@@ -187,7 +247,9 @@ describe('cart: merging a guest cart at login', () => {
   });
 
   it('changes nothing when the guest cart is empty', () =>
-    given([added('SKU-MUG', 1)]).when(mergeGuestCart([], {})).thenNothingHappens());
+    given([added('SKU-MUG', 1)])
+      .when(mergeGuestCart([], {}))
+      .thenNothingHappens());
 
   it('changes nothing when the cart already holds all that is sellable', () =>
     given([added('SKU-MUG', 3)])
@@ -195,10 +257,14 @@ describe('cart: merging a guest cart at login', () => {
       .thenNothingHappens());
 
   it('refuses merging a cart into itself', () =>
-    given([]).when(mergeGuestCart([{ sku: 'SKU-MUG', quantity: 1 }], { 'SKU-MUG': 1 }, cartId)).thenFails('InvalidCommandData'));
+    given([])
+      .when(mergeGuestCart([{ sku: 'SKU-MUG', quantity: 1 }], { 'SKU-MUG': 1 }, cartId))
+      .thenFails('InvalidCommandData'));
 
   it('refuses a guest line with a zero quantity', () =>
-    given([]).when(mergeGuestCart([{ sku: 'SKU-MUG', quantity: 0 }], { 'SKU-MUG': 1 })).thenFails('InvalidCommandData'));
+    given([])
+      .when(mergeGuestCart([{ sku: 'SKU-MUG', quantity: 0 }], { 'SKU-MUG': 1 }))
+      .thenFails('InvalidCommandData'));
 });
 
 describe('cart: checking out', () => {
@@ -213,7 +279,9 @@ describe('cart: checking out', () => {
       ]));
 
   it('is idempotent: checking out again for the same order changes nothing', () =>
-    given([added('SKU-MUG', 2), checkedOut([{ sku: 'SKU-MUG', quantity: 2 }])]).when(checkOut()).thenNothingHappens());
+    given([added('SKU-MUG', 2), checkedOut([{ sku: 'SKU-MUG', quantity: 2 }])])
+      .when(checkOut())
+      .thenNothingHappens());
 
   it('refuses checking out again for another order', () =>
     given([added('SKU-MUG', 2), checkedOut([{ sku: 'SKU-MUG', quantity: 2 }])])
@@ -222,7 +290,9 @@ describe('cart: checking out', () => {
 
   it('refuses an empty cart', () => {
     given([]).when(checkOut()).thenFails('CartEmpty');
-    given([added('SKU-MUG', 2), removed('SKU-MUG')]).when(checkOut()).thenFails('CartEmpty');
+    given([added('SKU-MUG', 2), removed('SKU-MUG')])
+      .when(checkOut())
+      .thenFails('CartEmpty');
   });
 
   it('takes no more changes once checked out', () => {
@@ -230,7 +300,9 @@ describe('cart: checking out', () => {
     given(history).when(addItem('SKU-TEA', 1)).thenFails('CartCheckedOut');
     given(history).when(changeQuantity('SKU-MUG', 3)).thenFails('CartCheckedOut');
     given(history).when(removeItem('SKU-MUG')).thenFails('CartCheckedOut');
-    given(history).when(mergeGuestCart([{ sku: 'SKU-TEA', quantity: 1 }], { 'SKU-TEA': 1 })).thenFails('CartCheckedOut');
+    given(history)
+      .when(mergeGuestCart([{ sku: 'SKU-TEA', quantity: 1 }], { 'SKU-TEA': 1 }))
+      .thenFails('CartCheckedOut');
   });
 
   it('refuses a malformed checkout time', () =>

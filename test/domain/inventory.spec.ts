@@ -49,7 +49,9 @@ const expire = (at: string): InventoryCommand => ({ type: 'ExpireReservations', 
 
 describe('inventory: receiving and adjusting stock', () => {
   it('records received stock', () =>
-    given([]).when({ type: 'ReceiveStock', data: { sku, quantity: 5 } }).then([received(5)]));
+    given([])
+      .when({ type: 'ReceiveStock', data: { sku, quantity: 5 } })
+      .then([received(5)]));
 
   it('refuses to receive zero, negative or fractional quantities', () => {
     for (const quantity of [0, -1, 1.5, Number.NaN])
@@ -57,7 +59,9 @@ describe('inventory: receiving and adjusting stock', () => {
   });
 
   it('refuses a blank SKU', () =>
-    given([]).when({ type: 'ReceiveStock', data: { sku: '  ', quantity: 1 } }).thenFails('InvalidCommandData'));
+    given([])
+      .when({ type: 'ReceiveStock', data: { sku: '  ', quantity: 1 } })
+      .thenFails('InvalidCommandData'));
 
   it('refuses stock for another SKU than the stream holds', () =>
     given([received(1)])
@@ -106,9 +110,15 @@ describe('inventory: receiving and adjusting stock', () => {
 });
 
 describe('inventory: reserving stock for an order', () => {
-  it('reserves available stock', () => given([received(5)]).when(reserve('order-1', 2)).then([reserved('order-1', 2)]));
+  it('reserves available stock', () =>
+    given([received(5)])
+      .when(reserve('order-1', 2))
+      .then([reserved('order-1', 2)]));
 
-  it('reserves the last unit', () => given([received(1)]).when(reserve('order-1', 1)).then([reserved('order-1', 1)]));
+  it('reserves the last unit', () =>
+    given([received(1)])
+      .when(reserve('order-1', 1))
+      .then([reserved('order-1', 1)]));
 
   it('refuses more than is available, saying how much is', () => {
     const history = [received(5), reserved('order-1', 4)];
@@ -120,10 +130,17 @@ describe('inventory: reserving stock for an order', () => {
     });
   });
 
-  it('refuses to reserve a SKU never received', () => given([]).when(reserve('order-1', 1)).thenFails('InsufficientStock'));
+  it('refuses to reserve a SKU never received', () =>
+    given([]).when(reserve('order-1', 1)).thenFails('InsufficientStock'));
 
   it('counts released and expired reservations as available again', () =>
-    given([received(2), reserved('order-1', 1), released('order-1', 1), reserved('order-2', 1), expired('order-2', 1)])
+    given([
+      received(2),
+      reserved('order-1', 1),
+      released('order-1', 1),
+      reserved('order-2', 1),
+      expired('order-2', 1),
+    ])
       .when(reserve('order-3', 2))
       .then([reserved('order-3', 2)]));
 
@@ -133,10 +150,14 @@ describe('inventory: reserving stock for an order', () => {
       .thenFails('InsufficientStock'));
 
   it('is idempotent: the same order reserving the same quantity again changes nothing', () =>
-    given([received(5), reserved('order-1', 2)]).when(reserve('order-1', 2)).thenNothingHappens());
+    given([received(5), reserved('order-1', 2)])
+      .when(reserve('order-1', 2))
+      .thenNothingHappens());
 
   it('refuses the same order reserving another quantity', () =>
-    given([received(5), reserved('order-1', 2)]).when(reserve('order-1', 3)).thenFails('ReservationQuantityMismatch'));
+    given([received(5), reserved('order-1', 2)])
+      .when(reserve('order-1', 3))
+      .thenFails('ReservationQuantityMismatch'));
 
   it('refuses to reserve again for an order whose reservation ended', () => {
     given([received(5), reserved('order-1', 2), committed('order-1', 2)])
@@ -151,17 +172,29 @@ describe('inventory: reserving stock for an order', () => {
   });
 
   it('refuses a reservation that expires before it is made', () =>
-    given([received(5)]).when(reserve('order-1', 1, now)).thenFails('InvalidCommandData'));
+    given([received(5)])
+      .when(reserve('order-1', 1, now))
+      .thenFails('InvalidCommandData'));
 
   it('refuses a malformed expiry time', () =>
-    given([received(5)]).when(reserve('order-1', 1, 'next tuesday')).thenFails('InvalidCommandData'));
+    given([received(5)])
+      .when(reserve('order-1', 1, 'next tuesday'))
+      .thenFails('InvalidCommandData'));
 
-  it('refuses a zero quantity', () => given([received(5)]).when(reserve('order-1', 0)).thenFails('InvalidCommandData'));
+  it('refuses a zero quantity', () =>
+    given([received(5)])
+      .when(reserve('order-1', 0))
+      .thenFails('InvalidCommandData'));
 
-  it('refuses an empty order id', () => given([received(5)]).when(reserve('', 1)).thenFails('InvalidCommandData'));
+  it('refuses an empty order id', () =>
+    given([received(5)])
+      .when(reserve('', 1))
+      .thenFails('InvalidCommandData'));
 
   it('treats an order id that names an Object property as any other id', () =>
-    given([received(5)]).when(reserve('constructor', 1)).then([reserved('constructor', 1)]));
+    given([received(5)])
+      .when(reserve('constructor', 1))
+      .then([reserved('constructor', 1)]));
 
   it('refuses a reservation for another SKU than the stream holds', () =>
     given([received(5)])
@@ -174,17 +207,24 @@ describe('inventory: reserving stock for an order', () => {
 
 describe('inventory: committing a reservation', () => {
   it('commits an active reservation', () =>
-    given([received(5), reserved('order-1', 2)]).when(commit('order-1')).then([committed('order-1', 2)]));
+    given([received(5), reserved('order-1', 2)])
+      .when(commit('order-1'))
+      .then([committed('order-1', 2)]));
 
   it('commits an active reservation past its expiry time: the units are still held for the order', () =>
     given([received(5), reserved('order-1', 2)])
       .when({ type: 'CommitReservation', data: { reservationId: 'order-1', now: inElevenMinutes } })
       .then([
-        { type: 'ReservationCommitted', data: { sku, reservationId: 'order-1', quantity: 2, committedAt: inElevenMinutes } },
+        {
+          type: 'ReservationCommitted',
+          data: { sku, reservationId: 'order-1', quantity: 2, committedAt: inElevenMinutes },
+        },
       ]));
 
   it('is idempotent: committing twice changes nothing', () =>
-    given([received(5), reserved('order-1', 2), committed('order-1', 2)]).when(commit('order-1')).thenNothingHappens());
+    given([received(5), reserved('order-1', 2), committed('order-1', 2)])
+      .when(commit('order-1'))
+      .thenNothingHappens());
 
   it('refuses to commit a released reservation', () =>
     given([received(5), reserved('order-1', 2), released('order-1', 2)])
@@ -197,24 +237,36 @@ describe('inventory: committing a reservation', () => {
       .thenFails('ReservationEnded'));
 
   it('refuses to commit an unknown reservation', () =>
-    given([received(5)]).when(commit('order-1')).thenFails('ReservationNotFound'));
+    given([received(5)])
+      .when(commit('order-1'))
+      .thenFails('ReservationNotFound'));
 
   it('refuses to commit an unknown reservation named like an Object property', () =>
-    given([received(5)]).when(commit('toString')).thenFails('ReservationNotFound'));
+    given([received(5)])
+      .when(commit('toString'))
+      .thenFails('ReservationNotFound'));
 });
 
 describe('inventory: releasing a reservation (compensation)', () => {
   it('releases an active reservation', () =>
-    given([received(5), reserved('order-1', 2)]).when(release('order-1')).then([released('order-1', 2)]));
+    given([received(5), reserved('order-1', 2)])
+      .when(release('order-1'))
+      .then([released('order-1', 2)]));
 
   it('is idempotent: releasing twice changes nothing', () =>
-    given([received(5), reserved('order-1', 2), released('order-1', 2)]).when(release('order-1')).thenNothingHappens());
+    given([received(5), reserved('order-1', 2), released('order-1', 2)])
+      .when(release('order-1'))
+      .thenNothingHappens());
 
   it('changes nothing for an expired reservation', () =>
-    given([received(5), reserved('order-1', 2), expired('order-1', 2)]).when(release('order-1')).thenNothingHappens());
+    given([received(5), reserved('order-1', 2), expired('order-1', 2)])
+      .when(release('order-1'))
+      .thenNothingHappens());
 
   it('changes nothing for an unknown reservation, so compensation can always run', () =>
-    given([received(5)]).when(release('order-1')).thenNothingHappens());
+    given([received(5)])
+      .when(release('order-1'))
+      .thenNothingHappens());
 
   it('refuses to release a committed reservation', () =>
     given([received(5), reserved('order-1', 2), committed('order-1', 2)])
@@ -244,7 +296,9 @@ describe('inventory: expiring reservations', () => {
       .then([expired('order-1', 2, inTenMinutes)]));
 
   it('changes nothing before any reservation is due', () =>
-    given([received(5), reserved('order-1', 2)]).when(expire('2025-11-28T09:09:59.999Z')).thenNothingHappens());
+    given([received(5), reserved('order-1', 2)])
+      .when(expire('2025-11-28T09:09:59.999Z'))
+      .thenNothingHappens());
 
   it('compares instants, not strings, across time zone offsets', () =>
     given([received(5), reserved('order-1', 2)])
@@ -271,7 +325,12 @@ describe('inventory: expiring reservations', () => {
 
 describe('inventory: state and available to sell', () => {
   it('folds into plain JSON that survives a snapshot round trip', () => {
-    const state = fold(inventoryDecider, [received(10), reserved('order-1', 2), reserved('order-2', 3), committed('order-1', 2)]);
+    const state = fold(inventoryDecider, [
+      received(10),
+      reserved('order-1', 2),
+      reserved('order-2', 3),
+      committed('order-1', 2),
+    ]);
     expect(state).toEqual({
       sku,
       onHand: 8,

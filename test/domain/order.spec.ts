@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/domain/decider.ts';
-import { orderDecider, type OrderCommand, type OrderEvent, type PlaceOrder } from '../../src/domain/order/index.ts';
+import {
+  orderDecider,
+  type OrderCommand,
+  type OrderEvent,
+  type PlaceOrder,
+} from '../../src/domain/order/index.ts';
 import { specification } from './specification.ts';
 
 const given = specification(orderDecider);
@@ -53,7 +58,10 @@ const paymentAuthorized: OrderEvent = {
   type: 'OrderPaymentAuthorized',
   data: { orderId, paymentId: 'pi_123', amount: eur(3048), at },
 };
-const paymentFailed: OrderEvent = { type: 'OrderPaymentFailed', data: { orderId, reason: 'card_declined', at } };
+const paymentFailed: OrderEvent = {
+  type: 'OrderPaymentFailed',
+  data: { orderId, reason: 'card_declined', at },
+};
 const confirmed: OrderEvent = { type: 'OrderConfirmed', data: { orderId, at } };
 const cancelled = (reason: string): OrderEvent => ({ type: 'OrderCancelled', data: { orderId, reason, at } });
 const shipped: OrderEvent = { type: 'OrderShipped', data: { orderId, at } };
@@ -86,7 +94,8 @@ const refund: OrderCommand = { type: 'RefundOrder', data: { orderId, reason: 're
 const readyToConfirm = [orderPlaced, ...allReserved, paymentAuthorized];
 
 describe('order: placing', () => {
-  it('prices the lines, sorts them by SKU and fixes the total', () => given([]).when(placeOrder()).then([orderPlaced]));
+  it('prices the lines, sorts them by SKU and fixes the total', () =>
+    given([]).when(placeOrder()).then([orderPlaced]));
 
   it('prices a free line at zero', () =>
     given([])
@@ -103,7 +112,9 @@ describe('order: placing', () => {
       ]));
 
   it('is idempotent: placing the same order again changes nothing, even stamped at another time', () =>
-    given([orderPlaced]).when(placeOrder({ placedAt: '2025-11-28T09:00:02.000Z' })).thenNothingHappens());
+    given([orderPlaced])
+      .when(placeOrder({ placedAt: '2025-11-28T09:00:02.000Z' }))
+      .thenNothingHappens());
 
   it('is idempotent whatever order the lines come in', () =>
     given([orderPlaced])
@@ -123,9 +134,14 @@ describe('order: placing', () => {
       .thenFails('OrderAlreadyPlaced'));
 
   it('refuses placing an existing order for another customer', () =>
-    given([orderPlaced]).when(placeOrder({ customerId: 'customer-8' })).thenFails('OrderAlreadyPlaced'));
+    given([orderPlaced])
+      .when(placeOrder({ customerId: 'customer-8' }))
+      .thenFails('OrderAlreadyPlaced'));
 
-  it('refuses an order without lines', () => given([]).when(placeOrder({ lines: [] })).thenFails('EmptyOrder'));
+  it('refuses an order without lines', () =>
+    given([])
+      .when(placeOrder({ lines: [] }))
+      .thenFails('EmptyOrder'));
 
   it('refuses two lines for one SKU', () =>
     given([])
@@ -159,7 +175,12 @@ describe('order: placing', () => {
   });
 
   it('refuses a fractional or negative price and a malformed currency', () => {
-    for (const unitPrice of [eur(12.99), eur(-1), { amount: 100, currency: 'eur' }, { amount: 100, currency: 'EURO' }])
+    for (const unitPrice of [
+      eur(12.99),
+      eur(-1),
+      { amount: 100, currency: 'eur' },
+      { amount: 100, currency: 'EURO' },
+    ])
       given([])
         .when(placeOrder({ lines: [{ sku: 'SKU-MUG', quantity: 1, unitPrice }] }))
         .thenFails('InvalidCommandData');
@@ -167,31 +188,46 @@ describe('order: placing', () => {
 
   it('refuses a total too large to count exactly', () =>
     given([])
-      .when(placeOrder({ lines: [{ sku: 'SKU-GOLD', quantity: 1000, unitPrice: eur(Number.MAX_SAFE_INTEGER) }] }))
+      .when(
+        placeOrder({ lines: [{ sku: 'SKU-GOLD', quantity: 1000, unitPrice: eur(Number.MAX_SAFE_INTEGER) }] }),
+      )
       .thenFails('TotalTooLarge'));
 
   it('refuses card data as the payment method, without echoing it back', () => {
     for (const paymentMethod of ['4242424242424242', '4242 4242 4242 4242', '4000-0566-5566-5556'])
       given([]).when(placeOrder({ paymentMethod })).thenFails('CardDataNotAllowed');
-    const result = orderDecider.decide(placeOrder({ paymentMethod: '4242424242424242' }), orderDecider.initialState());
+    const result = orderDecider.decide(
+      placeOrder({ paymentMethod: '4242424242424242' }),
+      orderDecider.initialState(),
+    );
     expect(JSON.stringify(result)).not.toContain('4242424242424242');
   });
 
   it('refuses a missing customer and a malformed placement time', () => {
-    given([]).when(placeOrder({ customerId: '' })).thenFails('InvalidCommandData');
-    given([]).when(placeOrder({ placedAt: '28/11/2025' })).thenFails('InvalidCommandData');
+    given([])
+      .when(placeOrder({ customerId: '' }))
+      .thenFails('InvalidCommandData');
+    given([])
+      .when(placeOrder({ placedAt: '28/11/2025' }))
+      .thenFails('InvalidCommandData');
   });
 
   it('refuses a command for another order than the stream holds', () =>
-    given([orderPlaced]).when(placeOrder({ orderId: 'order-other' })).thenFails('OrderIdMismatch'));
+    given([orderPlaced])
+      .when(placeOrder({ orderId: 'order-other' }))
+      .thenFails('OrderIdMismatch'));
 });
 
 describe('order: checkout progress', () => {
   it('records a reserved line', () =>
-    given([orderPlaced]).when(recordLineReserved('SKU-MUG', 2)).then([lineReserved('SKU-MUG', 2)]));
+    given([orderPlaced])
+      .when(recordLineReserved('SKU-MUG', 2))
+      .then([lineReserved('SKU-MUG', 2)]));
 
   it('is idempotent per SKU', () =>
-    given([orderPlaced, lineReserved('SKU-MUG', 2)]).when(recordLineReserved('SKU-MUG', 2)).thenNothingHappens());
+    given([orderPlaced, lineReserved('SKU-MUG', 2)])
+      .when(recordLineReserved('SKU-MUG', 2))
+      .thenNothingHappens());
 
   it('refuses a line the order does not have', () =>
     given([orderPlaced]).when(recordLineReserved('SKU-KETTLE', 1)).thenFails('UnknownOrderLine'));
@@ -203,18 +239,26 @@ describe('order: checkout progress', () => {
     given([]).when(recordLineReserved('SKU-MUG', 2)).thenFails('OrderNotFound'));
 
   it('refuses to record a reservation on a cancelled order', () =>
-    given([orderPlaced, cancelled('out_of_stock')]).when(recordLineReserved('SKU-MUG', 2)).thenFails('OrderNotPending'));
+    given([orderPlaced, cancelled('out_of_stock')])
+      .when(recordLineReserved('SKU-MUG', 2))
+      .thenFails('OrderNotPending'));
 
   it('records a stock shortfall', () => given([orderPlaced]).when(rejectForStock()).then([stockRejected]));
 
   it('records the first shortfall only', () =>
-    given([orderPlaced, stockRejected]).when(rejectForStock('SKU-MUG', 2, 1)).thenNothingHappens());
+    given([orderPlaced, stockRejected])
+      .when(rejectForStock('SKU-MUG', 2, 1))
+      .thenNothingHappens());
 
   it('refuses a shortfall that is not one', () =>
-    given([orderPlaced]).when(rejectForStock('SKU-TEA', 1, 1)).thenFails('InvalidCommandData'));
+    given([orderPlaced])
+      .when(rejectForStock('SKU-TEA', 1, 1))
+      .thenFails('InvalidCommandData'));
 
   it('refuses a shortfall for a line the order does not have', () =>
-    given([orderPlaced]).when(rejectForStock('SKU-KETTLE', 1, 0)).thenFails('UnknownOrderLine'));
+    given([orderPlaced])
+      .when(rejectForStock('SKU-KETTLE', 1, 0))
+      .thenFails('UnknownOrderLine'));
 
   it('records an authorized payment of the order total', () =>
     given([orderPlaced]).when(recordPaymentAuthorized()).then([paymentAuthorized]));
@@ -223,21 +267,30 @@ describe('order: checkout progress', () => {
     given([orderPlaced, paymentAuthorized]).when(recordPaymentAuthorized()).thenNothingHappens());
 
   it('refuses a second, different payment', () =>
-    given([orderPlaced, paymentAuthorized]).when(recordPaymentAuthorized('pi_456')).thenFails('PaymentAlreadyAuthorized'));
+    given([orderPlaced, paymentAuthorized])
+      .when(recordPaymentAuthorized('pi_456'))
+      .thenFails('PaymentAlreadyAuthorized'));
 
   it('refuses a payment of another amount than the total', () =>
-    given([orderPlaced]).when(recordPaymentAuthorized('pi_123', eur(3000))).thenFails('PaymentAmountMismatch'));
+    given([orderPlaced])
+      .when(recordPaymentAuthorized('pi_123', eur(3000)))
+      .thenFails('PaymentAmountMismatch'));
 
   it('refuses to record a payment on a cancelled order', () =>
-    given([orderPlaced, cancelled('expired')]).when(recordPaymentAuthorized()).thenFails('OrderNotPending'));
+    given([orderPlaced, cancelled('expired')])
+      .when(recordPaymentAuthorized())
+      .thenFails('OrderNotPending'));
 
-  it('records a failed payment', () => given([orderPlaced]).when(recordPaymentFailed()).then([paymentFailed]));
+  it('records a failed payment', () =>
+    given([orderPlaced]).when(recordPaymentFailed()).then([paymentFailed]));
 
   it('is idempotent for the same failure', () =>
     given([orderPlaced, paymentFailed]).when(recordPaymentFailed()).thenNothingHappens());
 
   it('refuses a failure after the payment was authorized', () =>
-    given([orderPlaced, paymentAuthorized]).when(recordPaymentFailed()).thenFails('PaymentAlreadyAuthorized'));
+    given([orderPlaced, paymentAuthorized])
+      .when(recordPaymentFailed())
+      .thenFails('PaymentAlreadyAuthorized'));
 
   it('refuses a failure without a reason', () =>
     given([orderPlaced]).when(recordPaymentFailed('')).thenFails('InvalidCommandData'));
@@ -247,72 +300,111 @@ describe('order: confirming', () => {
   it('confirms a fully reserved, paid order', () => given(readyToConfirm).when(confirm).then([confirmed]));
 
   it('is idempotent: confirming a confirmed order changes nothing', () =>
-    given([...readyToConfirm, confirmed]).when(confirm).thenNothingHappens());
+    given([...readyToConfirm, confirmed])
+      .when(confirm)
+      .thenNothingHappens());
 
   it('refuses while a line still waits for stock', () =>
-    given([orderPlaced, lineReserved('SKU-MUG', 2), paymentAuthorized]).when(confirm).thenFails('LinesNotReserved'));
+    given([orderPlaced, lineReserved('SKU-MUG', 2), paymentAuthorized])
+      .when(confirm)
+      .thenFails('LinesNotReserved'));
 
   it('refuses before payment is authorized', () =>
-    given([orderPlaced, ...allReserved]).when(confirm).thenFails('PaymentNotAuthorized'));
+    given([orderPlaced, ...allReserved])
+      .when(confirm)
+      .thenFails('PaymentNotAuthorized'));
 
   it('refuses an order short of stock', () =>
     given([orderPlaced, stockRejected, paymentAuthorized]).when(confirm).thenFails('StockRejected'));
 
   it('refuses a cancelled order', () =>
-    given([...readyToConfirm, cancelled('customer_request')]).when(confirm).thenFails('OrderNotPending'));
+    given([...readyToConfirm, cancelled('customer_request')])
+      .when(confirm)
+      .thenFails('OrderNotPending'));
 
   it('refuses an order never placed', () => given([]).when(confirm).thenFails('OrderNotFound'));
 });
 
 describe('order: cancelling', () => {
   it('cancels a pending order with its reason', () =>
-    given([orderPlaced, stockRejected]).when(cancel('out_of_stock')).then([cancelled('out_of_stock')]));
+    given([orderPlaced, stockRejected])
+      .when(cancel('out_of_stock'))
+      .then([cancelled('out_of_stock')]));
 
   it('is idempotent: cancelling a cancelled order changes nothing', () =>
-    given([orderPlaced, cancelled('out_of_stock')]).when(cancel('payment_failed')).thenNothingHappens());
+    given([orderPlaced, cancelled('out_of_stock')])
+      .when(cancel('payment_failed'))
+      .thenNothingHappens());
 
   it('refuses to cancel a confirmed order', () =>
-    given([...readyToConfirm, confirmed]).when(cancel('customer_request')).thenFails('OrderNotPending'));
+    given([...readyToConfirm, confirmed])
+      .when(cancel('customer_request'))
+      .thenFails('OrderNotPending'));
 
   it('refuses to cancel a shipped order', () =>
-    given([...readyToConfirm, confirmed, shipped]).when(cancel('customer_request')).thenFails('OrderNotPending'));
+    given([...readyToConfirm, confirmed, shipped])
+      .when(cancel('customer_request'))
+      .thenFails('OrderNotPending'));
 
   it('refuses a cancellation without a reason', () =>
     given([orderPlaced]).when(cancel(' ')).thenFails('InvalidCommandData'));
 });
 
 describe('order: shipping and refunding', () => {
-  it('ships a confirmed order', () => given([...readyToConfirm, confirmed]).when(ship).then([shipped]));
+  it('ships a confirmed order', () =>
+    given([...readyToConfirm, confirmed])
+      .when(ship)
+      .then([shipped]));
 
   it('is idempotent: shipping twice changes nothing', () =>
-    given([...readyToConfirm, confirmed, shipped]).when(ship).thenNothingHappens());
+    given([...readyToConfirm, confirmed, shipped])
+      .when(ship)
+      .thenNothingHappens());
 
-  it('refuses to ship a pending order', () => given(readyToConfirm).when(ship).thenFails('OrderNotConfirmed'));
+  it('refuses to ship a pending order', () =>
+    given(readyToConfirm).when(ship).thenFails('OrderNotConfirmed'));
 
   it('refuses to ship a cancelled order', () =>
-    given([orderPlaced, cancelled('out_of_stock')]).when(ship).thenFails('OrderNotConfirmed'));
+    given([orderPlaced, cancelled('out_of_stock')])
+      .when(ship)
+      .thenFails('OrderNotConfirmed'));
 
   it('refunds the total of a confirmed order', () =>
-    given([...readyToConfirm, confirmed]).when(refund).then([refunded]));
+    given([...readyToConfirm, confirmed])
+      .when(refund)
+      .then([refunded]));
 
   it('refunds the total of a shipped order', () =>
-    given([...readyToConfirm, confirmed, shipped]).when(refund).then([refunded]));
+    given([...readyToConfirm, confirmed, shipped])
+      .when(refund)
+      .then([refunded]));
 
   it('is idempotent: refunding twice changes nothing', () =>
-    given([...readyToConfirm, confirmed, shipped, refunded]).when(refund).thenNothingHappens());
+    given([...readyToConfirm, confirmed, shipped, refunded])
+      .when(refund)
+      .thenNothingHappens());
 
   it('refuses to refund a pending or cancelled order', () => {
     given(readyToConfirm).when(refund).thenFails('OrderNotRefundable');
-    given([orderPlaced, cancelled('out_of_stock')]).when(refund).thenFails('OrderNotRefundable');
+    given([orderPlaced, cancelled('out_of_stock')])
+      .when(refund)
+      .thenFails('OrderNotRefundable');
   });
 
   it('refuses to ship a refunded order', () =>
-    given([...readyToConfirm, confirmed, refunded]).when(ship).thenFails('OrderNotConfirmed'));
+    given([...readyToConfirm, confirmed, refunded])
+      .when(ship)
+      .thenFails('OrderNotConfirmed'));
 });
 
 describe('order: state for the checkout saga', () => {
   it('shows where checkout is', () => {
-    const state = fold(orderDecider, [orderPlaced, lineReserved('SKU-TEA', 1), lineReserved('SKU-MUG', 2), paymentAuthorized]);
+    const state = fold(orderDecider, [
+      orderPlaced,
+      lineReserved('SKU-TEA', 1),
+      lineReserved('SKU-MUG', 2),
+      paymentAuthorized,
+    ]);
     expect(state).toMatchObject({
       status: 'pending',
       total: eur(3048),

@@ -39,27 +39,40 @@ const failed = (attempt = 1): PaymentEvent => ({
   type: 'PaymentFailed',
   data: { orderId, attempt, reason: 'card_declined', at },
 });
-const captured: PaymentEvent = { type: 'PaymentCaptured', data: { orderId, gatewayRef: 'pi_123', amount: eur(3048), at } };
+const captured: PaymentEvent = {
+  type: 'PaymentCaptured',
+  data: { orderId, gatewayRef: 'pi_123', amount: eur(3048), at },
+};
 const voided: PaymentEvent = {
   type: 'PaymentVoided',
   data: { orderId, gatewayRef: 'pi_123', reason: 'reservation_expired', at },
 };
-const refunded = (amount: number): PaymentEvent => ({ type: 'PaymentRefunded', data: { orderId, amount: eur(amount), at } });
+const refunded = (amount: number): PaymentEvent => ({
+  type: 'PaymentRefunded',
+  data: { orderId, amount: eur(amount), at },
+});
 
 const recordAuthorization = (gatewayRef = 'pi_123', amount = eur(3048)): PaymentCommand => ({
   type: 'RecordAuthorization',
   data: { orderId, gatewayRef, amount, at },
 });
-const recordFailure: PaymentCommand = { type: 'RecordPaymentFailure', data: { orderId, reason: 'card_declined', at } };
+const recordFailure: PaymentCommand = {
+  type: 'RecordPaymentFailure',
+  data: { orderId, reason: 'card_declined', at },
+};
 const recordCapture: PaymentCommand = { type: 'RecordCapture', data: { orderId, at } };
-const recordVoid: PaymentCommand = { type: 'RecordVoid', data: { orderId, reason: 'reservation_expired', at } };
+const recordVoid: PaymentCommand = {
+  type: 'RecordVoid',
+  data: { orderId, reason: 'reservation_expired', at },
+};
 const recordRefund = (amount: number, currency = 'EUR'): PaymentCommand => ({
   type: 'RecordRefund',
   data: { orderId, amount: { amount, currency }, at },
 });
 
 describe('payment: requesting', () => {
-  it('requests a payment with its idempotency key', () => given([]).when(requestPayment()).then([requested()]));
+  it('requests a payment with its idempotency key', () =>
+    given([]).when(requestPayment()).then([requested()]));
 
   it('is idempotent: the same request again (a retry after a timeout) changes nothing', () =>
     given([requested()]).when(requestPayment()).thenNothingHappens());
@@ -74,7 +87,9 @@ describe('payment: requesting', () => {
 
   it('allows a new attempt, under a new key, after a failure', () =>
     given([requested(), failed()])
-      .when(requestPayment({ idempotencyKey: `${orderId}-2`, attempt: 2, paymentMethod: 'pm_card_mastercard' }))
+      .when(
+        requestPayment({ idempotencyKey: `${orderId}-2`, attempt: 2, paymentMethod: 'pm_card_mastercard' }),
+      )
       .then([requested(2, 'pm_card_mastercard')]));
 
   it('refuses a new attempt once authorized: never charged twice', () => {
@@ -85,8 +100,12 @@ describe('payment: requesting', () => {
   });
 
   it('refuses a key reused for another request', () => {
-    given([requested()]).when(requestPayment({ amount: eur(1) })).thenFails('IdempotencyKeyReused');
-    given([requested(), failed()]).when(requestPayment({ attempt: 2 })).thenFails('IdempotencyKeyReused');
+    given([requested()])
+      .when(requestPayment({ amount: eur(1) }))
+      .thenFails('IdempotencyKeyReused');
+    given([requested(), failed()])
+      .when(requestPayment({ attempt: 2 }))
+      .thenFails('IdempotencyKeyReused');
     given([requested(1), failed(1), requested(2), failed(2)])
       .when(requestPayment({ idempotencyKey: `${orderId}-1`, attempt: 3 }))
       .thenFails('IdempotencyKeyReused');
@@ -103,12 +122,21 @@ describe('payment: requesting', () => {
       .thenFails('AmountMismatch'));
 
   it('refuses a zero or fractional amount', () => {
-    given([]).when(requestPayment({ amount: eur(0) })).thenFails('InvalidCommandData');
-    given([]).when(requestPayment({ amount: eur(30.48) })).thenFails('InvalidCommandData');
+    given([])
+      .when(requestPayment({ amount: eur(0) }))
+      .thenFails('InvalidCommandData');
+    given([])
+      .when(requestPayment({ amount: eur(30.48) }))
+      .thenFails('InvalidCommandData');
   });
 
   it('refuses card numbers as the payment method, and never echoes them', () => {
-    for (const paymentMethod of ['4242424242424242', '4242 4242 4242 4242', '3782-822463-10005', 'card:5555555555554444']) {
+    for (const paymentMethod of [
+      '4242424242424242',
+      '4242 4242 4242 4242',
+      '3782-822463-10005',
+      'card:5555555555554444',
+    ]) {
       given([]).when(requestPayment({ paymentMethod })).thenFails('CardDataNotAllowed');
       const result = paymentDecider.decide(requestPayment({ paymentMethod }), paymentDecider.initialState());
       expect(JSON.stringify(result)).not.toContain(paymentMethod);
@@ -116,11 +144,14 @@ describe('payment: requesting', () => {
   });
 
   it('accepts gateway tokens as the payment method', () => {
-    for (const token of ['pm_card_visa', 'pm_1QxYzAbCdEf123456', 'tok_chargeDeclined']) expect(looksLikeCardNumber(token)).toBe(false);
+    for (const token of ['pm_card_visa', 'pm_1QxYzAbCdEf123456', 'tok_chargeDeclined'])
+      expect(looksLikeCardNumber(token)).toBe(false);
   });
 
   it('refuses a request for another order than the stream holds', () =>
-    given([requested()]).when(requestPayment({ orderId: 'order-other' })).thenFails('OrderIdMismatch'));
+    given([requested()])
+      .when(requestPayment({ orderId: 'order-other' }))
+      .thenFails('OrderIdMismatch'));
 });
 
 describe('payment: what the gateway answered', () => {
@@ -130,29 +161,36 @@ describe('payment: what the gateway answered', () => {
     given([requested(), authorized()]).when(recordAuthorization()).thenNothingHappens());
 
   it('refuses a second, different authorization: a double charge to void at the gateway', () =>
-    given([requested(), authorized()]).when(recordAuthorization('pi_456')).thenFails('PaymentAlreadyAuthorized'));
+    given([requested(), authorized()])
+      .when(recordAuthorization('pi_456'))
+      .thenFails('PaymentAlreadyAuthorized'));
 
   it('records a late authorization after a failure, so the money can be given back', () =>
     given([requested(), failed()]).when(recordAuthorization()).then([authorized()]));
 
   it('refuses an authorization of another amount', () =>
-    given([requested()]).when(recordAuthorization('pi_123', eur(1))).thenFails('AmountMismatch'));
+    given([requested()])
+      .when(recordAuthorization('pi_123', eur(1)))
+      .thenFails('AmountMismatch'));
 
   it('refuses an authorization nobody asked for', () =>
     given([]).when(recordAuthorization()).thenFails('PaymentNotRequested'));
 
   it('records a failure', () => given([requested()]).when(recordFailure).then([failed()]));
 
-  it('is idempotent for a failure', () => given([requested(), failed()]).when(recordFailure).thenNothingHappens());
+  it('is idempotent for a failure', () =>
+    given([requested(), failed()]).when(recordFailure).thenNothingHappens());
 
   it('refuses a failure after an authorization', () =>
     given([requested(), authorized()]).when(recordFailure).thenFails('PaymentAlreadyAuthorized'));
 
-  it('refuses a failure nobody asked for', () => given([]).when(recordFailure).thenFails('PaymentNotRequested'));
+  it('refuses a failure nobody asked for', () =>
+    given([]).when(recordFailure).thenFails('PaymentNotRequested'));
 });
 
 describe('payment: capture and void', () => {
-  it('captures an authorized payment', () => given([requested(), authorized()]).when(recordCapture).then([captured]));
+  it('captures an authorized payment', () =>
+    given([requested(), authorized()]).when(recordCapture).then([captured]));
 
   it('is idempotent: a second capture changes nothing', () =>
     given([requested(), authorized(), captured]).when(recordCapture).thenNothingHappens());
@@ -181,17 +219,29 @@ describe('payment: capture and void', () => {
 describe('payment: refunds', () => {
   const paid = [requested(), authorized(), captured];
 
-  it('refunds part of a captured payment', () => given(paid).when(recordRefund(1000)).then([refunded(1000)]));
+  it('refunds part of a captured payment', () =>
+    given(paid)
+      .when(recordRefund(1000))
+      .then([refunded(1000)]));
 
-  it('refunds all of it', () => given(paid).when(recordRefund(3048)).then([refunded(3048)]));
+  it('refunds all of it', () =>
+    given(paid)
+      .when(recordRefund(3048))
+      .then([refunded(3048)]));
 
   it('refunds the rest after a partial refund', () =>
-    given([...paid, refunded(1000)]).when(recordRefund(2048)).then([refunded(2048)]));
+    given([...paid, refunded(1000)])
+      .when(recordRefund(2048))
+      .then([refunded(2048)]));
 
   it('refuses to refund more than was captured', () => {
     given(paid).when(recordRefund(3049)).thenFails('RefundExceedsCapture');
-    given([...paid, refunded(1000)]).when(recordRefund(2049)).thenFails('RefundExceedsCapture');
-    given([...paid, refunded(3048)]).when(recordRefund(1)).thenFails('RefundExceedsCapture');
+    given([...paid, refunded(1000)])
+      .when(recordRefund(2049))
+      .thenFails('RefundExceedsCapture');
+    given([...paid, refunded(3048)])
+      .when(recordRefund(1))
+      .thenFails('RefundExceedsCapture');
   });
 
   it('refuses a refund before capture', () => {
@@ -199,12 +249,16 @@ describe('payment: refunds', () => {
     given([requested(), authorized(), voided]).when(recordRefund(100)).thenFails('PaymentNotCaptured');
   });
 
-  it('refuses a refund in another currency', () => given(paid).when(recordRefund(100, 'USD')).thenFails('CurrencyMismatch'));
+  it('refuses a refund in another currency', () =>
+    given(paid).when(recordRefund(100, 'USD')).thenFails('CurrencyMismatch'));
 
   it('refuses a zero refund', () => given(paid).when(recordRefund(0)).thenFails('InvalidCommandData'));
 
   it('marks the payment refunded once every unit went back', () => {
-    expect(fold(paymentDecider, [...paid, refunded(1000)])).toMatchObject({ status: 'captured', refundedAmount: 1000 });
+    expect(fold(paymentDecider, [...paid, refunded(1000)])).toMatchObject({
+      status: 'captured',
+      refundedAmount: 1000,
+    });
     expect(fold(paymentDecider, [...paid, refunded(1000), refunded(2048)])).toMatchObject({
       status: 'refunded',
       refundedAmount: 3048,

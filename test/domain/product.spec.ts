@@ -53,7 +53,9 @@ describe('product: listing', () => {
     given([listed]).when(listProduct()).thenFails('ProductAlreadyListed'));
 
   it('lists a delisted product again, in its first currency', () =>
-    given([listed, delisted]).when(listProduct({ at: later })).then([{ ...listed, data: { ...listed.data, at: later } }]));
+    given([listed, delisted])
+      .when(listProduct({ at: later }))
+      .then([{ ...listed, data: { ...listed.data, at: later } }]));
 
   it('refuses listing a delisted product again in another currency', () =>
     given([listed, delisted])
@@ -61,13 +63,21 @@ describe('product: listing', () => {
       .thenFails('CurrencyMismatch'));
 
   it('refuses a negative or fractional price', () => {
-    given([]).when(listProduct({ price: eur(-1) })).thenFails('InvalidCommandData');
-    given([]).when(listProduct({ price: eur(12.99) })).thenFails('InvalidCommandData');
+    given([])
+      .when(listProduct({ price: eur(-1) }))
+      .thenFails('InvalidCommandData');
+    given([])
+      .when(listProduct({ price: eur(12.99) }))
+      .thenFails('InvalidCommandData');
   });
 
   it('refuses a blank title and a malformed currency', () => {
-    given([]).when(listProduct({ title: ' ' })).thenFails('InvalidCommandData');
-    given([]).when(listProduct({ price: { amount: 1, currency: 'euro' } })).thenFails('InvalidCommandData');
+    given([])
+      .when(listProduct({ title: ' ' }))
+      .thenFails('InvalidCommandData');
+    given([])
+      .when(listProduct({ price: { amount: 1, currency: 'euro' } }))
+      .thenFails('InvalidCommandData');
   });
 
   it('refuses attribute values that are not plain text, numbers or booleans', () => {
@@ -78,14 +88,18 @@ describe('product: listing', () => {
   });
 
   it('refuses a command for another SKU than the stream holds', () =>
-    given([listed]).when(listProduct({ sku: 'SKU-BLUE-MUG' })).thenFails('SkuMismatch'));
+    given([listed])
+      .when(listProduct({ sku: 'SKU-BLUE-MUG' }))
+      .thenFails('SkuMismatch'));
 });
 
 describe('product: changing details', () => {
   it('changes the details', () =>
     given([listed])
       .when(changeDetails({ title: 'Red mug, large' }))
-      .then([{ type: 'ProductDetailsChanged', data: { sku, ...details, title: 'Red mug, large', at: later } }]));
+      .then([
+        { type: 'ProductDetailsChanged', data: { sku, ...details, title: 'Red mug, large', at: later } },
+      ]));
 
   it('changes nothing when the details are the same, whatever order the attributes come in', () =>
     given([listed])
@@ -112,27 +126,43 @@ describe('product: changing the price', () => {
   it('changes the price, keeping the previous one', () =>
     given([listed])
       .when(changePrice(eur(999)))
-      .then([{ type: 'ProductPriceChanged', data: { sku, price: eur(999), previousPrice: eur(1299), at: later } }]));
+      .then([
+        { type: 'ProductPriceChanged', data: { sku, price: eur(999), previousPrice: eur(1299), at: later } },
+      ]));
 
   it('allows a price of zero', () =>
     given([listed])
       .when(changePrice(eur(0)))
-      .then([{ type: 'ProductPriceChanged', data: { sku, price: eur(0), previousPrice: eur(1299), at: later } }]));
+      .then([
+        { type: 'ProductPriceChanged', data: { sku, price: eur(0), previousPrice: eur(1299), at: later } },
+      ]));
 
-  it('changes nothing for the same price', () => given([listed]).when(changePrice(eur(1299))).thenNothingHappens());
+  it('changes nothing for the same price', () =>
+    given([listed])
+      .when(changePrice(eur(1299)))
+      .thenNothingHappens());
 
   it('refuses another currency: it is fixed at listing', () =>
-    given([listed]).when(changePrice({ amount: 1299, currency: 'GBP' })).thenFails('CurrencyMismatch'));
+    given([listed])
+      .when(changePrice({ amount: 1299, currency: 'GBP' }))
+      .thenFails('CurrencyMismatch'));
 
-  it('refuses a negative price', () => given([listed]).when(changePrice(eur(-1))).thenFails('InvalidCommandData'));
+  it('refuses a negative price', () =>
+    given([listed])
+      .when(changePrice(eur(-1)))
+      .thenFails('InvalidCommandData'));
 
-  it('refuses to price a product never listed', () => given([]).when(changePrice(eur(1))).thenFails('ProductNotListed'));
+  it('refuses to price a product never listed', () =>
+    given([])
+      .when(changePrice(eur(1)))
+      .thenFails('ProductNotListed'));
 });
 
 describe('product: delisting', () => {
   it('delists a listed product', () => given([listed]).when(delist).then([delisted]));
 
-  it('is idempotent: delisting twice changes nothing', () => given([listed, delisted]).when(delist).thenNothingHappens());
+  it('is idempotent: delisting twice changes nothing', () =>
+    given([listed, delisted]).when(delist).thenNothingHappens());
 
   it('refuses to delist a product never listed', () => given([]).when(delist).thenFails('ProductNotListed'));
 

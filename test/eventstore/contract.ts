@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidAppendError, UnknownPositionError, WrongExpectedVersionError } from '../../src/eventstore/errors.ts';
+import {
+  InvalidAppendError,
+  UnknownPositionError,
+  WrongExpectedVersionError,
+} from '../../src/eventstore/errors.ts';
 import type { EventStore, RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { verifyChain } from '../../src/eventstore/hash-chain.ts';
 import { thing } from '../support/events.ts';
@@ -7,7 +11,8 @@ import { thing } from '../support/events.ts';
 export type ContractSubject = { store: EventStore; dispose(): Promise<void> };
 
 let streamCounter = 0;
-const newStream = (category = 'test') => `${category}-${process.pid}-${Date.now().toString(36)}-${streamCounter++}`;
+const newStream = (category = 'test') =>
+  `${category}-${process.pid}-${Date.now().toString(36)}-${streamCounter++}`;
 
 async function readWholeLog(store: EventStore): Promise<RecordedEvent[]> {
   const all: RecordedEvent[] = [];
@@ -63,10 +68,14 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
 
       it('honours no_stream, stream_exists and any', async () => {
         const stream = newStream();
-        await expect(store.append(stream, [thing()], 'stream_exists')).rejects.toMatchObject({ actualVersion: 0 });
+        await expect(store.append(stream, [thing()], 'stream_exists')).rejects.toMatchObject({
+          actualVersion: 0,
+        });
         await expect(store.append(stream, [thing()], 1)).rejects.toBeInstanceOf(WrongExpectedVersionError);
         await store.append(stream, [thing()], 'any');
-        await expect(store.append(stream, [thing()], 'no_stream')).rejects.toMatchObject({ actualVersion: 1 });
+        await expect(store.append(stream, [thing()], 'no_stream')).rejects.toMatchObject({
+          actualVersion: 1,
+        });
         await expect(store.append(stream, [thing()], 0)).rejects.toMatchObject({ actualVersion: 1 });
         await store.append(stream, [thing()], 'stream_exists');
         await store.append(stream, [thing()], 'any');
@@ -87,7 +96,9 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
         const original = thing();
         await store.append(newStream(), [original], 'no_stream');
         const other = newStream();
-        await expect(store.append(other, [original], 'any')).rejects.toMatchObject({ reason: 'event_id_reused' });
+        await expect(store.append(other, [original], 'any')).rejects.toMatchObject({
+          reason: 'event_id_reused',
+        });
         await expect(store.append(other, [thing(), original], 'any')).rejects.toMatchObject({
           reason: 'event_id_reused',
         });
@@ -104,8 +115,12 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
         );
         const versions = (events: RecordedEvent[]) => events.map((e) => e.streamVersion);
         expect(versions(await store.readStream(stream, { fromVersion: 4, maxCount: 3 }))).toEqual([4, 5, 6]);
-        expect(versions(await store.readStream(stream, { direction: 'backward', maxCount: 3 }))).toEqual([10, 9, 8]);
-        expect(versions(await store.readStream(stream, { direction: 'backward', fromVersion: 2 }))).toEqual([2, 1]);
+        expect(versions(await store.readStream(stream, { direction: 'backward', maxCount: 3 }))).toEqual([
+          10, 9, 8,
+        ]);
+        expect(versions(await store.readStream(stream, { direction: 'backward', fromVersion: 2 }))).toEqual([
+          2, 1,
+        ]);
         expect(await store.readStream(newStream())).toEqual([]);
       });
     });
@@ -113,10 +128,26 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
     describe('bad input is refused and writes nothing', () => {
       const cases: [string, () => Promise<unknown>, string][] = [
         ['an empty stream id', () => store.append('', [thing()], 'any'), 'invalid_stream_id'],
-        ['a stream id without a category', () => store.append('no_category_here', [thing()], 'any'), 'invalid_stream_id'],
-        ['a stream id with spaces', () => store.append('test-has space', [thing()], 'any'), 'invalid_stream_id'],
-        ['a negative expected version', () => store.append(newStream(), [thing()], -1), 'invalid_expected_version'],
-        ['a fractional expected version', () => store.append(newStream(), [thing()], 1.5), 'invalid_expected_version'],
+        [
+          'a stream id without a category',
+          () => store.append('no_category_here', [thing()], 'any'),
+          'invalid_stream_id',
+        ],
+        [
+          'a stream id with spaces',
+          () => store.append('test-has space', [thing()], 'any'),
+          'invalid_stream_id',
+        ],
+        [
+          'a negative expected version',
+          () => store.append(newStream(), [thing()], -1),
+          'invalid_expected_version',
+        ],
+        [
+          'a fractional expected version',
+          () => store.append(newStream(), [thing()], 1.5),
+          'invalid_expected_version',
+        ],
         ['no events', () => store.append(newStream(), [], 'any'), 'no_events'],
         [
           'an unknown event type',
@@ -128,14 +159,26 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
           () => store.append(newStream(), [thing({ blob: 'x'.repeat(1024 * 1024) })], 'any'),
           'event_too_large',
         ],
-        ['data that is not an object', () => store.append(newStream(), [{ ...thing(), data: 42 }], 'any'), 'invalid_event'],
-        ['a malformed event id', () => store.append(newStream(), [thing({}, 'not-a-uuid')], 'any'), 'invalid_event'],
+        [
+          'data that is not an object',
+          () => store.append(newStream(), [{ ...thing(), data: 42 }], 'any'),
+          'invalid_event',
+        ],
+        [
+          'a malformed event id',
+          () => store.append(newStream(), [thing({}, 'not-a-uuid')], 'any'),
+          'invalid_event',
+        ],
         [
           'metadata without an actor',
           () => store.append(newStream(), [{ ...thing(), metadata: { correlationId: 'x' } as never }], 'any'),
           'invalid_event',
         ],
-        ['a NUL character', () => store.append(newStream(), [thing({ text: 'a\u0000b' })], 'any'), 'invalid_event'],
+        [
+          'a NUL character',
+          () => store.append(newStream(), [thing({ text: 'a\u0000b' })], 'any'),
+          'invalid_event',
+        ],
       ];
       it.each(cases)('%s', async (_name, attempt, reason) => {
         const before = await readWholeLog(store);

@@ -38,7 +38,9 @@ describe('PostgreSQL event store under overlapping transactions', () => {
 
   it('never skips an event whose transaction took its position first but committed last', async () => {
     const received: RecordedEvent[] = [];
-    const subscription = store.subscribe(async (events) => void received.push(...events), { maxPollIntervalMs: 5 });
+    const subscription = store.subscribe(async (events) => void received.push(...events), {
+      maxPollIntervalMs: 5,
+    });
     const slow = await holdAppend('late-slow'); // takes the lower global position
     await store.append('late-fast', [thing()], 'no_stream'); // commits first, with a higher position
     await new Promise((r) => setTimeout(r, 300));
@@ -56,11 +58,15 @@ describe('PostgreSQL event store under overlapping transactions', () => {
   it('lets writers to other streams proceed while one stream is locked by an open append', async () => {
     const open = await holdAppend('busy-stream');
     const started = Date.now();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => store.append(`free-${i}`, [thing()], 'no_stream')));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.append(`free-${i}`, [thing()], 'no_stream')),
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
     // A writer to the same stream waits for the open transaction, then sees its outcome.
     let sameStreamDone = false;
-    const sameStream = store.append('busy-stream', [thing()], 'no_stream').finally(() => (sameStreamDone = true));
+    const sameStream = store
+      .append('busy-stream', [thing()], 'no_stream')
+      .finally(() => (sameStreamDone = true));
     sameStream.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 200));
     expect(sameStreamDone).toBe(false);

@@ -9,7 +9,10 @@ import { serviceUrl } from './services.ts';
 export type TestDatabase = { db: SqlClient; url?: string; drop(): Promise<void> };
 
 /** A new, migrated database of its own on the real PostgreSQL server, dropped afterwards. */
-export async function freshPostgres(maxConnections = 20, options = { migrated: true }): Promise<TestDatabase> {
+export async function freshPostgres(
+  maxConnections = 20,
+  options = { migrated: true },
+): Promise<TestDatabase> {
   const serverUrl = serviceUrl('DATABASE_URL');
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });

@@ -12,7 +12,11 @@ export const context = (): CommandContext => ({
 });
 
 export async function receive(commands: InventoryCommands, sku: string, quantity: number) {
-  const result = await commands.handle(inventoryStream(sku), { type: 'ReceiveStock', data: { sku, quantity } }, context());
+  const result = await commands.handle(
+    inventoryStream(sku),
+    { type: 'ReceiveStock', data: { sku, quantity } },
+    context(),
+  );
   if (!isRight(result)) throw new Error(`could not receive stock: ${result.left.message}`);
 }
 

@@ -15,7 +15,9 @@ const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
 const commands = inventoryCommands(store, { maxBatch: 10 });
 
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
-const results = await Promise.allSettled(Array.from({ length: Number(count) }, () => reserve(commands, sku!)));
+const results = await Promise.allSettled(
+  Array.from({ length: Number(count) }, () => reserve(commands, sku!)),
+);
 const outcome = { reserved: 0, insufficient: 0, other: [] as string[], stats: commands.stats };
 for (const r of results) {
   if (r.status === 'rejected') outcome.other.push(String(r.reason));

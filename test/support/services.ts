@@ -10,8 +10,13 @@ const envFile = fileURLToPath(new URL('../../.services/env.json', import.meta.ur
 export function serviceUrl(name: 'DATABASE_URL'): string {
   const fromEnv = process.env[name];
   if (fromEnv) return fromEnv;
-  const started = existsSync(envFile) ? (JSON.parse(readFileSync(envFile, 'utf8')) as Record<string, string>) : {};
+  const started = existsSync(envFile)
+    ? (JSON.parse(readFileSync(envFile, 'utf8')) as Record<string, string>)
+    : {};
   const url = started[name];
-  if (!url) throw new Error(`${name} is not set and no server was started: run "npm run services" (npm test does it)`);
+  if (!url)
+    throw new Error(
+      `${name} is not set and no server was started: run "npm run services" (npm test does it)`,
+    );
   return url;
 }

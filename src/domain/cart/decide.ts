@@ -18,7 +18,8 @@ import { maxQuantityPerLine, quantityInCart, type CartState } from './state.ts';
 
 type Decision = Either<CartError, readonly CartEvent[]>;
 
-const nothingHappens: Decision = right([]);
+// Frozen: one shared empty answer that no caller can append to.
+const nothingHappens: Decision = right(Object.freeze([]));
 const reject = (code: CartErrorCode, message: string, details?: Record<string, unknown>): Decision =>
   left(cartError(code, message, details));
 

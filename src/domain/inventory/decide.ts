@@ -26,7 +26,8 @@ import type { InventoryState } from './state.ts';
 
 type Decision = Either<InventoryError, readonly InventoryEvent[]>;
 
-const nothingHappens: Decision = right([]);
+// Frozen: one shared empty answer that no caller can append to.
+const nothingHappens: Decision = right(Object.freeze([]));
 const reject = (code: InventoryErrorCode, message: string, details?: Record<string, unknown>): Decision =>
   left(inventoryError(code, message, details));
 

@@ -29,7 +29,8 @@ import type { OrderState, PlacedOrder } from './state.ts';
 
 type Decision = Either<OrderError, readonly OrderEvent[]>;
 
-const nothingHappens: Decision = right([]);
+// Frozen: one shared empty answer that no caller can append to.
+const nothingHappens: Decision = right(Object.freeze([]));
 const reject = (code: OrderErrorCode, message: string, details?: Record<string, unknown>): Decision =>
   left(orderError(code, message, details));
 

@@ -22,7 +22,8 @@ import type { Payment, PaymentState } from './state.ts';
 
 type Decision = Either<PaymentError, readonly PaymentEvent[]>;
 
-const nothingHappens: Decision = right([]);
+// Frozen: one shared empty answer that no caller can append to.
+const nothingHappens: Decision = right(Object.freeze([]));
 const reject = (code: PaymentErrorCode, message: string, details?: Record<string, unknown>): Decision =>
   left(paymentError(code, message, details));
 

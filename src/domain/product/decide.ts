@@ -17,7 +17,8 @@ import type { Product, ProductState } from './state.ts';
 
 type Decision = Either<ProductError, readonly ProductEvent[]>;
 
-const nothingHappens: Decision = right([]);
+// Frozen: one shared empty answer that no caller can append to.
+const nothingHappens: Decision = right(Object.freeze([]));
 const reject = (code: ProductErrorCode, message: string, details?: Record<string, unknown>): Decision =>
   left(productError(code, message, details));
 

@@ -1,0 +1,23 @@
+import { buildServer } from './api/server.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { openPlatform } from './platform.ts';
+
+try {
+  const config = loadConfig();
+  const platform = await openPlatform(config);
+  const app = await buildServer(platform);
+  await app.listen({ port: config.PORT, host: config.HOST });
+  console.log(
+    `eventful-commerce (${platform.profile} profile) serving on http://${config.HOST}:${config.PORT}`,
+  );
+  const shutdown = async () => {
+    await app.close();
+    await platform.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}

@@ -1,0 +1,36 @@
+import { mkdir } from 'node:fs/promises';
+import type { Config } from './config.ts';
+import { migrate } from './db/migrate.ts';
+import { openPGlite } from './db/pglite.ts';
+import { connectPostgres } from './db/postgres.ts';
+import type { SqlClient } from './db/sql-client.ts';
+import { DOMAIN_EVENT_TYPES } from './domain/event-types.ts';
+import type { EventStore } from './eventstore/event-store.ts';
+import { SqlEventStore } from './eventstore/sql-event-store.ts';
+
+/** The wired-up platform: one place that decides which adapter serves each port. */
+export type Platform = Readonly<{
+  config: Config;
+  profile: 'embedded' | 'services';
+  db: SqlClient;
+  store: EventStore;
+  close(): Promise<void>;
+}>;
+
+export async function openPlatform(config: Config): Promise<Platform> {
+  const db = config.DATABASE_URL
+    ? connectPostgres({ connectionString: config.DATABASE_URL, maxConnections: config.DATABASE_POOL_SIZE })
+    : await mkdir(config.DATA_DIR, { recursive: true }).then(() => openPGlite(config.DATA_DIR));
+  await migrate(db);
+  const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
+  return {
+    config,
+    profile: config.DATABASE_URL ? 'services' : 'embedded',
+    db,
+    store,
+    async close() {
+      await store.close();
+      await db.close();
+    },
+  };
+}
