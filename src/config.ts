@@ -6,7 +6,7 @@ const port = z.coerce.number().int().min(0).max(65535);
 const configSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  /** Where the embedded profile (PGlite) keeps its database. */
+  /** Where the embedded profile (PGlite) keeps its database; `memory://` keeps it in memory only. */
   DATA_DIR: z.string().min(1).default('./data'),
   /** Set: the server profile's PostgreSQL. Unset: embedded PGlite under DATA_DIR. */
   DATABASE_URL: z
@@ -14,6 +14,10 @@ const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+  /** Signs bearer tokens. Unset: a random secret kept in DATA_DIR/jwt-secret (shared by processes on one disk). */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** log2 of scrypt's N for new password hashes. */
+  PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

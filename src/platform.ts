@@ -7,6 +7,9 @@ import type { SqlClient } from './db/sql-client.ts';
 import { DOMAIN_EVENT_TYPES } from './domain/event-types.ts';
 import type { EventStore } from './eventstore/event-store.ts';
 import { SqlEventStore } from './eventstore/sql-event-store.ts';
+import { Users } from './identity/users.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { loadOrCreateSecret } from './secrets.ts';
 
 /** The wired-up platform: one place that decides which adapter serves each port. */
 export type Platform = Readonly<{
@@ -14,13 +17,18 @@ export type Platform = Readonly<{
   profile: 'embedded' | 'services';
   db: SqlClient;
   store: EventStore;
+  users: Users;
+  metrics: Metrics;
+  jwtSecret: string;
   close(): Promise<void>;
 }>;
 
 export async function openPlatform(config: Config): Promise<Platform> {
   const db = config.DATABASE_URL
     ? connectPostgres({ connectionString: config.DATABASE_URL, maxConnections: config.DATABASE_POOL_SIZE })
-    : await mkdir(config.DATA_DIR, { recursive: true }).then(() => openPGlite(config.DATA_DIR));
+    : config.DATA_DIR === 'memory://'
+      ? await openPGlite()
+      : await mkdir(config.DATA_DIR, { recursive: true }).then(() => openPGlite(config.DATA_DIR));
   await migrate(db);
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
   return {
@@ -28,6 +36,9 @@ export async function openPlatform(config: Config): Promise<Platform> {
     profile: config.DATABASE_URL ? 'services' : 'embedded',
     db,
     store,
+    users: new Users(db, config.PASSWORD_HASH_COST),
+    metrics: createMetrics(),
+    jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async close() {
       await store.close();
       await db.close();

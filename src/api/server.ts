@@ -1,20 +1,50 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Platform } from '../platform.ts';
+import { authPlugin } from './auth.ts';
+import { identityRoutes } from './identity.ts';
+import { opsRoutes } from './ops.ts';
+import { registerProblemHandlers } from './problem.ts';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** The HTTP API: one Fastify plugin per area, registered here in one visible place. */
 export async function buildServer(platform: Platform): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: platform.config.LOG_LEVEL }, bodyLimit: 64 * 1024 });
-
-  app.get('/health', async () => ({ status: 'ok' }));
-
-  app.get('/ready', async (_request, reply) => {
-    try {
-      await platform.db.query('SELECT 1');
-      return { status: 'ready', profile: platform.profile };
-    } catch (error) {
-      return reply.code(503).send({ status: 'not ready', database: (error as Error).message });
-    }
+  const app = Fastify({
+    logger: {
+      level: platform.config.LOG_LEVEL,
+      // Credentials never reach the log, even at debug level.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
+    },
+    bodyLimit: BODY_LIMIT_BYTES,
+    disableRequestLogging: platform.config.LOG_LEVEL !== 'debug' && platform.config.LOG_LEVEL !== 'trace',
   });
+  app.setValidatorCompiler(validatorCompiler);
+  // Responses are written by our own handlers from typed values: serialise them plainly and fast.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerProblemHandlers(app);
+
+  app.addHook('onResponse', async (request, reply) => {
+    platform.metrics.httpRequestDuration
+      .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'eventful-commerce', version: '1.0.0', description: 'Event-sourced order platform (API v1)' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(authPlugin, { secret: platform.jwtSecret });
+  await app.register(opsRoutes, { platform });
+  await app.register(identityRoutes, { users: platform.users });
 
   return app;
 }

@@ -1,0 +1,108 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { DomainError } from '../domain/decider.ts';
+
+/** RFC 9457 problem details: the body of every error this API answers. */
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  /** For validation errors: which fields, and what is wrong with each (never their values). */
+  errors?: { field: string; problem: string }[];
+  [extension: string]: unknown;
+};
+
+const PROBLEM_BASE = 'https://eventful-commerce.dev/problems/';
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export const sendProblem = (reply: FastifyReply, problem: Problem) =>
+  reply.code(problem.status).type('application/problem+json').send(problem);
+
+const toProblem = (p: HttpProblem): Problem => ({
+  type: PROBLEM_BASE + p.slug,
+  title: p.title,
+  status: p.status,
+  ...(p.detail ? { detail: p.detail } : {}),
+  ...p.extensions,
+});
+
+export const notFound = (what: string) => new HttpProblem(404, 'not-found', 'Not found', `${what} not found`);
+export const unauthorized = (detail = 'a valid bearer token is required') =>
+  new HttpProblem(401, 'unauthorized', 'Unauthorized', detail);
+export const forbidden = (detail = 'your role may not do this') => new HttpProblem(403, 'forbidden', 'Forbidden', detail);
+
+/** How each domain rule a command broke reads over HTTP. Unlisted codes are a 409 conflict with the state. */
+const DOMAIN_STATUS: Record<string, number> = {
+  InvalidCommandData: 400,
+  CardDataNotAllowed: 400,
+  EmptyOrder: 422,
+  CartEmpty: 422,
+  QuantityTooLarge: 422,
+  QuantityUnavailable: 409,
+  InsufficientStock: 409,
+  ProductNotListed: 404,
+  ItemNotInCart: 404,
+  OrderNotFound: 404,
+  OrderAlreadyPlaced: 422,
+};
+
+export const domainProblem = (error: DomainError) =>
+  new HttpProblem(DOMAIN_STATUS[error.code] ?? 409, kebab(error.code), spaced(error.code), error.message, {
+    code: error.code,
+    ...(error.details ? { details: error.details } : {}),
+  });
+
+const kebab = (code: string) => code.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+const spaced = (code: string) => code.replace(/([a-z])([A-Z])/g, '$1 $2');
+
+/** Every error leaves as problem+json; nothing a client sends can make the server answer 5xx. */
+export function registerProblemHandlers(app: FastifyInstance) {
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, toProblem(new HttpProblem(404, 'not-found', 'Not found', `no route ${request.method} ${request.url}`))),
+  );
+
+  app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+    if (error instanceof HttpProblem) return sendProblem(reply, toProblem(error));
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const errors = error.validation.map((v) => ({
+        field: [error.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+        problem: v.message ?? 'is invalid',
+      }));
+      return sendProblem(reply, {
+        type: PROBLEM_BASE + 'validation',
+        title: 'Invalid request',
+        status: 400,
+        detail: `invalid ${errors.map((e) => e.field).join(', ')}`,
+        errors,
+      });
+    }
+    const status = error.statusCode ?? 500;
+    if (status < 500) {
+      return sendProblem(reply, {
+        type: PROBLEM_BASE + (error.code ?? 'bad-request').toLowerCase().replace(/_/g, '-'),
+        title: status === 413 ? 'Payload too large' : status === 415 ? 'Unsupported media type' : 'Bad request',
+        status,
+        detail: error.message,
+      });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, {
+      type: PROBLEM_BASE + 'internal',
+      title: 'Internal error',
+      status: 500,
+      detail: 'the request could not be completed; it is safe to retry',
+    });
+  });
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/api/server.ts';
+import { loadConfig } from '../../src/config.ts';
+import { openPlatform, type Platform } from '../../src/platform.ts';
+import { freshPostgres } from './databases.ts';
+
+export type TestApp = { app: FastifyInstance; platform: Platform; close(): Promise<void> };
+
+/** The whole platform behind Fastify's `inject`, on in-memory PGlite or a fresh PostgreSQL database. */
+export async function testApp(profile: 'embedded' | 'postgres' = 'embedded', env: Record<string, string> = {}): Promise<TestApp> {
+  const database = profile === 'postgres' ? await freshPostgres(32, { migrated: false }) : undefined;
+  const config = loadConfig({
+    DATA_DIR: 'memory://',
+    JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256!',
+    PASSWORD_HASH_COST: '10',
+    LOG_LEVEL: 'silent',
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...env,
+  });
+  const platform = await openPlatform(config);
+  const app = await buildServer(platform);
+  await app.ready();
+  return {
+    app,
+    platform,
+    async close() {
+      await app.close();
+      await platform.close();
+      await database?.drop();
+    },
+  };
+}
