@@ -5,6 +5,7 @@ import { openPlatform } from './platform.ts';
 try {
   const config = loadConfig();
   const platform = await openPlatform(config);
+  await platform.startWorkers();
   const app = await buildServer(platform);
   await app.listen({ port: config.PORT, host: config.HOST });
   console.log(

@@ -2,6 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { v7 as uuidv7 } from 'uuid';
 import type { Platform } from '../platform.ts';
 import { authPlugin } from './auth.ts';
 import { identityRoutes } from './identity.ts';
@@ -19,6 +20,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
     },
     bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => uuidv7(),
     disableRequestLogging: platform.config.LOG_LEVEL !== 'debug' && platform.config.LOG_LEVEL !== 'trace',
   });
   app.setValidatorCompiler(validatorCompiler);

@@ -26,6 +26,8 @@ export type CommandHandlerOptions = Readonly<{
   cachedStreams?: number;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told of every version conflict (e.g. to count it in /metrics); `retrying` is false when giving up. */
+  onConflict?: (streamId: string, retrying: boolean) => void;
 }>;
 
 export type CommandHandlerStats = { appends: number; conflicts: number; retries: number; exhausted: number };
@@ -60,6 +62,7 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
   private readonly maxBatch: number;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly onConflict: (streamId: string, retrying: boolean) => void;
 
   constructor(
     private readonly store: EventStore,
@@ -71,6 +74,7 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
     this.cache = new StreamStateCache(options.cachedStreams ?? 10_000);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? defaultSleep;
+    this.onConflict = options.onConflict ?? (() => undefined);
   }
 
   /** Resolves with the events recorded (none if the command changed nothing) or the rule it broke. */
@@ -129,7 +133,9 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
           return;
         }
         this.stats.conflicts++;
-        if (attempt >= this.maxAttempts) {
+        const retrying = attempt < this.maxAttempts;
+        this.onConflict(streamId, retrying);
+        if (!retrying) {
           this.stats.exhausted++;
           throw error;
         }

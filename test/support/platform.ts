@@ -18,6 +18,7 @@ export async function testApp(profile: 'embedded' | 'postgres' = 'embedded', env
     ...env,
   });
   const platform = await openPlatform(config);
+  await platform.startWorkers();
   const app = await buildServer(platform);
   await app.ready();
   return {

@@ -1,0 +1,35 @@
+import { cartDecider } from '../domain/cart/index.ts';
+import { inventoryDecider } from '../domain/inventory/index.ts';
+import { orderDecider } from '../domain/order/index.ts';
+import { paymentDecider } from '../domain/payment/index.ts';
+import { productDecider } from '../domain/product/index.ts';
+import type { EventStore } from '../eventstore/event-store.ts';
+import { streamCategory } from '../eventstore/validation.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { CommandHandler, type CommandHandlerOptions } from './command-handler.ts';
+
+export const streams = {
+  inventory: (sku: string) => `inventory-${sku}`,
+  product: (sku: string) => `product-${sku}`,
+  order: (orderId: string) => `order-${orderId}`,
+  cart: (cartId: string) => `cart-${cartId}`,
+  payment: (orderId: string) => `payment-${orderId}`,
+};
+
+/** One command handler per aggregate, sharing the store and reporting conflicts to the metrics. */
+export function createCommandHandlers(store: EventStore, metrics?: Metrics, options: CommandHandlerOptions = {}) {
+  const onConflict = (streamId: string, retrying: boolean) => {
+    const category = streamCategory(streamId);
+    metrics?.appendConflicts.labels(category).inc();
+    if (retrying) metrics?.commandRetries.labels(category).inc();
+  };
+  return {
+    inventory: new CommandHandler(store, inventoryDecider, { onConflict, ...options }),
+    product: new CommandHandler(store, productDecider, { onConflict, ...options }),
+    order: new CommandHandler(store, orderDecider, { onConflict, ...options }),
+    cart: new CommandHandler(store, cartDecider, { onConflict, ...options }),
+    payment: new CommandHandler(store, paymentDecider, { onConflict, ...options }),
+  };
+}
+
+export type CommandHandlers = ReturnType<typeof createCommandHandlers>;
