@@ -18,6 +18,17 @@ const configSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** log2 of scrypt's N for new password hashes. */
   PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
+  /** `all` runs the API and the background workers in one process; `api` and `worker` split them. */
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** How long a reservation holds stock for an order that is not confirmed yet. */
+  RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** Set: payments go to Stripe (PaymentIntents, manual capture). Unset: the simulated gateway. */
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Another Stripe API endpoint, e.g. stripe-mock: http://127.0.0.1:12111 */
+  STRIPE_API_URL: z.url().optional(),
+  /** Test failpoint: the checkout saga kills its process on reaching this step. Never set in production. */
+  SAGA_CRASH_AT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

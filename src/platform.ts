@@ -10,8 +10,13 @@ import type { EventStore, Subscription } from './eventstore/event-store.ts';
 import { SqlEventStore } from './eventstore/sql-event-store.ts';
 import { Users } from './identity/users.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { SimulatedGateway } from './payments/simulated-gateway.ts';
+import { StripeGateway } from './payments/stripe-gateway.ts';
+import type { PaymentGateway } from './payments/payment-gateway.ts';
 import { sqlProjections } from './projections/index.ts';
 import { runSqlProjection } from './projections/runtime.ts';
+import { CheckoutSaga } from './sagas/checkout/checkout-saga.ts';
+import { startSagaWorker, type SagaWorker } from './sagas/checkout/saga-worker.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 
 /** The wired-up platform: one place that decides which adapter serves each port. */
@@ -22,9 +27,11 @@ export type Platform = Readonly<{
   store: EventStore;
   commands: CommandHandlers;
   users: Users;
+  gateway: PaymentGateway;
+  saga: CheckoutSaga;
   metrics: Metrics;
   jwtSecret: string;
-  /** Starts the background work of this process: projections (and later the checkout saga). */
+  /** Starts the background work of this process (ROLE all or worker): projections and the checkout saga. */
   startWorkers(): Promise<void>;
   close(): Promise<void>;
 }>;
@@ -38,23 +45,52 @@ export async function openPlatform(config: Config): Promise<Platform> {
   await migrate(db);
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
   const metrics = createMetrics();
-  const workers: Subscription[] = [];
+  const commands = createCommandHandlers(store, metrics);
+  const gateway = paymentGateway(config);
+  const saga = new CheckoutSaga({
+    commands,
+    gateway,
+    metrics,
+    reservationTtlMs: config.RESERVATION_TTL_SECONDS * 1000,
+    crashAt: config.SAGA_CRASH_AT,
+  });
+  const subscriptions: Subscription[] = [];
+  let sagaWorker: SagaWorker | undefined;
   return {
     config,
     profile: config.DATABASE_URL ? 'services' : 'embedded',
     db,
     store,
-    commands: createCommandHandlers(store, metrics),
+    commands,
     users: new Users(db, config.PASSWORD_HASH_COST),
+    gateway,
+    saga,
     metrics,
     jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async startWorkers() {
-      for (const projection of sqlProjections) workers.push(await runSqlProjection(store, db, projection));
+      for (const projection of sqlProjections) subscriptions.push(await runSqlProjection(store, db, projection));
+      sagaWorker = startSagaWorker(db, commands, saga);
     },
     async close() {
-      await Promise.all(workers.map((w) => w.stop()));
+      await sagaWorker?.stop();
+      await Promise.all(subscriptions.map((s) => s.stop()));
       await store.close();
       await db.close();
     },
   };
+}
+
+function paymentGateway(config: Config): PaymentGateway {
+  if (!config.STRIPE_SECRET_KEY) return new SimulatedGateway();
+  const endpoint = config.STRIPE_API_URL ? new URL(config.STRIPE_API_URL) : undefined;
+  return new StripeGateway({
+    secretKey: config.STRIPE_SECRET_KEY,
+    ...(endpoint
+      ? {
+          host: endpoint.hostname,
+          port: Number(endpoint.port || (endpoint.protocol === 'http:' ? 80 : 443)),
+          protocol: endpoint.protocol === 'http:' ? 'http' : 'https',
+        }
+      : {}),
+  });
 }

@@ -22,6 +22,7 @@ export const INVENTORY_EVENT_TYPES = allOf<InventoryEvent>()([
   'ReservationCommitted',
   'ReservationReleased',
   'ReservationExpired',
+  'ReservationReturned',
 ] as const);
 
 export const ORDER_EVENT_TYPES = allOf<OrderEvent>()([

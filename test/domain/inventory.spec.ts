@@ -247,6 +247,37 @@ describe('inventory: committing a reservation', () => {
       .thenFails('ReservationNotFound'));
 });
 
+describe('inventory: returning committed units of a cancelled order', () => {
+  const returnUnits = (reservationId: string): InventoryCommand => ({
+    type: 'ReturnReservation',
+    data: { reservationId, reason: 'order cancelled after commit', now },
+  });
+  const returned = (reservationId: string, quantity: number): InventoryEvent => ({
+    type: 'ReservationReturned',
+    data: { sku, reservationId, quantity, reason: 'order cancelled after commit', returnedAt: now },
+  });
+
+  it('puts committed units back on hand', () => {
+    given([received(5), reserved('order-1', 2), committed('order-1', 2)])
+      .when(returnUnits('order-1'))
+      .then([returned('order-1', 2)]);
+    const state = fold(inventoryDecider, [received(5), reserved('order-1', 2), committed('order-1', 2), returned('order-1', 2)]);
+    expect(state).toMatchObject({ onHand: 5, reserved: 0 });
+  });
+
+  it('is idempotent: returning twice changes nothing, and a later release is a no-op', () => {
+    const history = [received(5), reserved('order-1', 2), committed('order-1', 2), returned('order-1', 2)];
+    given(history).when(returnUnits('order-1')).thenNothingHappens();
+    given(history).when(release('order-1')).thenNothingHappens();
+    given(history).when(commit('order-1')).thenFails('ReservationEnded');
+  });
+
+  it('refuses to return units that were never committed', () => {
+    given([received(5), reserved('order-1', 2)]).when(returnUnits('order-1')).thenFails('ReservationNotCommitted');
+    given([received(5)]).when(returnUnits('order-1')).thenFails('ReservationNotFound');
+  });
+});
+
 describe('inventory: releasing a reservation (compensation)', () => {
   it('releases an active reservation', () =>
     given([received(5), reserved('order-1', 2)])

@@ -26,6 +26,7 @@ export const reserveStockData = z.object({
 export const commitReservationData = z.object({ reservationId: id, now: instant });
 export const releaseReservationData = z.object({ reservationId: id, reason, now: instant });
 export const expireReservationsData = z.object({ now: instant });
+export const returnReservationData = z.object({ reservationId: id, reason, now: instant });
 
 export type ReceiveStock = DomainCommand<'ReceiveStock', z.infer<typeof receiveStockData>>;
 export type AdjustStock = DomainCommand<'AdjustStock', z.infer<typeof adjustStockData>>;
@@ -34,6 +35,14 @@ export type ReserveStock = DomainCommand<'ReserveStock', z.infer<typeof reserveS
 export type CommitReservation = DomainCommand<'CommitReservation', z.infer<typeof commitReservationData>>;
 export type ReleaseReservation = DomainCommand<'ReleaseReservation', z.infer<typeof releaseReservationData>>;
 export type ExpireReservations = DomainCommand<'ExpireReservations', z.infer<typeof expireReservationsData>>;
+/** Puts committed units back on hand: the order they were committed to was cancelled after all. */
+export type ReturnReservation = DomainCommand<'ReturnReservation', z.infer<typeof returnReservationData>>;
 
 export type InventoryCommand =
-  ReceiveStock | AdjustStock | ReserveStock | CommitReservation | ReleaseReservation | ExpireReservations;
+  | ReceiveStock
+  | AdjustStock
+  | ReserveStock
+  | CommitReservation
+  | ReleaseReservation
+  | ExpireReservations
+  | ReturnReservation;

@@ -6,6 +6,7 @@ import {
   receiveStockData,
   releaseReservationData,
   reserveStockData,
+  returnReservationData,
   type AdjustStock,
   type CommitReservation,
   type ExpireReservations,
@@ -13,6 +14,7 @@ import {
   type ReceiveStock,
   type ReleaseReservation,
   type ReserveStock,
+  type ReturnReservation,
 } from './commands.ts';
 import {
   inventoryError,
@@ -109,6 +111,7 @@ export const commitReservation = (command: CommitReservation, state: InventorySt
     case 'committed':
       return nothingHappens;
     case 'released':
+    case 'returned':
     case 'expired':
       return reject('ReservationEnded', `reservation ${reservationId} is already ${reservation.status}`, {
         reservationId,
@@ -135,6 +138,7 @@ export const releaseReservation = (command: ReleaseReservation, state: Inventory
   switch (reservation.status) {
     case 'released':
     case 'expired':
+    case 'returned':
       return nothingHappens;
     case 'committed':
       return reject('ReservationAlreadyCommitted', `reservation ${reservationId} is committed`, {
@@ -162,6 +166,28 @@ export const expireReservations = (command: ExpireReservations, state: Inventory
   );
 };
 
+/** Only committed units can come back; returning twice is a no-op. */
+export const returnReservation = (command: ReturnReservation, state: InventoryState): Decision => {
+  const parsed = returnReservationData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { reservationId, reason, now } = parsed.data;
+  const reservation = reservationOf(state, reservationId);
+  if (reservation === undefined)
+    return reject('ReservationNotFound', `no reservation ${reservationId}`, { reservationId });
+  if (reservation.status === 'returned') return nothingHappens;
+  if (reservation.status !== 'committed')
+    return reject('ReservationNotCommitted', `reservation ${reservationId} is ${reservation.status}`, {
+      reservationId,
+      status: reservation.status,
+    });
+  return right([
+    {
+      type: 'ReservationReturned',
+      data: { sku: state.sku, reservationId, quantity: reservation.quantity, reason, returnedAt: now },
+    },
+  ]);
+};
+
 export const decide = (command: InventoryCommand, state: InventoryState): Decision => {
   switch (command.type) {
     case 'ReceiveStock':
@@ -176,6 +202,8 @@ export const decide = (command: InventoryCommand, state: InventoryState): Decisi
       return releaseReservation(command, state);
     case 'ExpireReservations':
       return expireReservations(command, state);
+    case 'ReturnReservation':
+      return returnReservation(command, state);
     default:
       return unknownCommand(command);
   }

@@ -10,7 +10,8 @@ export type InventoryErrorCode =
   | 'ReservationQuantityMismatch'
   | 'ReservationEnded'
   | 'ReservationNotFound'
-  | 'ReservationAlreadyCommitted';
+  | 'ReservationAlreadyCommitted'
+  | 'ReservationNotCommitted';
 
 export type InventoryError = DomainError<InventoryErrorCode>;
 

@@ -21,10 +21,17 @@ export type ReservationExpired = DomainEvent<
   { sku: string; reservationId: string; quantity: number; expiredAt: string }
 >;
 
+/** Committed units came back on hand because their order was cancelled before it shipped. */
+export type ReservationReturned = DomainEvent<
+  'ReservationReturned',
+  { sku: string; reservationId: string; quantity: number; reason: string; returnedAt: string }
+>;
+
 export type InventoryEvent =
   | StockReceived
   | StockAdjusted
   | StockReserved
   | ReservationCommitted
   | ReservationReleased
-  | ReservationExpired;
+  | ReservationExpired
+  | ReservationReturned;

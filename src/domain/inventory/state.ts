@@ -1,6 +1,6 @@
 import type { InventoryEvent } from './events.ts';
 
-export type ReservationStatus = 'active' | 'committed' | 'released' | 'expired';
+export type ReservationStatus = 'active' | 'committed' | 'released' | 'expired' | 'returned';
 
 export type Reservation = Readonly<{ quantity: number; expiresAt: string; status: ReservationStatus }>;
 
@@ -57,6 +57,12 @@ export const evolve = (state: InventoryState, event: InventoryEvent): InventoryS
         ...state,
         reserved: state.reserved - event.data.quantity,
         reservations: endReservation(state, event.data.reservationId, 'released'),
+      };
+    case 'ReservationReturned':
+      return {
+        ...state,
+        onHand: state.onHand + event.data.quantity,
+        reservations: endReservation(state, event.data.reservationId, 'returned'),
       };
     case 'ReservationExpired':
       return {

@@ -1,0 +1,95 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { z } from 'zod';
+import { streams } from '../commands/index.ts';
+import type { PlacedOrder } from '../domain/order/index.ts';
+import type { Platform } from '../platform.ts';
+import { ordersOfCustomer } from '../projections/orders/order-history.ts';
+import { authenticated, caller } from './auth.ts';
+import { commandContext } from './context.ts';
+import { domainProblem, notFound } from './problem.ts';
+
+const orderParams = z.object({ orderId: z.uuid() });
+
+/** Orders: the owner sees theirs, auditors and admins any; everyone else is told it does not exist. */
+export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  const { order: orders } = platform.commands;
+
+  const visibleOrder = async (request: FastifyRequest, orderId: string): Promise<PlacedOrder> => {
+    const { state } = await orders.load(streams.order(orderId));
+    const who = caller(request);
+    const mayRead = who.role === 'auditor' || who.role === 'admin' || (state.status !== 'not_placed' && state.customerId === who.userId);
+    if (state.status === 'not_placed' || !mayRead) throw notFound(`order ${orderId}`);
+    return state;
+  };
+
+  routes.get(
+    '/orders',
+    {
+      preHandler: authenticated,
+      schema: {
+        tags: ['orders'],
+        security: [{ bearer: [] }],
+        querystring: z.strictObject({
+          page: z.coerce.number().int().min(1).max(10_000).default(1),
+          pageSize: z.coerce.number().int().min(1).max(100).default(20),
+        }),
+      },
+    },
+    async (request) => ordersOfCustomer(platform.db, caller(request).userId, request.query.page, request.query.pageSize),
+  );
+
+  routes.get(
+    '/orders/:orderId',
+    { preHandler: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
+    async (request) => {
+      const order = await visibleOrder(request, request.params.orderId);
+      return {
+        orderId: order.orderId,
+        status: order.status,
+        lines: order.lines,
+        total: order.total,
+        createdAt: order.placedAt,
+        updatedAt: order.updatedAt,
+        ...(order.cancellationReason ? { reason: order.cancellationReason } : {}),
+      };
+    },
+  );
+
+  routes.get(
+    '/orders/:orderId/events',
+    { preHandler: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
+    async (request) => {
+      await visibleOrder(request, request.params.orderId);
+      const events = await platform.store.readStream(streams.order(request.params.orderId));
+      return events.map((e) => ({
+        type: e.type,
+        data: e.data,
+        metadata: e.metadata,
+        version: e.streamVersion,
+        position: e.globalPosition,
+        recordedAt: e.recordedAt,
+        prevHash: e.prevHash,
+        hash: e.hash,
+      }));
+    },
+  );
+
+  routes.post(
+    '/orders/:orderId/cancel',
+    { preHandler: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
+    async (request) => {
+      const order = await visibleOrder(request, request.params.orderId);
+      if (caller(request).role === 'auditor') throw notFound(`order ${order.orderId}`);
+      const result = await orders.handle(
+        streams.order(order.orderId),
+        { type: 'CancelOrder', data: { orderId: order.orderId, reason: 'cancelled_by_customer', at: new Date().toISOString() } },
+        commandContext(request),
+      );
+      if (isLeft(result)) throw domainProblem(result.left);
+      return { orderId: order.orderId, status: 'cancelled' };
+    },
+  );
+};

@@ -1,0 +1,93 @@
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { v5 as uuidv5 } from 'uuid';
+import type { DomainError } from '../domain/decider.ts';
+import type { Money } from '../domain/money.ts';
+import type { PlacedOrder } from '../domain/order/index.ts';
+import type { CommandContext } from './command-handler.ts';
+import { streams, type CommandHandlers } from './index.ts';
+
+/** The namespace of order ids derived from (customer, Idempotency-Key). */
+const ORDER_ID_NAMESPACE = '3f0c8f5e-4a3b-4d6e-9b0a-6c1f2e7d8a90';
+
+/** A client's retry with the same Idempotency-Key lands on the same order, whatever process serves it. */
+export const orderIdFor = (customerId: string, idempotencyKey: string) =>
+  uuidv5(`${customerId}\n${idempotencyKey}`, ORDER_ID_NAMESPACE);
+
+export type CheckoutCart = Readonly<{ cartId: string; items: readonly { sku: string; quantity: number }[] }>;
+
+export type CheckoutDependencies = Readonly<{
+  commands: CommandHandlers;
+  currentCart(customerId: string): Promise<CheckoutCart>;
+  /** Today's price of each SKU that is for sale (absent: not listed). */
+  prices(skus: readonly string[]): Promise<ReadonlyMap<string, Money>>;
+}>;
+
+export type CheckoutRequest = Readonly<{
+  customerId: string;
+  idempotencyKey: string;
+  paymentMethod: string;
+  context: CommandContext;
+}>;
+
+export type CheckoutError = DomainError<
+  'IdempotencyKeyReused' | 'CartEmpty' | 'ProductUnavailable' | 'InvalidCommandData' | 'CardDataNotAllowed' | string
+>;
+
+/**
+ * Places the customer's cart as an order (prices fixed now) and checks the cart out. The order id
+ * comes from the Idempotency-Key, so a retry finds the order already placed and answers the same;
+ * a retry with another payment method is refused. What happens next is the saga's business: this
+ * append is the queue that levels a Black-Friday spike.
+ */
+export async function placeOrder(
+  deps: CheckoutDependencies,
+  request: CheckoutRequest,
+): Promise<Either<CheckoutError, PlacedOrder>> {
+  const orderId = orderIdFor(request.customerId, request.idempotencyKey);
+  const stream = streams.order(orderId);
+  const existing = (await deps.commands.order.load(stream)).state;
+  if (existing.status !== 'not_placed') {
+    if (existing.paymentMethod !== request.paymentMethod)
+      return left({
+        code: 'IdempotencyKeyReused',
+        message: 'this Idempotency-Key was used for a checkout with another body',
+      });
+    return right(existing);
+  }
+
+  const cart = await deps.currentCart(request.customerId);
+  if (cart.items.length === 0) return left({ code: 'CartEmpty', message: 'the cart is empty' });
+  const prices = await deps.prices(cart.items.map((i) => i.sku));
+  const unavailable = cart.items.filter((i) => !prices.has(i.sku)).map((i) => i.sku);
+  if (unavailable.length > 0)
+    return left({
+      code: 'ProductUnavailable',
+      message: `no longer for sale: ${unavailable.join(', ')}`,
+      details: { skus: unavailable },
+    });
+
+  const placedAt = (request.context.now ?? new Date()).toISOString();
+  const placed = await deps.commands.order.handle(
+    stream,
+    {
+      type: 'PlaceOrder',
+      data: {
+        orderId,
+        customerId: request.customerId,
+        lines: cart.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: prices.get(i.sku)! })),
+        paymentMethod: request.paymentMethod,
+        placedAt,
+      },
+    },
+    request.context,
+  );
+  if (isLeft(placed)) return placed;
+  // Crash here and the order stands but the cart stays open: the customer sees the items still there.
+  const checkedOut = await deps.commands.cart.handle(
+    streams.cart(cart.cartId),
+    { type: 'CheckOutCart', data: { cartId: cart.cartId, orderId, at: placedAt } },
+    request.context,
+  );
+  if (isLeft(checkedOut) && checkedOut.left.code !== 'CartCheckedOut') return checkedOut;
+  return right(placed.right.state as PlacedOrder);
+}

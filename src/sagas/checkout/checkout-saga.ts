@@ -1,0 +1,288 @@
+import { isLeft, type Either } from 'fp-ts/lib/Either.js';
+import type { CommandContext } from '../../commands/command-handler.ts';
+import { streams, type CommandHandlers } from '../../commands/index.ts';
+import type { DomainError } from '../../domain/decider.ts';
+import type { OrderState, PlacedOrder } from '../../domain/order/index.ts';
+import type { PaymentState } from '../../domain/payment/index.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { GatewayError, GatewayTimeoutError, type PaymentGateway } from '../../payments/payment-gateway.ts';
+import { isFinalStep, nextStep, paymentKey, type SagaStep } from './next-step.ts';
+
+export type CheckoutSagaOptions = Readonly<{
+  commands: CommandHandlers;
+  gateway: PaymentGateway;
+  metrics?: Metrics;
+  /** How long a reservation holds stock for an order that is not yet confirmed. */
+  reservationTtlMs?: number;
+  /** Tries of one authorization (same idempotency key) while the gateway times out. */
+  gatewayAttempts?: number;
+  clock?: () => Date;
+  /**
+   * Failpoint for the crash tests: the process kills itself (SIGKILL) on reaching this point.
+   * Unset in normal operation.
+   */
+  crashAt?: string;
+}>;
+
+export class SagaStepError extends Error {
+  override name = 'SagaStepError';
+}
+
+/** A saga command the deciders refused: the streams moved under us (e.g. the customer cancelled). */
+class StepRefused extends SagaStepError {
+  override name = 'StepRefused';
+}
+
+const sagaActor = { id: 'checkout-saga', role: 'system' };
+
+/**
+ * The checkout process manager. `drive(orderId)` works an order forward step by step, re-reading the
+ * order and payment streams before each step, until nothing is left to do. Every step is idempotent
+ * (the deciders make repeats no-ops), so a step redone after a crash changes nothing twice.
+ */
+export class CheckoutSaga {
+  private readonly ttlMs: number;
+  private readonly gatewayAttempts: number;
+  private readonly clock: () => Date;
+
+  constructor(private readonly options: CheckoutSagaOptions) {
+    this.ttlMs = options.reservationTtlMs ?? 10 * 60_000;
+    this.gatewayAttempts = options.gatewayAttempts ?? 3;
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Returns once the order needs nothing more; throws if a step failed (the caller retries later). */
+  async drive(orderId: string): Promise<void> {
+    this.crashPoint('before-first-step');
+    for (let steps = 0; steps < 50; steps++) {
+      const [order, payment] = await Promise.all([this.loadOrder(orderId), this.loadPayment(orderId)]);
+      const step = nextStep(order, payment);
+      if (step.kind === 'done') return;
+      try {
+        await this.perform(step);
+      } catch (error) {
+        this.options.metrics?.sagaSteps.labels(step.kind, error instanceof StepRefused ? 'refused' : 'failed').inc();
+        if (error instanceof StepRefused) continue; // re-read the streams and pick the step that fits now
+        throw error;
+      }
+      this.options.metrics?.sagaSteps.labels(step.kind, 'ok').inc();
+      if (isFinalStep(step)) return;
+    }
+    throw new SagaStepError(`order ${orderId} did not settle within 50 steps`);
+  }
+
+  private async perform(step: Exclude<SagaStep, { kind: 'done' }>): Promise<void> {
+    const { order } = step;
+    const at = this.clock().toISOString();
+    switch (step.kind) {
+      case 'reserve': {
+        const { sku, quantity } = step.line;
+        const reserved = await this.options.commands.inventory.handle(
+          streams.inventory(sku),
+          {
+            type: 'ReserveStock',
+            data: {
+              sku,
+              reservationId: order.orderId,
+              quantity,
+              now: at,
+              expiresAt: new Date(Date.parse(at) + this.ttlMs).toISOString(),
+            },
+          },
+          this.context(order),
+        );
+        if (isLeft(reserved)) {
+          const { code, details } = reserved.left;
+          if (code === 'InsufficientStock')
+            return this.onOrder(order, {
+              type: 'RejectForStock',
+              data: { orderId: order.orderId, sku, requested: quantity, available: Number(details?.available ?? 0), at },
+            });
+          if (code === 'ReservationEnded') return this.cancel(order, 'reservation_expired', at);
+          throw new SagaStepError(`reserving ${sku} for ${order.orderId}: ${code}`);
+        }
+        await this.onOrder(order, { type: 'RecordLineReserved', data: { orderId: order.orderId, sku, quantity, at } });
+        return this.crashPoint(order.reservedSkus.length === 0 ? 'mid-reservation' : 'after-reservation');
+      }
+      case 'requestPayment':
+        return this.onPayment(order, {
+          type: 'RequestPayment',
+          data: {
+            orderId: order.orderId,
+            amount: order.total,
+            paymentMethod: order.paymentMethod,
+            idempotencyKey: paymentKey(order.orderId, step.attempt),
+            attempt: step.attempt,
+            at,
+          },
+        });
+      case 'authorize': {
+        const outcome = await this.authorize(order, step.idempotencyKey);
+        this.crashPoint('after-authorization');
+        if (outcome.status === 'authorized')
+          return this.onPayment(order, {
+            type: 'RecordAuthorization',
+            data: { orderId: order.orderId, gatewayRef: outcome.gatewayRef, amount: order.total, at },
+          });
+        return this.onPayment(order, {
+          type: 'RecordPaymentFailure',
+          data: { orderId: order.orderId, reason: outcome.reason, at },
+        });
+      }
+      case 'recordAuthorization':
+        return this.onOrder(order, {
+          type: 'RecordPaymentAuthorized',
+          data: { orderId: order.orderId, paymentId: step.gatewayRef, amount: order.total, at },
+        });
+      case 'recordPaymentFailure':
+        return this.onOrder(order, {
+          type: 'RecordPaymentFailed',
+          data: { orderId: order.orderId, reason: step.reason, at },
+        });
+      case 'commitAndConfirm':
+        return this.commitAndConfirm(order, at);
+      case 'cancel':
+        return this.cancel(order, step.reason, at);
+      case 'capture': {
+        await this.timed('capture', () => this.options.gateway.capture(step.gatewayRef, `${order.orderId}:capture`));
+        this.crashPoint('after-capture');
+        return this.onPayment(order, { type: 'RecordCapture', data: { orderId: order.orderId, at } });
+      }
+      case 'compensate':
+        return this.compensate(order, step.payment, at);
+    }
+  }
+
+  /** Commits every line, then confirms. A reservation that ended meanwhile cancels the order instead. */
+  private async commitAndConfirm(order: PlacedOrder, at: string) {
+    for (const line of order.lines) {
+      const committed = await this.options.commands.inventory.handle(
+        streams.inventory(line.sku),
+        { type: 'CommitReservation', data: { reservationId: order.orderId, now: at } },
+        this.context(order),
+      );
+      if (isLeft(committed)) {
+        if (committed.left.code === 'ReservationEnded') return this.cancel(order, 'reservation_expired', at);
+        throw new SagaStepError(`committing ${line.sku} for ${order.orderId}: ${committed.left.code}`);
+      }
+    }
+    await this.onOrder(order, { type: 'ConfirmOrder', data: { orderId: order.orderId, at } });
+    this.crashPoint('after-confirmation');
+  }
+
+  /** Gives back what a cancelled order held: its stock and its money. */
+  private async compensate(order: PlacedOrder, payment: PaymentState, at: string) {
+    for (const line of order.lines) {
+      const released = await this.options.commands.inventory.handle(
+        streams.inventory(line.sku),
+        { type: 'ReleaseReservation', data: { reservationId: order.orderId, reason: order.cancellationReason ?? 'cancelled', now: at } },
+        this.context(order),
+      );
+      if (isLeft(released) && released.left.code === 'ReservationAlreadyCommitted') {
+        await this.options.commands.inventory.handle(
+          streams.inventory(line.sku),
+          { type: 'ReturnReservation', data: { reservationId: order.orderId, reason: 'order cancelled after commit', now: at } },
+          this.context(order),
+        );
+      } else if (isLeft(released)) throw new SagaStepError(`releasing ${line.sku}: ${released.left.code}`);
+    }
+    if (payment.status === 'not_requested') return;
+    if (payment.status === 'requested') {
+      // The gateway's answer to our last request is unknown: ask again with the same key, then undo it.
+      const outcome = await this.authorize(order, payment.idempotencyKey);
+      if (outcome.status === 'declined')
+        return this.onPayment(order, {
+          type: 'RecordPaymentFailure',
+          data: { orderId: order.orderId, reason: outcome.reason, at },
+        });
+      await this.onPayment(order, {
+        type: 'RecordAuthorization',
+        data: { orderId: order.orderId, gatewayRef: outcome.gatewayRef, amount: order.total, at },
+      });
+      return this.voidPayment(order, outcome.gatewayRef, at);
+    }
+    if (payment.status === 'authorized') return this.voidPayment(order, payment.gatewayRef!, at);
+    if (payment.status === 'captured') {
+      await this.timed('refund', () => this.options.gateway.refund(payment.gatewayRef!, order.total, `${order.orderId}:refund`));
+      await this.onPayment(order, { type: 'RecordRefund', data: { orderId: order.orderId, amount: order.total, at } });
+    }
+  }
+
+  private async voidPayment(order: PlacedOrder, gatewayRef: string, at: string) {
+    await this.timed('void', () => this.options.gateway.voidAuthorization(gatewayRef, `${order.orderId}:void`));
+    await this.onPayment(order, { type: 'RecordVoid', data: { orderId: order.orderId, reason: 'order cancelled', at } });
+  }
+
+  /** Authorizes with one idempotency key, retrying timeouts with the same key; a decline is an answer. */
+  private async authorize(order: PlacedOrder, idempotencyKey: string) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.timed('authorize', () =>
+          this.options.gateway.authorize({
+            orderId: order.orderId,
+            amount: order.total,
+            paymentMethod: order.paymentMethod,
+            idempotencyKey,
+            customerId: order.customerId,
+          }),
+        );
+      } catch (error) {
+        if (error instanceof GatewayTimeoutError && attempt < this.gatewayAttempts) continue;
+        if (error instanceof GatewayTimeoutError) return { status: 'declined' as const, reason: 'gateway_timeout' };
+        if (error instanceof GatewayError && !error.retryable) return { status: 'declined' as const, reason: error.code };
+        throw error;
+      }
+    }
+  }
+
+  private async timed<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const stop = this.options.metrics?.paymentGatewayDuration.startTimer({ operation });
+    try {
+      const result = await call();
+      stop?.({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      stop?.({ outcome: error instanceof GatewayTimeoutError ? 'timeout' : 'error' });
+      throw error;
+    }
+  }
+
+  private cancel(order: PlacedOrder, reason: string, at: string) {
+    return this.onOrder(order, { type: 'CancelOrder', data: { orderId: order.orderId, reason, at } });
+  }
+
+  private async onOrder(order: PlacedOrder, command: Parameters<CommandHandlers['order']['handle']>[1]) {
+    expectRight(await this.options.commands.order.handle(streams.order(order.orderId), command, this.context(order)), command.type);
+  }
+
+  private async onPayment(order: PlacedOrder, command: Parameters<CommandHandlers['payment']['handle']>[1]) {
+    expectRight(
+      await this.options.commands.payment.handle(streams.payment(order.orderId), command, this.context(order)),
+      command.type,
+    );
+  }
+
+  private async loadOrder(orderId: string): Promise<OrderState> {
+    return (await this.options.commands.order.load(streams.order(orderId))).state;
+  }
+
+  private async loadPayment(orderId: string): Promise<PaymentState> {
+    return (await this.options.commands.payment.load(streams.payment(orderId))).state;
+  }
+
+  private context(order: PlacedOrder): CommandContext {
+    return { actor: sagaActor, correlationId: order.orderId, causationId: order.orderId, now: this.clock() };
+  }
+
+  private crashPoint(name: string) {
+    if (this.options.crashAt === name) process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+/**
+ * A refused saga command means the streams moved under us (e.g. the customer cancelled meanwhile):
+ * the next turn of `drive` re-reads them and picks the step that fits.
+ */
+function expectRight(result: Either<DomainError, unknown>, command: string) {
+  if (isLeft(result)) throw new StepRefused(`${command} refused: ${result.left.code} (${result.left.message})`);
+}

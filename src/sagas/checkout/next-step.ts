@@ -1,0 +1,73 @@
+import type { OrderState, PlacedOrder, PricedLine } from '../../domain/order/index.ts';
+import type { PaymentState } from '../../domain/payment/index.ts';
+
+/**
+ * What the checkout saga does next for one order, decided from the order and payment streams alone:
+ * they are the saga's memory, so after a crash it resumes exactly where it was.
+ *
+ *   pending:   reserve each line (SKU order) -> request payment -> authorize -> record it on the order
+ *              -> commit every reservation -> confirm
+ *              any line short, payment declined, a reservation expired: cancel
+ *   confirmed: capture the payment                                   (then the saga is done)
+ *   cancelled: release every reservation; void or refund the payment (then the saga is done)
+ *
+ * Reservations are committed before the order is confirmed (ARCHITECTURE.md lists confirm first): a
+ * reservation that expired meanwhile then cancels a still-pending order and voids its payment,
+ * instead of leaving a confirmed order without stock.
+ */
+export type SagaStep =
+  | { kind: 'reserve'; order: PlacedOrder; line: PricedLine }
+  | { kind: 'requestPayment'; order: PlacedOrder; attempt: number }
+  | { kind: 'authorize'; order: PlacedOrder; idempotencyKey: string }
+  | { kind: 'recordAuthorization'; order: PlacedOrder; gatewayRef: string }
+  | { kind: 'recordPaymentFailure'; order: PlacedOrder; reason: string }
+  | { kind: 'commitAndConfirm'; order: PlacedOrder }
+  | { kind: 'cancel'; order: PlacedOrder; reason: string }
+  | { kind: 'capture'; order: PlacedOrder; gatewayRef: string }
+  | { kind: 'compensate'; order: PlacedOrder; payment: PaymentState }
+  | { kind: 'done' };
+
+/** Steps after which the saga has nothing left to do for the order. */
+export const isFinalStep = (step: SagaStep) => step.kind === 'capture' || step.kind === 'compensate';
+
+export const paymentKey = (orderId: string, attempt: number) => `${orderId}:authorize:${attempt}`;
+
+export function nextStep(order: OrderState, payment: PaymentState): SagaStep {
+  if (order.status === 'not_placed') return { kind: 'done' };
+  switch (order.status) {
+    case 'pending':
+      return nextPendingStep(order, payment);
+    case 'confirmed':
+      if (payment.status === 'authorized' && payment.gatewayRef)
+        return { kind: 'capture', order, gatewayRef: payment.gatewayRef };
+      return { kind: 'done' };
+    case 'cancelled':
+      return { kind: 'compensate', order, payment };
+    case 'shipped':
+    case 'refunded':
+      return { kind: 'done' };
+  }
+}
+
+function nextPendingStep(order: PlacedOrder, payment: PaymentState): SagaStep {
+  if (order.stockRejection) return { kind: 'cancel', order, reason: 'out_of_stock' };
+  if (order.paymentFailureReason) return { kind: 'cancel', order, reason: 'payment_failed' };
+  const unreserved = order.lines.find((line) => !order.reservedSkus.includes(line.sku));
+  if (unreserved) return { kind: 'reserve', order, line: unreserved };
+  if (!order.paymentAuthorized) {
+    switch (payment.status) {
+      case 'not_requested':
+        return { kind: 'requestPayment', order, attempt: 1 };
+      case 'requested':
+        return { kind: 'authorize', order, idempotencyKey: payment.idempotencyKey };
+      case 'authorized':
+        return { kind: 'recordAuthorization', order, gatewayRef: payment.gatewayRef! };
+      case 'failed':
+        return { kind: 'recordPaymentFailure', order, reason: payment.failureReason ?? 'declined' };
+      default:
+        // Voided, captured or refunded before the order knew it was authorized: never keep it.
+        return { kind: 'cancel', order, reason: 'payment_failed' };
+    }
+  }
+  return { kind: 'commitAndConfirm', order };
+}

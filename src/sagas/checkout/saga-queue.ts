@@ -1,0 +1,59 @@
+import type { SqlClient } from '../../db/sql-client.ts';
+import type { SqlProjection } from '../../projections/runtime.ts';
+
+/** Every placed order enters the saga's queue; the checkpoint moves with it, so none is missed. */
+export const checkoutQueueProjection: SqlProjection = {
+  name: 'checkout-saga-queue',
+  eventTypes: new Set(['OrderPlaced']),
+  async apply(tx, events) {
+    for (const event of events) {
+      const { orderId, placedAt } = event.data as { orderId: string; placedAt: string };
+      await tx.query(
+        `INSERT INTO checkout_saga (order_id, placed_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING`,
+        [orderId, placedAt],
+      );
+    }
+  },
+};
+
+/** Leases on queued orders: one worker drives an order at a time, until its lease runs out. */
+export class SagaQueue {
+  constructor(
+    private readonly db: SqlClient,
+    private readonly owner: string,
+  ) {}
+
+  /** Up to `limit` orders nobody holds, oldest first, leased to this worker for `leaseMs`. */
+  async claim(limit: number, leaseMs: number): Promise<string[]> {
+    const rows = await this.db.query<{ order_id: string }>(
+      `UPDATE checkout_saga SET leased_until = now() + make_interval(secs => $2 / 1000.0), lease_owner = $3,
+              attempts = attempts + 1
+        WHERE order_id IN (
+          SELECT order_id FROM checkout_saga
+           WHERE leased_until IS NULL OR leased_until < now()
+           ORDER BY leased_until NULLS FIRST, placed_at
+           LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING order_id`,
+      [limit, leaseMs, this.owner],
+    );
+    return rows.map((r) => r.order_id);
+  }
+
+  async finish(orderId: string): Promise<void> {
+    await this.db.query(`DELETE FROM checkout_saga WHERE order_id = $1 AND lease_owner = $2`, [orderId, this.owner]);
+  }
+
+  /** Keeps the order leased until `delayMs` from now, then anyone may try again. */
+  async retryLater(orderId: string, delayMs: number): Promise<void> {
+    await this.db.query(
+      `UPDATE checkout_saga SET leased_until = now() + make_interval(secs => $2 / 1000.0)
+        WHERE order_id = $1 AND lease_owner = $3`,
+      [orderId, delayMs, this.owner],
+    );
+  }
+
+  async pending(): Promise<number> {
+    const [row] = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM checkout_saga`);
+    return Number(row?.n ?? 0);
+  }
+}

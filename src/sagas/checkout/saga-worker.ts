@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { CommandHandlers } from '../../commands/index.ts';
+import type { SqlClient } from '../../db/sql-client.ts';
+import type { CheckoutSaga } from './checkout-saga.ts';
+import { expireDueReservations } from './reservation-expiry.ts';
+import { SagaQueue } from './saga-queue.ts';
+
+export type SagaWorkerOptions = Readonly<{
+  /** Orders driven at once by this worker. */
+  concurrency?: number;
+  /** How long a claimed order stays with this worker before another may take it over. */
+  leaseMs?: number;
+  /** Pause before a failed order is tried again (doubles per attempt, capped). */
+  retryDelayMs?: number;
+  /** How often due reservations are looked for. */
+  expiryIntervalMs?: number;
+  onError?: (error: unknown, orderId?: string) => void;
+}>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs the checkout saga for queued orders: claims a few at a time under a lease, drives each, and
+ * removes it from the queue once it needs nothing more. Also runs the reservation expiry timer.
+ * Several workers (processes) may run side by side; leases keep them off each other's orders.
+ */
+export function startSagaWorker(db: SqlClient, commands: CommandHandlers, saga: CheckoutSaga, options: SagaWorkerOptions = {}) {
+  const concurrency = options.concurrency ?? 32;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const retryDelayMs = options.retryDelayMs ?? 500;
+  const queue = new SagaQueue(db, `worker-${randomUUID()}`);
+  const inFlight = new Set<string>();
+  const failures = new Map<string, number>();
+  let stopped = false;
+
+  const driveOne = async (orderId: string) => {
+    try {
+      await saga.drive(orderId);
+      failures.delete(orderId);
+      await queue.finish(orderId);
+    } catch (error) {
+      const failed = (failures.get(orderId) ?? 0) + 1;
+      failures.set(orderId, failed);
+      options.onError?.(error, orderId);
+      await queue.retryLater(orderId, Math.min(retryDelayMs * 2 ** (failed - 1), 30_000)).catch(() => undefined);
+    } finally {
+      inFlight.delete(orderId);
+    }
+  };
+
+  const claimLoop = (async () => {
+    let pause = 5;
+    while (!stopped) {
+      try {
+        const free = concurrency - inFlight.size;
+        const claimed = free > 0 ? await queue.claim(free, leaseMs) : [];
+        for (const orderId of claimed) {
+          inFlight.add(orderId);
+          void driveOne(orderId);
+        }
+        pause = claimed.length > 0 ? 1 : Math.min(pause * 2, 50);
+      } catch (error) {
+        options.onError?.(error);
+        pause = 500;
+      }
+      await sleep(pause);
+    }
+  })();
+
+  const expiryLoop = (async () => {
+    while (!stopped) {
+      await expireDueReservations(db, commands).catch((error) => options.onError?.(error));
+      await sleep(options.expiryIntervalMs ?? 1_000);
+    }
+  })();
+
+  return {
+    queue,
+    async stop() {
+      stopped = true;
+      await Promise.all([claimLoop, expiryLoop]);
+      while (inFlight.size > 0) await sleep(10);
+    },
+  };
+}
+
+export type SagaWorker = ReturnType<typeof startSagaWorker>;
