@@ -22,6 +22,8 @@ const configSchema = z.object({
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   /** How long a reservation holds stock for an order that is not confirmed yet. */
   RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** How long a payment gateway call may take before it counts as timed out (and is retried with its key). */
+  PAYMENT_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5_000),
   /** Set: payments go to Stripe (PaymentIntents, manual capture). Unset: the simulated gateway. */
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),

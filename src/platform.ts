@@ -81,10 +81,11 @@ export async function openPlatform(config: Config): Promise<Platform> {
 }
 
 function paymentGateway(config: Config): PaymentGateway {
-  if (!config.STRIPE_SECRET_KEY) return new SimulatedGateway();
+  if (!config.STRIPE_SECRET_KEY) return new SimulatedGateway({ timeoutMs: config.PAYMENT_TIMEOUT_MS });
   const endpoint = config.STRIPE_API_URL ? new URL(config.STRIPE_API_URL) : undefined;
   return new StripeGateway({
     secretKey: config.STRIPE_SECRET_KEY,
+    timeoutMs: config.PAYMENT_TIMEOUT_MS,
     ...(endpoint
       ? {
           host: endpoint.hostname,

@@ -91,3 +91,15 @@ export async function placeOrder(
   if (isLeft(checkedOut) && checkedOut.left.code !== 'CartCheckedOut') return checkedOut;
   return right(placed.right.state as PlacedOrder);
 }
+
+/** Prices from the product streams themselves: exact at the moment of placing the order. */
+export const listedPrices =
+  (commands: CommandHandlers) =>
+  async (skus: readonly string[]): Promise<ReadonlyMap<string, Money>> => {
+    const products = await Promise.all(skus.map((sku) => commands.product.load(streams.product(sku))));
+    const prices = new Map<string, Money>();
+    products.forEach(({ state }, i) => {
+      if (state.status === 'listed') prices.set(skus[i]!, state.price);
+    });
+    return prices;
+  };
