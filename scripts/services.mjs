@@ -6,7 +6,9 @@
 // A URL already in the environment (DATABASE_URL, ...) means "use that server": nothing is started.
 // The URLs are written to .services/env.json, which the test setup reads.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chownSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,8 +139,82 @@ function userIds(name) {
   return { uid: Number(sh('id', ['-u', name]).trim()), gid: Number(sh('id', ['-g', name]).trim()) };
 }
 
+// --- stripe-mock ---------------------------------------------------------------------------------------
+// Stripe's official API mock, built from the Go module proxy into the cache dir (GOBIN) on first use.
+// -http-addr alone would still open the default HTTPS listener on every interface (port 12112), so
+// HTTPS is bound to a free loopback port too.
+const STRIPE_MOCK_PORT = Number(process.env.SERVICES_STRIPE_MOCK_PORT ?? 12111);
+const stripeMockDir = join(cacheDir, 'stripe-mock');
+const stripeMockPidFile = join(stripeMockDir, 'stripe-mock.pid');
+
+function stripeMockBin() {
+  const gobin = join(stripeMockDir, 'bin');
+  const bin = join(gobin, 'stripe-mock');
+  if (existsSync(bin)) return bin;
+  mkdirSync(gobin, { recursive: true });
+  log('building stripe-mock with go install (first time only, under a minute)');
+  const r = spawnSync('go', ['install', 'github.com/stripe/stripe-mock@latest'], {
+    cwd: stripeMockDir,
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, GOBIN: gobin },
+  });
+  if (r.error) throw new Error(`cannot run go to build stripe-mock: ${r.error.message}`);
+  if (r.status !== 0 || !existsSync(bin)) throw new Error('go install of stripe-mock failed (see above)');
+  return bin;
+}
+
+/** True when a stripe-mock (or Stripe) answers an authenticated list call at `url`. */
+async function stripeMockAnswers(url) {
+  try {
+    const res = await fetch(`${url}/v1/customers?limit=1`, {
+      headers: { authorization: 'Bearer sk_test_services' },
+      signal: AbortSignal.timeout(2_000),
+    });
+    return res.ok && (await res.json()).object === 'list';
+  } catch {
+    return false;
+  }
+}
+
+async function startStripeMock() {
+  if (process.env.STRIPE_MOCK_URL) return { STRIPE_MOCK_URL: process.env.STRIPE_MOCK_URL };
+  const url = `http://127.0.0.1:${STRIPE_MOCK_PORT}`;
+  if (await portOpen(STRIPE_MOCK_PORT)) {
+    // Give one that is still starting (another run of this script) a few seconds.
+    await waitFor('stripe-mock', () => stripeMockAnswers(url), 5_000).catch(() => {
+      throw new Error(`something that is not stripe-mock answers on 127.0.0.1:${STRIPE_MOCK_PORT}`);
+    });
+    return { STRIPE_MOCK_URL: url };
+  }
+  const bin = stripeMockBin();
+  const logFile = join(cacheDir, 'stripe-mock.log');
+  log(`starting stripe-mock on ${url}`);
+  const out = openSync(logFile, 'w');
+  const child = spawn(bin, ['-http-addr', `127.0.0.1:${STRIPE_MOCK_PORT}`, '-https-addr', '127.0.0.1:0'], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  child.unref();
+  writeFileSync(stripeMockPidFile, `${child.pid}\n`);
+  await waitFor('stripe-mock', () => stripeMockAnswers(url), 30_000, logFile);
+  return { STRIPE_MOCK_URL: url };
+}
+
+async function stopStripeMock() {
+  if (!existsSync(stripeMockPidFile)) return;
+  const pid = Number(readFileSync(stripeMockPidFile, 'utf8').trim());
+  // Only the process this script started, and only if that pid still is stripe-mock.
+  const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+  if (cmdline.includes('stripe-mock')) process.kill(pid, 'SIGTERM');
+  rmSync(stripeMockPidFile, { force: true });
+}
+
 // --- command line -------------------------------------------------------------------------------------
-const services = { postgres: { up: startPostgres, down: stopPostgres } };
+const services = {
+  postgres: { up: startPostgres, down: stopPostgres },
+  stripe: { up: startStripeMock, down: stopStripeMock },
+};
 
 async function main() {
   const [command = 'up', ...names] = process.argv.slice(2);
