@@ -29,6 +29,10 @@ const configSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** Another Stripe API endpoint, e.g. stripe-mock: http://127.0.0.1:12111 */
   STRIPE_API_URL: z.url().optional(),
+  /** How long a worker holds an order it drives; a crashed worker's orders are resumed after this. */
+  SAGA_LEASE_SECONDS: z.coerce.number().min(0.5).max(3_600).default(30),
+  /** Orders one worker drives at once. */
+  SAGA_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(64),
   /** Test failpoint: the checkout saga kills its process on reaching this step. Never set in production. */
   SAGA_CRASH_AT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

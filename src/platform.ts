@@ -69,7 +69,10 @@ export async function openPlatform(config: Config): Promise<Platform> {
     jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async startWorkers() {
       for (const projection of sqlProjections) subscriptions.push(await runSqlProjection(store, db, projection));
-      sagaWorker = startSagaWorker(db, commands, saga);
+      sagaWorker = startSagaWorker(db, commands, saga, {
+        leaseMs: config.SAGA_LEASE_SECONDS * 1000,
+        concurrency: config.SAGA_CONCURRENCY,
+      });
     },
     async close() {
       await sagaWorker?.stop();

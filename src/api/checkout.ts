@@ -21,7 +21,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ checkout: CheckoutDependencies
   app.withTypeProvider<ZodTypeProvider>().post(
     '/checkout',
     {
-      preHandler: requireRole('customer'),
+      onRequest: requireRole('customer'),
       schema: {
         tags: ['checkout'],
         security: [{ bearer: [] }],

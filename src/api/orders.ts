@@ -8,7 +8,7 @@ import type { Platform } from '../platform.ts';
 import { ordersOfCustomer } from '../projections/orders/order-history.ts';
 import { authenticated, caller } from './auth.ts';
 import { commandContext } from './context.ts';
-import { domainProblem, notFound } from './problem.ts';
+import { domainProblem, forbidden, notFound } from './problem.ts';
 
 const orderParams = z.object({ orderId: z.uuid() });
 
@@ -28,7 +28,7 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
   routes.get(
     '/orders',
     {
-      preHandler: authenticated,
+      onRequest: authenticated,
       schema: {
         tags: ['orders'],
         security: [{ bearer: [] }],
@@ -43,7 +43,7 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
 
   routes.get(
     '/orders/:orderId',
-    { preHandler: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
+    { onRequest: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
     async (request) => {
       const order = await visibleOrder(request, request.params.orderId);
       return {
@@ -60,7 +60,7 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
 
   routes.get(
     '/orders/:orderId/events',
-    { preHandler: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
+    { onRequest: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
     async (request) => {
       await visibleOrder(request, request.params.orderId);
       const events = await platform.store.readStream(streams.order(request.params.orderId));
@@ -79,10 +79,10 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
 
   routes.post(
     '/orders/:orderId/cancel',
-    { preHandler: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
+    { onRequest: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
     async (request) => {
       const order = await visibleOrder(request, request.params.orderId);
-      if (caller(request).role === 'auditor') throw notFound(`order ${order.orderId}`);
+      if (caller(request).role === 'auditor') throw forbidden('auditors read orders; they do not change them');
       const result = await orders.handle(
         streams.order(order.orderId),
         { type: 'CancelOrder', data: { orderId: order.orderId, reason: 'cancelled_by_customer', at: new Date().toISOString() } },

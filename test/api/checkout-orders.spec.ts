@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signIn } from '../support/http.ts';
+import { testApp, type TestApp } from '../support/platform.ts';
+import { settled, stockProduct } from '../support/shop.ts';
+
+describe.each(['embedded', 'postgres'] as const)('checkout and orders over HTTP (%s)', (profile) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await testApp(profile, { PAYMENT_TIMEOUT_MS: '500' });
+    await stockProduct(t.platform, 'HTTP-1', 10, 1250);
+  });
+  afterAll(() => t.close());
+
+  const fillCart = async (headers: Record<string, string>, sku = 'HTTP-1', quantity = 2) => {
+    const response = await t.app.inject({ method: 'POST', url: '/cart/items', headers, payload: { sku, quantity } });
+    expect(response.statusCode).toBeLessThan(300);
+  };
+  const checkout = (headers: Record<string, string>, key: string, paymentMethod = 'pm_card_visa') =>
+    t.app.inject({
+      method: 'POST',
+      url: '/checkout',
+      headers: { ...headers, 'idempotency-key': key },
+      payload: { paymentMethod },
+    });
+
+  it('accepts a checkout with 202, confirms it, and shows it in the order history', async () => {
+    const ada = await signIn(t.app, t.platform, `ada-${profile}@example.com`);
+    await fillCart(ada.headers);
+    const placed = await checkout(ada.headers, 'checkout-key-0001');
+    expect(placed.statusCode).toBe(202);
+    const { orderId, status, statusUrl } = placed.json();
+    expect(status).toBe('pending');
+    expect(statusUrl).toBe(`/orders/${orderId}`);
+    await settled(t.platform, orderId);
+    const order = await t.app.inject({ method: 'GET', url: statusUrl, headers: ada.headers });
+    expect(order.json()).toMatchObject({ orderId, status: 'confirmed', total: { amount: 2500, currency: 'USD' } });
+    await expect
+      .poll(async () => (await t.app.inject({ method: 'GET', url: '/orders', headers: ada.headers })).json().items)
+      .toEqual([expect.objectContaining({ orderId, status: 'confirmed' })]);
+    const events = (await t.app.inject({ method: 'GET', url: `${statusUrl}/events`, headers: ada.headers })).json();
+    expect(events.map((e: { type: string }) => e.type)).toContain('OrderConfirmed');
+    expect(events[0]).toMatchObject({ version: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const cart = await t.app.inject({ method: 'GET', url: '/cart', headers: ada.headers });
+    expect(cart.json().items).toEqual([]);
+  });
+
+  it('answers a repeated Idempotency-Key with the same order, and a different body with 422', async () => {
+    const bob = await signIn(t.app, t.platform, `bob-${profile}@example.com`);
+    await fillCart(bob.headers);
+    const first = await checkout(bob.headers, 'checkout-key-0002');
+    const again = await checkout(bob.headers, 'checkout-key-0002');
+    expect(again.statusCode).toBe(202);
+    expect(again.json().orderId).toBe(first.json().orderId);
+    const different = await checkout(bob.headers, 'checkout-key-0002', 'pm_card_mastercard');
+    expect(different.statusCode).toBe(422);
+    expect(different.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('hides one customer’s orders from another (404) but shows them to auditors', async () => {
+    const owner = await signIn(t.app, t.platform, `owner-${profile}@example.com`);
+    const other = await signIn(t.app, t.platform, `other-${profile}@example.com`);
+    const auditor = await signIn(t.app, t.platform, `auditor-${profile}@example.com`, 'auditor');
+    await fillCart(owner.headers, 'HTTP-1', 1);
+    const { orderId } = (await checkout(owner.headers, 'checkout-key-0003')).json();
+    for (const url of [`/orders/${orderId}`, `/orders/${orderId}/events`]) {
+      expect((await t.app.inject({ method: 'GET', url, headers: other.headers })).statusCode).toBe(404);
+      expect((await t.app.inject({ method: 'GET', url, headers: auditor.headers })).statusCode).toBe(200);
+    }
+    const cancel = await t.app.inject({ method: 'POST', url: `/orders/${orderId}/cancel`, headers: other.headers });
+    expect(cancel.statusCode).toBe(404);
+    const list = await t.app.inject({ method: 'GET', url: '/orders', headers: other.headers });
+    expect(list.json().items).toEqual([]);
+  });
+
+  it('refuses state changes without a token (401) and checkout without an Idempotency-Key (400)', async () => {
+    expect((await t.app.inject({ method: 'POST', url: '/checkout', payload: { paymentMethod: 'pm_card_visa' } })).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'GET', url: '/orders' })).statusCode).toBe(401);
+    const carol = await signIn(t.app, t.platform, `carol-${profile}@example.com`);
+    const noKey = await t.app.inject({ method: 'POST', url: '/checkout', headers: carol.headers, payload: { paymentMethod: 'pm_card_visa' } });
+    expect(noKey.statusCode).toBe(400);
+    const emptyCart = await checkout(carol.headers, 'checkout-key-0004');
+    expect(emptyCart.statusCode).toBe(422);
+    const cardNumber = await checkout(carol.headers, 'checkout-key-0005', '4242424242424242');
+    expect(cardNumber.statusCode).toBeGreaterThanOrEqual(400);
+    expect(cardNumber.statusCode).toBeLessThan(500);
+    expect(cardNumber.body).not.toContain('4242424242424242');
+  });
+});
