@@ -6,7 +6,9 @@ CREATE TABLE checkout_saga (
   placed_at    timestamptz NOT NULL,
   leased_until timestamptz,
   lease_owner  text,
-  attempts     integer NOT NULL DEFAULT 0
+  attempts     integer NOT NULL DEFAULT 0,
+  -- Set when the order is queued again while a worker holds it: the worker then drives it once more.
+  requeued     boolean NOT NULL DEFAULT false
 );
 CREATE INDEX checkout_saga_due ON checkout_saga (leased_until NULLS FIRST, placed_at);
 

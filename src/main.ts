@@ -1,15 +1,18 @@
 import { buildServer } from './api/server.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openPlatform } from './platform.ts';
+import { seedDemoAtStartup } from './seed/startup.ts';
 
 try {
   const config = loadConfig();
   const platform = await openPlatform(config);
-  await platform.startWorkers();
+  if (config.ROLE !== 'worker') await seedDemoAtStartup(platform);
+  if (config.ROLE !== 'api') await platform.startWorkers();
+  // Every role serves HTTP: a worker answers /health, /ready and /metrics for its supervisor.
   const app = await buildServer(platform);
   await app.listen({ port: config.PORT, host: config.HOST });
   console.log(
-    `eventful-commerce (${platform.profile} profile) serving on http://${config.HOST}:${config.PORT}`,
+    `eventful-commerce (${platform.profile} profile, role ${config.ROLE}) serving on http://${config.HOST}:${config.PORT}`,
   );
   const shutdown = async () => {
     await app.close();

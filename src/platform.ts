@@ -46,12 +46,13 @@ export async function openPlatform(config: Config): Promise<Platform> {
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
   const metrics = createMetrics();
   const commands = createCommandHandlers(store, metrics);
-  const gateway = paymentGateway(config);
+  const gateway = paymentGateway(config, db);
   const saga = new CheckoutSaga({
     commands,
     gateway,
     metrics,
     reservationTtlMs: config.RESERVATION_TTL_SECONDS * 1000,
+    unknownAnswerGraceMs: 20 * config.PAYMENT_TIMEOUT_MS,
     crashAt: config.SAGA_CRASH_AT,
   });
   const subscriptions: Subscription[] = [];
@@ -72,6 +73,10 @@ export async function openPlatform(config: Config): Promise<Platform> {
       sagaWorker = startSagaWorker(db, commands, saga, {
         leaseMs: config.SAGA_LEASE_SECONDS * 1000,
         concurrency: config.SAGA_CONCURRENCY,
+        onError: (error, orderId) => {
+          if (config.LOG_LEVEL !== 'silent')
+            console.error(`checkout saga${orderId ? ` (order ${orderId})` : ''}: ${(error as Error).message}`);
+        },
       });
     },
     async close() {
@@ -83,8 +88,9 @@ export async function openPlatform(config: Config): Promise<Platform> {
   };
 }
 
-function paymentGateway(config: Config): PaymentGateway {
-  if (!config.STRIPE_SECRET_KEY) return new SimulatedGateway({ timeoutMs: config.PAYMENT_TIMEOUT_MS });
+/** Stripe when a key is set; else the simulated gateway, kept in `db` so that every process shares it. */
+function paymentGateway(config: Config, db: SqlClient): PaymentGateway {
+  if (!config.STRIPE_SECRET_KEY) return new SimulatedGateway({ db, timeoutMs: config.PAYMENT_TIMEOUT_MS });
   const endpoint = config.STRIPE_API_URL ? new URL(config.STRIPE_API_URL) : undefined;
   return new StripeGateway({
     secretKey: config.STRIPE_SECRET_KEY,

@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SqlClient } from '../db/sql-client.ts';
 import {
-  GatewayError,
   GatewayTimeoutError,
   IdempotencyKeyReuseError,
-  PaymentStateError,
   type AuthorizeRequest,
   type Authorization,
   type Money,
@@ -15,36 +14,25 @@ import {
   assertIdempotencyKey,
   assertMoney,
 } from './request-guards.ts';
+import {
+  SimulatedGatewayLedger,
+  storedError,
+  type Ledger,
+  type LedgerChanges,
+  type StoredAnswer,
+} from './simulated-gateway-ledger.ts';
+
+export type { Ledger, LedgerEntry, LedgerStatus } from './simulated-gateway-ledger.ts';
 
 export type SimulatedGatewayOptions = {
+  /** Where the gateway keeps its memory (migration 0008): the platform's database, shared by every process. */
+  db: SqlClient;
   /** How long a call waits for an answer before `GatewayTimeoutError`. Default 5000 ms. */
   timeoutMs?: number;
   /** How long `pm_sim_slow` takes. Default 300 ms. */
   slowMs?: number;
   /** Added to every call, to make benchmarks feel a network. Default 0. */
   latencyMs?: number;
-};
-
-/** `refunded` means fully refunded; a partial refund leaves `captured` with `refunded` > 0. */
-export type LedgerStatus = 'authorized' | 'captured' | 'voided' | 'refunded';
-
-export type LedgerEntry = {
-  gatewayRef: string;
-  orderId: string;
-  customerId?: string;
-  amount: Money;
-  paymentMethod: string;
-  status: LedgerStatus;
-  /** How many times the funds were taken: 0 or 1, or the simulator is broken. */
-  captures: number;
-  /** Refunded so far, in minor units. */
-  refunded: number;
-};
-
-export type Ledger = {
-  authorizations: LedgerEntry[];
-  capturesByRef: Record<string, number>;
-  capturesByOrder: Record<string, number>;
 };
 
 const DECLINES: Readonly<Record<string, string>> = {
@@ -63,12 +51,11 @@ const DECLINES: Readonly<Record<string, string>> = {
 const APPROVING = /^pm_card_[a-z]+(?:_[a-z]+)*$/;
 const NEVER = new Promise<never>(() => {});
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
-type Remembered = { fingerprint: string; outcome: Promise<Outcome<unknown>> };
+type Work = (changes: LedgerChanges) => Promise<unknown>;
 
 /**
- * An in-process card gateway for the embedded profile and for tests, deterministic, speaking
- * Stripe's test payment method ids:
+ * A card gateway for the embedded profile and for tests, deterministic, speaking Stripe's test
+ * payment method ids:
  *
  * - lower-case brand ids approve: `pm_card_visa`, `pm_card_mastercard`, `pm_card_amex`, `pm_card_visa_debit`, ...
  * - `pm_card_chargeDeclined`, `pm_card_visa_chargeDeclined` decline with `generic_decline`,
@@ -79,21 +66,23 @@ type Remembered = { fingerprint: string; outcome: Promise<Outcome<unknown>> };
  *   the authorization is then still made, and a retry with the same key returns it);
  * - anything else declines with `unknown_payment_method`.
  *
- * Like Stripe it honours idempotency keys: a key seen before returns the first answer (success or
- * error) and changes nothing; a key reused for a different request throws `IdempotencyKeyReuseError`.
- * Capturing an authorization that is already captured, with another key, throws `PaymentStateError`
- * and captures nothing (Stripe answers `payment_intent_unexpected_state` there too).
+ * Like a real gateway it is one system outside the processes that call it: its answers and its
+ * ledger live in SQL (`SimulatedGatewayLedger`), so a worker restarted after a crash, or a second
+ * worker, meets the same memory. Like Stripe it honours idempotency keys: a key seen before returns
+ * the first answer (success or refusal) and changes nothing; a key reused for a different request
+ * throws `IdempotencyKeyReuseError`. Capturing an authorization that is already captured, with
+ * another key, throws `PaymentStateError` and captures nothing (Stripe answers
+ * `payment_intent_unexpected_state` there too).
  */
 export class SimulatedGateway implements PaymentGateway {
   readonly name = 'simulated' as const;
+  private readonly memory: SimulatedGatewayLedger;
   private readonly timeoutMs: number;
   private readonly slowMs: number;
   private readonly latencyMs: number;
-  private readonly requests = new Map<string, Remembered>();
-  private readonly entries = new Map<string, LedgerEntry>();
-  private sequence = 0;
 
-  constructor(options: SimulatedGatewayOptions = {}) {
+  constructor(options: SimulatedGatewayOptions) {
+    this.memory = new SimulatedGatewayLedger(options.db);
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.slowMs = options.slowMs ?? 300;
     this.latencyMs = options.latencyMs ?? 0;
@@ -110,139 +99,101 @@ export class SimulatedGateway implements PaymentGateway {
       paymentMethod,
       customerId ?? null,
     ];
-    return this.once(request.idempotencyKey, fingerprint, () => this.processAuthorization(request));
+    const work: Work = async (changes): Promise<Authorization> => {
+      const reason = declineReason(paymentMethod);
+      if (reason) return { status: 'declined', reason };
+      const gatewayRef = await changes.authorize({
+        orderId,
+        amount,
+        paymentMethod,
+        ...(customerId === undefined ? {} : { customerId }),
+      });
+      return { status: 'authorized', gatewayRef };
+    };
+    return this.once<Authorization>(request.idempotencyKey, fingerprint, work, () =>
+      this.processing(paymentMethod),
+    );
   }
 
   async capture(gatewayRef: string, idempotencyKey: string): Promise<void> {
     assertGatewayRef(gatewayRef);
     assertIdempotencyKey(idempotencyKey);
-    return this.once(idempotencyKey, ['capture', gatewayRef], async () => {
-      await this.networkLatency();
-      const entry = this.entry(gatewayRef);
-      if (entry.status !== 'authorized') {
-        throw new PaymentStateError(`cannot capture an authorization that is ${entry.status}`);
-      }
-      entry.status = 'captured';
-      entry.captures += 1;
-    });
+    await this.once(idempotencyKey, ['capture', gatewayRef], (changes) => changes.capture(gatewayRef));
   }
 
   async voidAuthorization(gatewayRef: string, idempotencyKey: string): Promise<void> {
     assertGatewayRef(gatewayRef);
     assertIdempotencyKey(idempotencyKey);
-    return this.once(idempotencyKey, ['void', gatewayRef], async () => {
-      await this.networkLatency();
-      const entry = this.entry(gatewayRef);
-      if (entry.status !== 'authorized') {
-        throw new PaymentStateError(`cannot void an authorization that is ${entry.status}`);
-      }
-      entry.status = 'voided';
-    });
+    await this.once(idempotencyKey, ['void', gatewayRef], (changes) => changes.voidAuthorization(gatewayRef));
   }
 
   async refund(gatewayRef: string, amount: Money, idempotencyKey: string): Promise<void> {
     assertGatewayRef(gatewayRef);
     assertIdempotencyKey(idempotencyKey);
     assertMoney(amount);
-    return this.once(idempotencyKey, ['refund', gatewayRef, amount.amount, amount.currency], async () => {
-      await this.networkLatency();
-      const entry = this.entry(gatewayRef);
-      if (entry.status !== 'captured') {
-        throw new PaymentStateError(`cannot refund an authorization that is ${entry.status}`);
-      }
-      if (amount.currency !== entry.amount.currency) {
-        throw new GatewayError(
-          'invalid_request',
-          `refund currency ${amount.currency} differs from ${entry.amount.currency}`,
-          false,
-        );
-      }
-      if (entry.refunded + amount.amount > entry.amount.amount) {
-        throw new GatewayError('invalid_request', 'refund exceeds the captured amount', false);
-      }
-      entry.refunded += amount.amount;
-      if (entry.refunded === entry.amount.amount) entry.status = 'refunded';
-    });
+    await this.once(idempotencyKey, ['refund', gatewayRef, amount.amount, amount.currency], (changes) =>
+      changes.refund(gatewayRef, amount),
+    );
   }
 
-  /** A snapshot of every authorization made, for tests to check "captured at most once per order". */
-  ledger(): Ledger {
-    const authorizations = [...this.entries.values()].map((entry) => ({
-      ...entry,
-      amount: { ...entry.amount },
-    }));
-    const capturesByRef: Record<string, number> = {};
-    const capturesByOrder: Record<string, number> = {};
-    for (const { gatewayRef, orderId, captures } of authorizations) {
-      capturesByRef[gatewayRef] = captures;
-      capturesByOrder[orderId] = (capturesByOrder[orderId] ?? 0) + captures;
-    }
-    return { authorizations, capturesByRef, capturesByOrder };
-  }
-
-  private async processAuthorization(request: AuthorizeRequest): Promise<Authorization> {
-    await this.networkLatency();
-    if (request.paymentMethod === 'pm_sim_timeout') return NEVER;
-    if (request.paymentMethod === 'pm_sim_slow') await sleep(this.slowMs);
-    const reason = declineReason(request.paymentMethod);
-    if (reason) return { status: 'declined', reason };
-    this.sequence += 1;
-    const gatewayRef = `pi_sim_${String(this.sequence).padStart(6, '0')}`;
-    this.entries.set(gatewayRef, {
-      gatewayRef,
-      orderId: request.orderId,
-      ...(request.customerId === undefined ? {} : { customerId: request.customerId }),
-      amount: { ...request.amount },
-      paymentMethod: request.paymentMethod,
-      status: 'authorized',
-      captures: 0,
-      refunded: 0,
-    });
-    return { status: 'authorized', gatewayRef };
+  /** Every authorization made on this database (by any process), for tests to check "captured at most once". */
+  ledger(): Promise<Ledger> {
+    return this.memory.snapshot();
   }
 
   /**
-   * Runs `work` once per idempotency key; later calls with the key share its outcome, even while it
-   * is still running. Only the wait is bounded by the timeout: work that outlives it still lands.
+   * Answers a key once. A key answered before, by any process, replays that answer. A new key waits
+   * out the gateway's `processing`, then runs `work` and stores its answer in one transaction, where a
+   * racing request with the same key gets the first answer instead. Only the caller's wait is bounded
+   * by the timeout: work that outlives it still lands, and a retry with the key finds it.
    */
-  private async once<T>(idempotencyKey: string, request: unknown[], work: () => Promise<T>): Promise<T> {
+  private once<T>(idempotencyKey: string, request: unknown[], work: Work, processing?: () => Promise<void>) {
     const fingerprint = JSON.stringify(request);
-    let remembered = this.requests.get(idempotencyKey);
-    if (remembered && remembered.fingerprint !== fingerprint) {
-      throw new IdempotencyKeyReuseError(idempotencyKey);
-    }
-    if (!remembered) {
-      const outcome = work().then(
-        (value): Outcome<unknown> => ({ ok: true, value }),
-        (error: unknown): Outcome<unknown> => ({ ok: false, error }),
+    const answer = (async () => {
+      await this.networkLatency();
+      const earlier = await this.memory.answerTo(idempotencyKey);
+      if (earlier) return replay<T>(idempotencyKey, fingerprint, earlier);
+      await processing?.();
+      return replay<T>(
+        idempotencyKey,
+        fingerprint,
+        await this.memory.answerOnce(idempotencyKey, fingerprint, work),
       );
-      remembered = { fingerprint, outcome };
-      this.requests.set(idempotencyKey, remembered);
-    }
-    const outcome = await this.withinTimeout(remembered.outcome);
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value as T;
+    })();
+    return this.withinTimeout(answer);
   }
 
   private withinTimeout<T>(answer: Promise<T>): Promise<T> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new GatewayTimeoutError()), this.timeoutMs);
-      void answer.then((value) => {
-        clearTimeout(timer);
-        resolve(value);
-      });
+      answer.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
+  }
+
+  private async processing(paymentMethod: string): Promise<void> {
+    if (paymentMethod === 'pm_sim_timeout') return NEVER;
+    if (paymentMethod === 'pm_sim_slow') await sleep(this.slowMs);
   }
 
   private async networkLatency(): Promise<void> {
     if (this.latencyMs > 0) await sleep(this.latencyMs);
   }
+}
 
-  private entry(gatewayRef: string): LedgerEntry {
-    const entry = this.entries.get(gatewayRef);
-    if (!entry) throw new GatewayError('not_found', `no authorization ${gatewayRef}`, false);
-    return entry;
-  }
+/** The stored answer as the caller gets it: the value, or the refusal thrown again. */
+function replay<T>(idempotencyKey: string, fingerprint: string, answer: StoredAnswer): T {
+  if (answer.fingerprint !== fingerprint) throw new IdempotencyKeyReuseError(idempotencyKey);
+  if (!answer.outcome.ok) throw storedError(answer.outcome.error);
+  return answer.outcome.value as T;
 }
 
 function declineReason(paymentMethod: string): string | undefined {

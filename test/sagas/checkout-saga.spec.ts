@@ -88,3 +88,24 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
     expect((await inventoryOf(t.platform, 'SAGA-H')).onHand).toBe(2);
   });
 });
+
+describe('checkout saga when the gateway answers after the timeout', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await testApp('embedded', { PAYMENT_TIMEOUT_MS: '100' })));
+  afterAll(() => t.close());
+
+  it('never keeps a hold for a cancelled order, nor an unpaid confirmed one', async () => {
+    await stockProduct(t.platform, 'LATE-1', 10);
+    const orderIds = [];
+    for (let i = 0; i < 3; i++) orderIds.push(await checkout(t.platform, `late-${i}`, [{ sku: 'LATE-1', quantity: 1 }], 'pm_sim_slow'));
+    for (const orderId of orderIds) await settled(t.platform, orderId);
+    await expect.poll(() => t.platform.db.query('SELECT 1 FROM checkout_saga'), { timeout: 10_000 }).toEqual([]);
+    const ledger = await (t.platform.gateway as unknown as { ledger(): Promise<{ authorizations: { orderId: string; status: string }[] }> }).ledger();
+    for (const orderId of orderIds) {
+      const { status } = await orderState(t.platform, orderId);
+      const holds = ledger.authorizations.filter((a) => a.orderId === orderId);
+      if (status === 'confirmed') expect(holds.map((h) => h.status)).toEqual(['captured']);
+      else expect(holds.map((h) => h.status), JSON.stringify({ status, holds, payment: await paymentOf(t.platform, orderId) })).toEqual(holds.map(() => 'voided'));
+    }
+  });
+});

@@ -13,7 +13,7 @@ export async function testApp(profile: 'embedded' | 'postgres' = 'embedded', env
     DATA_DIR: 'memory://',
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256!',
     PASSWORD_HASH_COST: '10',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...env,
   });

@@ -16,6 +16,11 @@ export type CheckoutSagaOptions = Readonly<{
   reservationTtlMs?: number;
   /** Tries of one authorization (same idempotency key) while the gateway times out. */
   gatewayAttempts?: number;
+  /**
+   * How long after cancelling an order the saga keeps asking the gateway whether a timed-out
+   * authorization went through after all (to void it). Past that, a webhook has to tell us.
+   */
+  unknownAnswerGraceMs?: number;
   clock?: () => Date;
   /**
    * Failpoint for the crash tests: the process kills itself (SIGKILL) on reaching this point.
@@ -102,7 +107,8 @@ export class CheckoutSaga {
           throw new SagaStepError(`reserving ${sku} for ${order.orderId}: ${code}`);
         }
         await this.onOrder(order, { type: 'RecordLineReserved', data: { orderId: order.orderId, sku, quantity, at } });
-        return this.crashPoint(order.reservedSkus.length === 0 ? 'mid-reservation' : 'after-reservation');
+        const reservedLines = order.reservedSkus.length + 1;
+        return this.crashPoint(reservedLines < order.lines.length ? 'mid-reservation' : 'after-reservation');
       }
       case 'requestPayment':
         return this.onPayment(order, {
@@ -187,14 +193,24 @@ export class CheckoutSaga {
       } else if (isLeft(released)) throw new SagaStepError(`releasing ${line.sku}: ${released.left.code}`);
     }
     if (payment.status === 'not_requested') return;
-    if (payment.status === 'requested') {
-      // The gateway's answer to our last request is unknown: ask again with the same key, then undo it.
-      const outcome = await this.authorize(order, payment.idempotencyKey);
-      if (outcome.status === 'declined')
+    const answerUnknown =
+      payment.status === 'requested' || (payment.status === 'failed' && payment.failureReason === 'gateway_timeout');
+    if (answerUnknown) {
+      // The gateway's answer to our last request is unknown (never heard, or it timed out and may have
+      // gone through late): ask once more with the same key, and undo an authorization if there is one.
+      const outcome = await this.authorize(order, payment.idempotencyKey, 1);
+      if (outcome.status === 'declined' && outcome.reason === 'gateway_timeout') {
+        const cancelledFor = Date.parse(at) - Date.parse(order.updatedAt);
+        if (cancelledFor < (this.options.unknownAnswerGraceMs ?? 60_000))
+          throw new SagaStepError(`the gateway still has no answer for ${order.orderId}; asking again later`);
+      }
+      if (outcome.status === 'declined') {
+        if (payment.status === 'failed') return;
         return this.onPayment(order, {
           type: 'RecordPaymentFailure',
           data: { orderId: order.orderId, reason: outcome.reason, at },
         });
+      }
       await this.onPayment(order, {
         type: 'RecordAuthorization',
         data: { orderId: order.orderId, gatewayRef: outcome.gatewayRef, amount: order.total, at },
@@ -214,7 +230,7 @@ export class CheckoutSaga {
   }
 
   /** Authorizes with one idempotency key, retrying timeouts with the same key; a decline is an answer. */
-  private async authorize(order: PlacedOrder, idempotencyKey: string) {
+  private async authorize(order: PlacedOrder, idempotencyKey: string, attempts = this.gatewayAttempts) {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.timed('authorize', () =>
@@ -227,7 +243,7 @@ export class CheckoutSaga {
           }),
         );
       } catch (error) {
-        if (error instanceof GatewayTimeoutError && attempt < this.gatewayAttempts) continue;
+        if (error instanceof GatewayTimeoutError && attempt < attempts) continue;
         if (error instanceof GatewayTimeoutError) return { status: 'declined' as const, reason: 'gateway_timeout' };
         if (error instanceof GatewayError && !error.retryable) return { status: 'declined' as const, reason: error.code };
         throw error;

@@ -39,8 +39,18 @@ export class SagaQueue {
     return rows.map((r) => r.order_id);
   }
 
+  /** Done with the order, unless it was queued again meanwhile: then it is released for another drive. */
   async finish(orderId: string): Promise<void> {
-    await this.db.query(`DELETE FROM checkout_saga WHERE order_id = $1 AND lease_owner = $2`, [orderId, this.owner]);
+    const deleted = await this.db.query(
+      `DELETE FROM checkout_saga WHERE order_id = $1 AND lease_owner = $2 AND NOT requeued RETURNING order_id`,
+      [orderId, this.owner],
+    );
+    if (deleted.length === 0)
+      await this.db.query(
+        `UPDATE checkout_saga SET requeued = false, leased_until = NULL, lease_owner = NULL
+          WHERE order_id = $1 AND lease_owner = $2`,
+        [orderId, this.owner],
+      );
   }
 
   /** Keeps the order leased until `delayMs` from now, then anyone may try again. */
@@ -52,8 +62,21 @@ export class SagaQueue {
     );
   }
 
+  async renew(orderId: string, leaseMs: number): Promise<void> {
+    await this.retryLater(orderId, leaseMs);
+  }
+
   async pending(): Promise<number> {
     const [row] = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM checkout_saga`);
     return Number(row?.n ?? 0);
   }
+}
+
+/** Puts an order back in front of the saga (e.g. a gateway told us something after the saga finished). */
+export async function enqueueOrder(db: SqlClient, orderId: string): Promise<void> {
+  await db.query(
+    `INSERT INTO checkout_saga (order_id, placed_at) VALUES ($1, now())
+     ON CONFLICT (order_id) DO UPDATE SET requeued = true`,
+    [orderId],
+  );
 }

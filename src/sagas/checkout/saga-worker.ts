@@ -34,6 +34,8 @@ export function startSagaWorker(db: SqlClient, commands: CommandHandlers, saga: 
   let stopped = false;
 
   const driveOne = async (orderId: string) => {
+    // A long drive (a slow gateway) keeps its lease, so no other worker starts on the same order.
+    const renewal = setInterval(() => void queue.renew(orderId, leaseMs).catch(() => undefined), leaseMs / 3);
     try {
       await saga.drive(orderId);
       failures.delete(orderId);
@@ -44,6 +46,7 @@ export function startSagaWorker(db: SqlClient, commands: CommandHandlers, saga: 
       options.onError?.(error, orderId);
       await queue.retryLater(orderId, Math.min(retryDelayMs * 2 ** (failed - 1), 30_000)).catch(() => undefined);
     } finally {
+      clearInterval(renewal);
       inFlight.delete(orderId);
     }
   };
