@@ -78,6 +78,10 @@ const step: fc.Arbitrary<Step> = fc.record({
       })),
     },
     fc.constant((now: string): InventoryCommand => ({ type: 'ExpireReservations', data: { now } })),
+    fc.nat().map((pick) => (now: string, state: InventoryState): InventoryCommand => ({
+      type: 'ReturnReservation',
+      data: { reservationId: reservationIdFrom(pick, state), reason: 'order cancelled after commit', now },
+    })),
   ),
 });
 
@@ -136,7 +140,15 @@ describe('inventory properties, for any sequence of commands', () => {
         const { log } = run(steps, () => {});
         const made = new Map<string, number>();
         const ended = new Set<string>();
+        const returned = new Set<string>();
         for (const event of log) {
+          if (event.type === 'ReservationReturned') {
+            // Units come back only from a committed reservation, and only once.
+            expect(log.some((e) => e.type === 'ReservationCommitted' && e.data.reservationId === event.data.reservationId)).toBe(true);
+            expect(returned.has(event.data.reservationId)).toBe(false);
+            returned.add(event.data.reservationId);
+            continue;
+          }
           if (event.type === 'StockReserved') {
             expect(made.has(event.data.reservationId)).toBe(false);
             made.set(event.data.reservationId, event.data.quantity);
@@ -152,7 +164,7 @@ describe('inventory properties, for any sequence of commands', () => {
     );
   });
 
-  it('conserves stock: on hand is received plus adjusted minus committed; reserved is what active reservations hold', () => {
+  it('conserves stock: on hand is received plus adjusted minus committed plus returned; reserved is what active reservations hold', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 80, size: 'max' }), (steps) => {
         run(steps, (state, log) => {
@@ -160,7 +172,10 @@ describe('inventory properties, for any sequence of commands', () => {
             log.filter((e) => e.type === type).map((e) => ('quantity' in e.data ? e.data.quantity : 0));
           const adjustments = log.map((e) => (e.type === 'StockAdjusted' ? e.data.delta : 0));
           expect(state.onHand).toBe(
-            sum(quantities('StockReceived')) + sum(adjustments) - sum(quantities('ReservationCommitted')),
+            sum(quantities('StockReceived')) +
+              sum(adjustments) -
+              sum(quantities('ReservationCommitted')) +
+              sum(quantities('ReservationReturned')),
           );
 
           const stillHeld =
