@@ -3,10 +3,18 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { v7 as uuidv7 } from 'uuid';
+import { listedPrices } from '../commands/checkout.ts';
 import type { Platform } from '../platform.ts';
+import { currentCart } from '../projections/carts/current-cart.ts';
+import { adminCatalogRoutes } from './admin-catalog.ts';
 import { authPlugin } from './auth.ts';
+import { cartRoutes } from './cart.ts';
+import { catalogRoutes } from './catalog.ts';
+import { checkoutRoutes } from './checkout.ts';
 import { identityRoutes } from './identity.ts';
 import { opsRoutes } from './ops.ts';
+import { orderRoutes } from './orders.ts';
+import { webhookRoutes } from './webhooks.ts';
 import { registerProblemHandlers } from './problem.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -47,6 +55,16 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   await app.register(authPlugin, { secret: platform.jwtSecret });
   await app.register(opsRoutes, { platform });
   await app.register(identityRoutes, { users: platform.users });
+  for (const routes of [catalogRoutes, adminCatalogRoutes, cartRoutes]) await app.register(routes, { platform });
+  await app.register(checkoutRoutes, {
+    checkout: {
+      commands: platform.commands,
+      currentCart: (customerId) => currentCart(platform, customerId),
+      prices: listedPrices(platform.commands),
+    },
+  });
+  await app.register(orderRoutes, { platform });
+  await app.register(webhookRoutes, { platform });
 
   return app;
 }

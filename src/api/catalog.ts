@@ -1,0 +1,125 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { streams } from '../commands/index.ts';
+import { availableToSell, type InventoryState } from '../domain/inventory/index.ts';
+import type { Platform } from '../platform.ts';
+import { productPage, searchCatalog, SORTS } from '../projections/catalog/index.ts';
+import { notFound } from './problem.ts';
+
+/** What a SKU may look like: it becomes part of the `product-<sku>` and `inventory-<sku>` stream ids. */
+export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$/;
+export const skuSchema = z
+  .string()
+  .regex(SKU_PATTERN, 'must be 1-64 letters, digits or ._:@+- (starting with a letter or digit)');
+
+/** Text PostgreSQL can store and index: no NUL character, no lone half of a UTF-16 surrogate pair. */
+export const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\u0000\p{Cs}]*$/u, 'must be text without NUL characters or unpaired surrogates');
+
+/** Reads take any SKU: one that cannot exist is simply not found. */
+export const anySku = z.strictObject({ sku: z.string().max(200) });
+
+const money = z.object({ amount: z.int(), currency: z.string() });
+const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+const summary = z.object({
+  sku: z.string(),
+  title: z.string(),
+  price: money,
+  brand: z.string(),
+  category: z.string(),
+  attributes,
+  available: z.int(),
+});
+export const productDocument = summary.extend({ description: z.string(), updatedAt: z.string() });
+export const stockLevel = z.object({
+  sku: z.string(),
+  onHand: z.int(),
+  reserved: z.int(),
+  available: z.int(),
+});
+
+const price = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const listQuery = z.strictObject({
+  q: text(200).optional(),
+  category: text(300).optional(),
+  brand: text(300).optional(),
+  minPrice: price.optional(),
+  maxPrice: price.optional(),
+  inStock: z.stringbool().optional(),
+  sort: z.enum(SORTS).default('newest'),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  // Capped rather than refused: asking for more than a page holds is not an error.
+  pageSize: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .transform((n) => Math.min(n, 100))
+    .default(20),
+});
+const facetCount = z.object({ value: z.string(), count: z.int() });
+const catalogPage = z.object({
+  items: z.array(summary),
+  total: z.int(),
+  page: z.int(),
+  pageSize: z.int(),
+  facets: z.object({
+    category: z.array(facetCount),
+    brand: z.array(facetCount),
+    price: z.array(z.object({ from: z.int(), to: z.int().nullable(), count: z.int() })),
+  }),
+});
+
+export const stockLevelOf = (sku: string, state: InventoryState) => ({
+  sku,
+  onHand: state.onHand,
+  reserved: state.reserved,
+  available: availableToSell(state),
+});
+
+/** Browsing and product pages (anyone), and exact stock levels. */
+export const catalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.get(
+    '/products',
+    { schema: { tags: ['catalog'], querystring: listQuery, response: { 200: catalogPage } } },
+    async (request) => {
+      const filters = request.query;
+      return {
+        ...(await searchCatalog(platform.db, filters)),
+        page: filters.page,
+        pageSize: filters.pageSize,
+      };
+    },
+  );
+
+  routes.get(
+    '/products/:sku',
+    { schema: { tags: ['catalog'], params: anySku, response: { 200: productDocument } } },
+    async (request, reply) => {
+      const { sku } = request.params;
+      const page = SKU_PATTERN.test(sku) ? await productPage(platform.db, sku) : undefined;
+      if (!page) throw notFound(`product ${sku}`);
+      // Already JSON (the documented productDocument): Fastify sends a string as it is, unserialised.
+      return reply.type('application/json; charset=utf-8').send(page.json as never);
+    },
+  );
+
+  // Read from the inventory stream, not the read model: exact at the moment of asking.
+  routes.get(
+    '/inventory/:sku',
+    { schema: { tags: ['catalog'], params: anySku, response: { 200: stockLevel } } },
+    async (request) => {
+      const { sku } = request.params;
+      if (!SKU_PATTERN.test(sku)) throw notFound(`SKU ${sku}`);
+      const { state, version } = await platform.commands.inventory.load(streams.inventory(sku));
+      if (version === 0 && (await platform.store.streamVersion(streams.product(sku))) === 0)
+        throw notFound(`SKU ${sku}`);
+      return stockLevelOf(sku, state);
+    },
+  );
+};

@@ -1,0 +1,46 @@
+import type { CommandHandlers } from '../../commands/index.ts';
+import { streams } from '../../commands/index.ts';
+import type { SqlClient } from '../../db/sql-client.ts';
+import type { CartState } from '../../domain/cart/index.ts';
+
+export type CartLine = { sku: string; quantity: number };
+export type CurrentCart = { cartId: string; items: CartLine[]; version: number };
+
+/**
+ * A customer's carts are numbered: `<customerId>.1`, `<customerId>.2`, ... The open one is the first
+ * that is not checked out. `customer_carts` remembers the number reached so far, so finding it costs
+ * one lookup and one stream read; it is only a shortcut, and the cart streams stay the truth (two
+ * requests that both find cart n checked out both move on to n + 1, the same cart).
+ */
+export const cartIdOf = (customerId: string, cartNumber: number) => `${customerId}.${cartNumber}`;
+
+export const cartStreamId = (cartId: string) => streams.cart(cartId);
+
+export const cartLines = (state: CartState): CartLine[] =>
+  Object.entries(state.items)
+    .map(([sku, quantity]) => ({ sku, quantity }))
+    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+
+/** The customer's open cart, with its lines in SKU order and its stream version. */
+export async function currentCart(
+  platform: { db: SqlClient; commands: Pick<CommandHandlers, 'cart'> },
+  customerId: string,
+): Promise<CurrentCart> {
+  const [known] = await platform.db.query<{ cart_number: number }>(
+    `SELECT cart_number FROM customer_carts WHERE customer_id = $1`,
+    [customerId],
+  );
+  for (let cartNumber = known?.cart_number ?? 1; ; cartNumber++) {
+    const cartId = cartIdOf(customerId, cartNumber);
+    const { state, version } = await platform.commands.cart.load(cartStreamId(cartId));
+    if (state.status === 'checked_out') continue;
+    if (cartNumber !== (known?.cart_number ?? 1))
+      await platform.db.query(
+        `INSERT INTO customer_carts (customer_id, cart_number) VALUES ($1, $2)
+         ON CONFLICT (customer_id) DO UPDATE
+           SET cart_number = GREATEST(customer_carts.cart_number, EXCLUDED.cart_number), updated_at = now()`,
+        [customerId, cartNumber],
+      );
+    return { cartId, items: cartLines(state), version };
+  }
+}

@@ -1,0 +1,2 @@
+export { catalogProjection } from './projection.ts';
+export * from './queries.ts';

@@ -1,0 +1,160 @@
+import type { SqlTransaction } from '../../db/sql-client.ts';
+import { INVENTORY_EVENT_TYPES, PRODUCT_EVENT_TYPES } from '../../domain/event-types.ts';
+import type { InventoryEvent } from '../../domain/inventory/index.ts';
+import type { ProductEvent } from '../../domain/product/index.ts';
+import type { RecordedEvent } from '../../eventstore/event-store.ts';
+import type { SqlProjection } from '../runtime.ts';
+import { projectionWrites } from './product-cache.ts';
+
+type ProductRow = {
+  sku: string;
+  title: string;
+  description: string;
+  brand: string;
+  category: string;
+  attributes: unknown;
+  price_amount: number;
+  currency: string;
+  listed: boolean;
+  listed_at: string;
+  updated_at: string;
+};
+
+const productTypes: ReadonlySet<string> = new Set(PRODUCT_EVENT_TYPES);
+
+/**
+ * Product documents and availability per SKU. A batch is folded in memory first and written with
+ * one statement per table, so catching up on a large catalog costs a few round trips, not one per event.
+ */
+export const catalogProjection: SqlProjection = {
+  name: 'catalog',
+  eventTypes: new Set([...PRODUCT_EVENT_TYPES, ...INVENTORY_EVENT_TYPES]),
+  async apply(tx, events) {
+    const productEvents = events.filter((e) => productTypes.has(e.type));
+    const stockEvents = events.filter((e) => !productTypes.has(e.type));
+    if (productEvents.length > 0) await writeProducts(tx, asDomain<ProductEvent>(productEvents));
+    if (stockEvents.length > 0) await writeAvailability(tx, asDomain<InventoryEvent>(stockEvents));
+  },
+};
+
+/** Only the deciders write these event types, so each one's data has the shape its type declares. */
+const asDomain = <E>(events: readonly RecordedEvent[]) => events as unknown as readonly E[];
+
+/** Groups events by the SKU they are about, keeping their order. */
+const bySku = <E extends { data: { sku: string } }>(events: readonly E[]): Map<string, E[]> => {
+  const groups = new Map<string, E[]>();
+  for (const event of events) {
+    const group = groups.get(event.data.sku);
+    if (group) group.push(event);
+    else groups.set(event.data.sku, [event]);
+  }
+  return groups;
+};
+
+const evolveRow = (row: ProductRow | undefined, event: ProductEvent): ProductRow | undefined => {
+  switch (event.type) {
+    case 'ProductListed': {
+      const { price, at, ...details } = event.data;
+      // A product listed again keeps its first listing time, so "newest" does not reshuffle.
+      const listedAt = row?.listed_at ?? at;
+      return {
+        ...details,
+        price_amount: price.amount,
+        currency: price.currency,
+        listed: true,
+        listed_at: listedAt,
+        updated_at: at,
+      };
+    }
+    case 'ProductDetailsChanged': {
+      const { at, ...details } = event.data;
+      return row && { ...row, ...details, updated_at: at };
+    }
+    case 'ProductPriceChanged':
+      return (
+        row && {
+          ...row,
+          price_amount: event.data.price.amount,
+          currency: event.data.price.currency,
+          updated_at: event.data.at,
+        }
+      );
+    case 'ProductDelisted':
+      return row && { ...row, listed: false, updated_at: event.data.at };
+  }
+};
+
+async function writeProducts(tx: SqlTransaction, events: readonly ProductEvent[]) {
+  const groups = bySku(events);
+  // Rows are read only for SKUs whose first event in this batch does not carry the whole document.
+  const needed = [...groups].filter(([, group]) => group[0]!.type !== 'ProductListed').map(([sku]) => sku);
+  const current = new Map<string, ProductRow>();
+  if (needed.length > 0) {
+    const rows = await tx.query<ProductRow>(
+      `SELECT sku, title, description, brand, category, attributes, price_amount, currency, listed,
+              listed_at::text AS listed_at, updated_at::text AS updated_at
+         FROM products WHERE sku IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify(needed)],
+    );
+    for (const row of rows) current.set(row.sku, { ...row, price_amount: Number(row.price_amount) });
+  }
+  const changes = [];
+  for (const [sku, group] of groups) {
+    const row = group.reduce(evolveRow, current.get(sku));
+    if (row) changes.push({ ...row, sku, revision: group.length });
+  }
+  if (changes.length === 0) return;
+  const written = await tx.query<{ sku: string; revision: string | number }>(
+    `INSERT INTO products AS p (sku, title, description, brand, category, attributes, price_amount, currency,
+                                listed, listed_at, updated_at, revision)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(sku text, title text, description text, brand text,
+       category text, attributes jsonb, price_amount bigint, currency text, listed boolean,
+       listed_at timestamptz, updated_at timestamptz, revision bigint)
+     ON CONFLICT (sku) DO UPDATE SET
+       title = EXCLUDED.title, description = EXCLUDED.description, brand = EXCLUDED.brand,
+       category = EXCLUDED.category, attributes = EXCLUDED.attributes, price_amount = EXCLUDED.price_amount,
+       currency = EXCLUDED.currency, listed = EXCLUDED.listed, listed_at = p.listed_at,
+       updated_at = EXCLUDED.updated_at, revision = p.revision + EXCLUDED.revision
+     RETURNING sku, revision`,
+    [JSON.stringify(changes)],
+  );
+  for (const row of written) projectionWrites(row.sku, 'product', Number(row.revision));
+}
+
+/** What one stock event does to on hand and reserved. */
+const stockChange = (event: InventoryEvent): { onHand: number; reserved: number } => {
+  switch (event.type) {
+    case 'StockReceived':
+      return { onHand: event.data.quantity, reserved: 0 };
+    case 'StockAdjusted':
+      return { onHand: event.data.delta, reserved: 0 };
+    case 'StockReserved':
+      return { onHand: 0, reserved: event.data.quantity };
+    case 'ReservationCommitted':
+      return { onHand: -event.data.quantity, reserved: -event.data.quantity };
+    case 'ReservationReleased':
+    case 'ReservationExpired':
+      return { onHand: 0, reserved: -event.data.quantity };
+    case 'ReservationReturned':
+      return { onHand: event.data.quantity, reserved: 0 };
+  }
+};
+
+async function writeAvailability(tx: SqlTransaction, events: readonly InventoryEvent[]) {
+  const changes = [...bySku(events)].map(([sku, group]) => ({
+    sku,
+    on_hand: group.reduce((sum, e) => sum + stockChange(e).onHand, 0),
+    reserved: group.reduce((sum, e) => sum + stockChange(e).reserved, 0),
+    revision: group.length,
+  }));
+  const written = await tx.query<{ sku: string; revision: string | number }>(
+    `INSERT INTO product_availability AS a (sku, on_hand, reserved, revision)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(sku text, on_hand bigint, reserved bigint, revision bigint)
+     ON CONFLICT (sku) DO UPDATE SET
+       on_hand = a.on_hand + EXCLUDED.on_hand, reserved = a.reserved + EXCLUDED.reserved,
+       revision = a.revision + EXCLUDED.revision
+     RETURNING sku, revision`,
+    [JSON.stringify(changes)],
+  );
+  for (const row of written) projectionWrites(row.sku, 'stock', Number(row.revision));
+}

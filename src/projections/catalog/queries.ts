@@ -1,0 +1,211 @@
+import type { SqlClient } from '../../db/sql-client.ts';
+import type { Money } from '../../domain/money.ts';
+import type { ProductAttributes } from '../../domain/product/index.ts';
+import { ProductCache } from './product-cache.ts';
+
+/** The one currency the shop sells in: every price, cart total and price facet is in it. */
+export const CATALOG_CURRENCY = 'USD';
+
+export type ProductSummary = {
+  sku: string;
+  title: string;
+  price: Money;
+  brand: string;
+  category: string;
+  attributes: ProductAttributes;
+  available: number;
+};
+
+export type ProductDocument = ProductSummary & { description: string; updatedAt: string };
+
+export const SORTS = ['newest', 'price_asc', 'price_desc', 'title'] as const;
+
+export type CatalogFilters = {
+  q?: string;
+  category?: string;
+  brand?: string;
+  minPrice?: number;
+  maxPrice?: number;
+  inStock?: boolean;
+  sort: (typeof SORTS)[number];
+  page: number;
+  pageSize: number;
+};
+
+export type FacetCount = { value: string; count: number };
+export type PriceRange = { from: number; to: number | null; count: number };
+
+export type CatalogPage = {
+  items: ProductSummary[];
+  total: number;
+  facets: { category: FacetCount[]; brand: FacetCount[]; price: PriceRange[] };
+};
+
+/** Lower bounds of the price facet's ranges, in minor units; the last range has no upper bound. */
+export const PRICE_STEPS = [1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000];
+const MAX_BRAND_FACETS = 50;
+
+type Row = {
+  sku: string;
+  title: string;
+  description: string;
+  brand: string;
+  category: string;
+  attributes: ProductAttributes;
+  price_amount: string | number;
+  currency: string;
+  updated_at: Date | string;
+  available: string | number;
+  product_revision: string | number;
+  stock_revision: string | number;
+};
+
+const summaryOf = (row: Row): ProductSummary => ({
+  sku: row.sku,
+  title: row.title,
+  price: { amount: Number(row.price_amount), currency: row.currency },
+  brand: row.brand,
+  category: row.category,
+  attributes: row.attributes,
+  available: Number(row.available),
+});
+
+const FROM_CATALOG = `FROM products p LEFT JOIN product_availability a ON a.sku = p.sku`;
+
+/** A product page as the cache keeps it: the document, and the JSON the API answers with. */
+export type ProductPage = Readonly<{ document: ProductDocument; json: string }>;
+
+const caches = new WeakMap<SqlClient, ProductCache<ProductPage>>();
+const cacheOf = (db: SqlClient) => {
+  let cache = caches.get(db);
+  if (!cache) caches.set(db, (cache = new ProductCache()));
+  return cache;
+};
+
+/**
+ * A listed product's page with what is available now: one indexed query, or none when cached. The
+ * JSON is made once per cached page, so a busy product page costs no serialisation either.
+ */
+export async function productPage(db: SqlClient, sku: string): Promise<ProductPage | undefined> {
+  const cache = cacheOf(db);
+  const cached = cache.get(sku);
+  if (cached) return cached;
+  const [row] = await db.query<Row>(
+    `SELECT p.sku, p.title, p.description, p.brand, p.category, p.attributes, p.price_amount, p.currency,
+            p.updated_at, COALESCE(a.available, 0) AS available,
+            p.revision AS product_revision, COALESCE(a.revision, 0) AS stock_revision
+       ${FROM_CATALOG} WHERE p.sku = $1 AND p.listed`,
+    [sku],
+  );
+  if (!row) return undefined;
+  const document = {
+    ...summaryOf(row),
+    description: row.description,
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+  const page = { document, json: JSON.stringify(document) };
+  cache.offer(sku, page, { product: Number(row.product_revision), stock: Number(row.stock_revision) });
+  return page;
+}
+
+export const productBySku = async (db: SqlClient, sku: string): Promise<ProductDocument | undefined> =>
+  (await productPage(db, sku))?.document;
+
+/** Price and availability of the listed products among `skus` (others are simply absent). */
+export async function sellableProducts(
+  db: SqlClient,
+  skus: readonly string[],
+): Promise<Map<string, { price: Money; available: number }>> {
+  if (skus.length === 0) return new Map();
+  const rows = await db.query<Row>(
+    `SELECT p.sku, p.price_amount, p.currency, COALESCE(a.available, 0) AS available
+       ${FROM_CATALOG} WHERE p.listed AND p.sku IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+    [JSON.stringify(skus)],
+  );
+  return new Map(
+    rows.map((row) => [
+      row.sku,
+      {
+        price: { amount: Number(row.price_amount), currency: row.currency },
+        available: Number(row.available),
+      },
+    ]),
+  );
+}
+
+const ORDER_BY: Record<CatalogFilters['sort'], string> = {
+  newest: 'p.listed_at DESC, p.sku',
+  price_asc: 'p.price_amount, p.sku',
+  price_desc: 'p.price_amount DESC, p.sku',
+  title: 'p.title, p.sku',
+};
+
+/** `%`, `_` and `\` in a search are literal characters, not patterns. */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+
+/** The WHERE clause for the filters, with its parameters. */
+function whereOf(filters: CatalogFilters): { where: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const conditions = ['p.listed'];
+  const q = filters.q?.trim();
+  if (q) {
+    const pattern = param(containing(q));
+    conditions.push(
+      `(p.title ILIKE ${pattern} OR p.brand ILIKE ${pattern} OR p.description ILIKE ${pattern})`,
+    );
+  }
+  if (filters.category !== undefined) conditions.push(`p.category = ${param(filters.category)}`);
+  if (filters.brand !== undefined) conditions.push(`p.brand = ${param(filters.brand)}`);
+  if (filters.minPrice !== undefined) conditions.push(`p.price_amount >= ${param(filters.minPrice)}`);
+  if (filters.maxPrice !== undefined) conditions.push(`p.price_amount <= ${param(filters.maxPrice)}`);
+  if (filters.inStock) conditions.push(`COALESCE(a.available, 0) > 0`);
+  return { where: conditions.join(' AND '), params };
+}
+
+/** One page of the listed products matching the filters, with facet counts over every match. */
+export async function searchCatalog(db: SqlClient, filters: CatalogFilters): Promise<CatalogPage> {
+  const { where, params } = whereOf(filters);
+  const offset = (filters.page - 1) * filters.pageSize;
+  const rows = await db.query<Row>(
+    `SELECT p.sku, p.title, p.brand, p.category, p.attributes, p.price_amount, p.currency,
+            COALESCE(a.available, 0) AS available
+       ${FROM_CATALOG} WHERE ${where}
+      ORDER BY ${ORDER_BY[filters.sort]} LIMIT ${filters.pageSize} OFFSET ${offset}`,
+    params,
+  );
+  const facetRows = await db.query<{ facet: string; value: string; count: number }>(
+    `WITH matching AS (SELECT p.category, p.brand, p.price_amount ${FROM_CATALOG} WHERE ${where})
+     SELECT 'category' AS facet, category AS value, count(*)::int AS count FROM matching GROUP BY category
+     UNION ALL
+     SELECT 'brand', brand, count(*)::int FROM matching GROUP BY brand
+     UNION ALL
+     SELECT 'price', width_bucket(price_amount, ARRAY[${PRICE_STEPS.join(',')}]::bigint[])::text, count(*)::int
+       FROM matching GROUP BY 2`,
+    params,
+  );
+  const facet = (name: string) =>
+    facetRows
+      .filter((row) => row.facet === name)
+      .map(({ value, count }) => ({ value, count }))
+      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+  const category = facet('category');
+  return {
+    items: rows.map(summaryOf),
+    total: category.reduce((sum, c) => sum + c.count, 0),
+    facets: {
+      category,
+      brand: facet('brand').slice(0, MAX_BRAND_FACETS),
+      price: facet('price')
+        .map(({ value, count }) => priceRange(Number(value), count))
+        .sort((a, b) => a.from - b.from),
+    },
+  };
+}
+
+/** width_bucket's answer i: at least PRICE_STEPS[i - 1] (0 for the first), below PRICE_STEPS[i]. */
+const priceRange = (bucket: number, count: number): PriceRange => ({
+  from: bucket === 0 ? 0 : PRICE_STEPS[bucket - 1]!,
+  to: PRICE_STEPS[bucket] ?? null,
+  count,
+});
