@@ -35,6 +35,16 @@ const configSchema = z.object({
   SAGA_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(64),
   /** Test failpoint: the checkout saga kills its process on reaching this step. Never set in production. */
   SAGA_CRASH_AT: z.string().optional(),
+  /** Services profile: seed the demo catalog and users as the embedded profile always does. */
+  SEED_DEMO: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Password of the demo users; unset: generated once and kept in DATA_DIR/demo-password. */
+  DEMO_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
+  /** Creates this admin once, in any profile (with ADMIN_PASSWORD). */
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

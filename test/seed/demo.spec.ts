@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Platform } from '../../src/platform.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCatalog } from '../../src/seed/demo-catalog.ts';
 import { DEMO_USERS, seedDemo } from '../../src/seed/demo.ts';
 import { appendNewStreams } from '../../src/seed/new-streams.ts';
+import { loadConfig } from '../../src/config.ts';
 import { seedDemoAtStartup } from '../../src/seed/startup.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 
@@ -137,15 +137,25 @@ describe('an interrupted demo seed', () => {
 });
 
 describe('the start-up seed', () => {
-  it('seeds nothing in the services profile unless SEED_DEMO=true', async () => {
-    const users = { ensure: vi.fn() };
-    await seedDemoAtStartup({ profile: 'services', users } as unknown as Platform, {});
-    await seedDemoAtStartup({ profile: 'services', users } as unknown as Platform, { SEED_DEMO: 'false' });
-    expect(users.ensure).not.toHaveBeenCalled();
+  it('seeds nothing in the services profile unless SEED_DEMO=true, but creates ADMIN_EMAIL once', async () => {
+    const t = await testApp('postgres', {
+      ADMIN_EMAIL: 'boss@example.com',
+      ADMIN_PASSWORD: 'boss password 1',
+    });
+    try {
+      await seedDemoAtStartup(t.platform);
+      await seedDemoAtStartup(t.platform);
+      expect(await t.platform.db.query(`SELECT 1 FROM es_events`)).toEqual([]);
+      const users = await t.platform.db.query<{ email: string; role: string }>(
+        `SELECT email, role FROM users`,
+      );
+      expect(users).toEqual([{ email: 'boss@example.com', role: 'admin' }]);
+    } finally {
+      await t.close();
+    }
   });
 
-  it('refuses a DEMO_PASSWORD too short to sign in with', async () => {
-    const platform = { profile: 'embedded', config: { DATA_DIR: 'memory://' } } as unknown as Platform;
-    await expect(seedDemoAtStartup(platform, { DEMO_PASSWORD: 'short' })).rejects.toThrow(/at least 10/);
+  it('refuses a DEMO_PASSWORD too short to sign in with, at start-up', () => {
+    expect(() => loadConfig({ DEMO_PASSWORD: 'short' })).toThrow(/DEMO_PASSWORD: must be at least 10/);
   });
 });
