@@ -1,107 +1,111 @@
-// HTTP benchmarks, embedded (PGlite) and PostgreSQL profiles:   npm run bench:http
+// HTTP benchmarks:   npm run bench:http   (BENCH_PROFILES=embedded,postgres)
+// The platform runs as operators run it, in its own processes (embedded: one process, ROLE=all;
+// PostgreSQL: an API process and a worker process); this process only generates load, on the same
+// two cores. Measured:
 //  1. product detail requests/s with p50/p99, beside a bare Fastify route answering the same JSON
-//     from memory in the same run (the ceiling; autocannon runs on the same two cores);
+//     from memory (the ceiling), both served from a separate process;
 //  2. accepted checkouts/s with p99 (closed loop, 32 connections, every request a fresh customer);
 //  3. time from POST /checkout to the order confirmed, p50/p99, at a fixed offered rate.
-// BENCH_SECONDS (default 10) per measurement; BENCH_RATE (default 200) orders/s for the third.
+// BENCH_SECONDS (default 10) per measurement, BENCH_CHECKOUTS (default 3000) for the second,
+// BENCH_RATE (default 200) orders/s for the third.
 import autocannon from 'autocannon';
-import Fastify from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
-import { buildServer } from '../src/api/server.ts';
-import { streams } from '../src/commands/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { openPlatform, type Platform } from '../src/platform.ts';
 import { demoCatalog } from '../src/seed/demo-catalog.ts';
-import { seedDemo } from '../src/seed/demo.ts';
 import { scratchDatabase } from './lib/database.ts';
-import { fixed, printTable, rssMiB, summarise } from './lib/measure.ts';
+import { fixed, printTable, summarise } from './lib/measure.ts';
+import { startPlatformProcess } from './lib/platform-process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
+const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 3000);
 const CONNECTIONS = 32;
-const HOT_SKUS = 20;
+const PASSWORD = 'bench password 123';
+const json = { 'content-type': 'application/json' };
 
 type Row = Record<string, string | number>;
 const rows: Row[] = [];
 
-async function load(url: string, options: Partial<autocannon.Options> = {}) {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...options });
-  return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx };
+const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
+  const response = await fetch(url, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(body) });
+  if (response.status >= 400) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+  return response.json() as Promise<Record<string, unknown>>;
+};
+
+const login = async (base: string, email: string) =>
+  `Bearer ${(await post(`${base}/auth/login`, { email, password: PASSWORD })).token as string}`;
+
+/** `count` new customers, each with one unit of a hot SKU in the cart, `parallel` at a time. */
+async function customersWithCarts(base: string, count: number, skus: string[], parallel = 8) {
+  const tokens: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const i = next++;
+        const { token } = await post(`${base}/auth/register`, { email: `bench-${uuidv7()}@example.com`, password: PASSWORD });
+        const authorization = `Bearer ${token as string}`;
+        await post(`${base}/cart/items`, { sku: skus[i % skus.length], quantity: 1 }, { authorization });
+        tokens.push(authorization);
+      }
+    }),
+  );
+  return tokens;
 }
 
-async function customers(base: string, platform: Platform, count: number, skus: string[]) {
-  const out: { token: string }[] = [];
-  for (let i = 0; i < count; i++) {
-    const email = `bench-${uuidv7()}@example.com`;
-    await platform.users.register(email, 'bench password 123');
-    const login = await fetch(`${base}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: 'bench password 123' }),
-    });
-    const { token } = (await login.json()) as { token: string };
-    await fetch(`${base}/cart/items`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ sku: skus[i % skus.length], quantity: 1 }),
-    });
-    out.push({ token });
-  }
-  return out;
+async function untilQueueEmpty(base: string, admin: string, orderIds: string[]) {
+  for (const orderId of orderIds)
+    for (;;) {
+      const order = (await (await fetch(`${base}/orders/${orderId}`, { headers: { authorization: admin } })).json()) as {
+        status: string;
+      };
+      if (order.status !== 'pending') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
 }
 
 async function measureProfile(profile: 'embedded' | 'postgres') {
   const scratch = profile === 'postgres' ? await scratchDatabase('bench_http') : undefined;
-  const platform = await openPlatform(
-    loadConfig({
-      DATA_DIR: 'memory://',
-      LOG_LEVEL: 'silent',
-      PASSWORD_HASH_COST: '10',
-      JWT_SECRET: 'bench-secret-bench-secret-bench-secret!!',
-      ...(scratch ? { DATABASE_URL: scratch.url, DATABASE_POOL_SIZE: '32' } : {}),
-    }),
-  );
-  await seedDemo(platform, { password: 'bench password 123' });
+  const common = { DEMO_PASSWORD: PASSWORD, PASSWORD_HASH_COST: '10', JWT_SECRET: 'bench-secret-bench-secret-bench-secret!!' };
+  const processes = scratch
+    ? [
+        await startPlatformProcess({ ...common, DATABASE_URL: scratch.url, SEED_DEMO: 'true', ROLE: 'api', DATABASE_POOL_SIZE: '32' }),
+        await startPlatformProcess({ ...common, DATABASE_URL: scratch.url, ROLE: 'worker', DATABASE_POOL_SIZE: '32' }),
+      ]
+    : [await startPlatformProcess({ ...common, DATA_DIR: 'memory://' })];
+  const base = processes[0]!.url;
+  const admin = await login(base, 'admin@demo.local');
+  const auditor = await login(base, 'auditor@demo.local');
   const skus = demoCatalog()
-    .slice(0, HOT_SKUS)
+    .slice(0, 20)
     .map((p) => p.sku);
-  const admin = { actor: { id: 'bench', role: 'admin' }, correlationId: 'bench' };
-  for (const sku of skus)
-    await platform.commands.inventory.handle(streams.inventory(sku), { type: 'ReceiveStock', data: { sku, quantity: 1_000_000 } }, admin);
-  await platform.startWorkers();
-  const app = await buildServer(platform);
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  // The catalog read model catches up with the seed before anything is measured.
+  for (const sku of skus) await post(`${base}/admin/inventory/${sku}/receive`, { quantity: 1_000_000 }, { authorization: admin });
   for (;;) {
-    const list = (await (await fetch(`${base}/products?pageSize=1`)).json()) as { total: number };
     const detail = await fetch(`${base}/products/${skus[0]}`);
-    if (list.total >= 1000 && detail.ok && ((await detail.json()) as { available: number }).available > 1000) break;
+    if (detail.ok && ((await detail.json()) as { available: number }).available > 1000) break;
     await new Promise((r) => setTimeout(r, 200));
   }
 
-  // 1. product detail next to a bare route serving the same document from memory
+  // 1. product detail, next to a bare Fastify route serving the same document from memory
   const document = await (await fetch(`${base}/products/${skus[0]}`)).text();
-  const bare = Fastify();
-  bare.get('/products/:sku', async (_request, reply) => reply.type('application/json').send(document));
-  const bareBase = await bare.listen({ port: 0, host: '127.0.0.1' });
-  const bareResult = await load(`${bareBase}/products/${skus[0]}`);
-  const detail = await load(`${base}/products/${skus[0]}`);
-  await bare.close();
+  const ceiling = await startBareRoute(document);
+  const bareResult = await autocannon({ url: `${ceiling.url}/products/${skus[0]}`, connections: CONNECTIONS, duration: SECONDS });
+  await ceiling.stop();
+  const detail = await autocannon({ url: `${base}/products/${skus[0]}`, connections: CONNECTIONS, duration: SECONDS });
   rows.push({
     profile,
     measure: 'product detail',
-    'req/s': fixed(detail.perSecond),
-    'p50 ms': detail.p50,
-    'p99 ms': detail.p99,
-    'bare req/s': fixed(bareResult.perSecond),
-    'bare p99 ms': bareResult.p99,
-    'of bare': `${fixed((100 * detail.perSecond) / bareResult.perSecond)}%`,
-    'RSS MiB': rssMiB(),
+    'req/s': fixed(detail.requests.average),
+    'p50 ms': detail.latency.p50,
+    'p99 ms': detail.latency.p99,
+    'bare req/s': fixed(bareResult.requests.average),
+    'bare p99 ms': bareResult.latency.p99,
+    'of bare': `${fixed((100 * detail.requests.average) / bareResult.requests.average)}%`,
   });
 
-  // 2. checkout acceptance, each request a different customer with one item in the cart
-  const buyers = await customers(base, platform, Math.ceil(CONNECTIONS * SECONDS * 60), skus);
+  // 2. checkout acceptance: every request a different customer with one item in the cart
+  const buyers = await customersWithCarts(base, CHECKOUTS, skus);
   let next = 0;
+  const placed: string[] = [];
   const accepted = await autocannon({
     url: `${base}/checkout`,
     connections: CONNECTIONS,
@@ -109,18 +113,12 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
     requests: [
       {
         method: 'POST',
-        setupRequest: (request) => {
-          const buyer = buyers[next++ % buyers.length]!;
-          return {
-            ...request,
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${buyer.token}`,
-              'idempotency-key': `bench-${uuidv7()}`,
-            },
-            body: JSON.stringify({ paymentMethod: 'pm_card_visa' }),
-          };
-        },
+        setupRequest: (request) => ({
+          ...request,
+          headers: { ...json, authorization: buyers[next++ % buyers.length]!, 'idempotency-key': `bench-${uuidv7()}` },
+          body: JSON.stringify({ paymentMethod: 'pm_card_visa' }),
+        }),
+        onResponse: (_status, body) => void placed.push((JSON.parse(body) as { orderId: string }).orderId),
       },
     ],
   });
@@ -131,35 +129,34 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
     'p50 ms': accepted.latency.p50,
     'p99 ms': accepted.latency.p99,
     'non-2xx': accepted.non2xx,
-    'RSS MiB': rssMiB(),
   });
-  await waitForQueue(platform);
+  await untilQueueEmpty(base, auditor, placed);
 
-  // 3. placement to confirmation at a fixed offered rate
-  const rateBuyers = await customers(base, platform, RATE * SECONDS, skus);
+  // 3. placement to confirmation at a fixed offered rate (open loop)
+  const rateBuyers = await customersWithCarts(base, RATE * SECONDS, skus);
   const sent = new Map<string, number>();
+  const failed: string[] = [];
   const started = performance.now();
   await Promise.all(
-    rateBuyers.map(async (buyer, i) => {
-      const due = started + (i * 1000) / RATE;
-      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    rateBuyers.map(async (authorization, i) => {
+      await new Promise((r) => setTimeout(r, Math.max(0, started + (i * 1000) / RATE - performance.now())));
       const at = Date.now();
-      const response = await fetch(`${base}/checkout`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${buyer.token}`,
-          'idempotency-key': `rate-${uuidv7()}`,
-        },
-        body: JSON.stringify({ paymentMethod: 'pm_card_visa' }),
-      });
-      sent.set(((await response.json()) as { orderId: string }).orderId, at);
+      try {
+        const { orderId } = await post(`${base}/checkout`, { paymentMethod: 'pm_card_visa' }, { authorization, 'idempotency-key': `rate-${uuidv7()}` });
+        sent.set(orderId as string, at);
+      } catch (error) {
+        failed.push(String((error as Error).cause ?? error));
+      }
     }),
   );
-  await waitForQueue(platform);
+  await untilQueueEmpty(base, auditor, [...sent.keys()]);
   const latencies: number[] = [];
   for (const [orderId, at] of sent) {
-    const confirmed = (await platform.store.readStream(streams.order(orderId))).find((e) => e.type === 'OrderConfirmed');
+    const events = (await (await fetch(`${base}/orders/${orderId}/events`, { headers: { authorization: auditor } })).json()) as {
+      type: string;
+      recordedAt: string;
+    }[];
+    const confirmed = events.find((e) => e.type === 'OrderConfirmed');
     if (confirmed) latencies.push(Date.parse(confirmed.recordedAt) - at);
   }
   const confirmation = summarise(latencies, SECONDS);
@@ -169,23 +166,36 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
     'req/s': RATE,
     'p50 ms': fixed(confirmation.p50),
     'p99 ms': fixed(confirmation.p99),
-    confirmed: `${latencies.length}/${sent.size}`,
-    'RSS MiB': rssMiB(),
+    confirmed: `${latencies.length}/${rateBuyers.length}${failed.length ? ` (${failed.length} failed: ${failed[0]})` : ''}`,
   });
+  const rss = await (await fetch(`${base}/metrics`)).text();
+  rows.at(-1)!['platform RSS MiB'] = fixed(Number(/process_resident_memory_bytes (\d+)/.exec(rss)?.[1] ?? 0) / 2 ** 20);
 
-  await app.close();
-  await platform.close();
+  for (const p of processes) await p.stop();
   await scratch?.drop();
 }
 
-async function waitForQueue(platform: Platform) {
-  for (;;) {
-    const [row] = await platform.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM checkout_saga`);
-    if (Number(row?.n) === 0) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The ceiling: a bare Fastify route in its own process, answering the same bytes from memory. */
+async function startBareRoute(document: string) {
+  const { spawn } = await import('node:child_process');
+  const script = `
+    const Fastify = (await import('fastify')).default;
+    const app = Fastify();
+    const body = ${JSON.stringify(document)};
+    app.get('/products/:sku', (_req, reply) => { reply.type('application/json; charset=utf-8').send(body); });
+    console.log('serving on ' + await app.listen({ port: 0, host: '127.0.0.1' }));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /serving on (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return { url, stop: async () => void child.kill('SIGTERM') };
 }
 
 for (const profile of (process.env.BENCH_PROFILES ?? 'embedded,postgres').split(',') as ('embedded' | 'postgres')[])
   await measureProfile(profile);
-printTable(`HTTP benchmark (${SECONDS}s per measurement, ${CONNECTIONS} connections, load generator on the same machine)`, rows);
+printTable(`HTTP benchmark (${SECONDS}s per measurement, ${CONNECTIONS} connections, load generator on the same 2 cores)`, rows);

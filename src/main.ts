@@ -10,10 +10,8 @@ try {
   if (config.ROLE !== 'api') await platform.startWorkers();
   // Every role serves HTTP: a worker answers /health, /ready and /metrics for its supervisor.
   const app = await buildServer(platform);
-  await app.listen({ port: config.PORT, host: config.HOST });
-  console.log(
-    `eventful-commerce (${platform.profile} profile, role ${config.ROLE}) serving on http://${config.HOST}:${config.PORT}`,
-  );
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  console.log(`eventful-commerce (${platform.profile} profile, role ${config.ROLE}) serving on ${address}`);
   const shutdown = async () => {
     await app.close();
     await platform.close();

@@ -1,4 +1,4 @@
-import { isLeft, type Either } from 'fp-ts/lib/Either.js';
+import { isLeft, type Either, type Right } from 'fp-ts/lib/Either.js';
 import type { CommandContext } from '../../commands/command-handler.ts';
 import { streams, type CommandHandlers } from '../../commands/index.ts';
 import type { DomainError } from '../../domain/decider.ts';
@@ -49,6 +49,8 @@ export class CheckoutSaga {
   private readonly ttlMs: number;
   private readonly gatewayAttempts: number;
   private readonly clock: () => Date;
+  /** The order and payment states each drive in progress last saw (saves re-reading both per step). */
+  private readonly latest = new Map<string, { order?: OrderState; payment?: PaymentState }>();
 
   constructor(private readonly options: CheckoutSagaOptions) {
     this.ttlMs = options.reservationTtlMs ?? 10 * 60_000;
@@ -59,21 +61,32 @@ export class CheckoutSaga {
   /** Returns once the order needs nothing more; throws if a step failed (the caller retries later). */
   async drive(orderId: string): Promise<void> {
     this.crashPoint('before-first-step');
-    for (let steps = 0; steps < 50; steps++) {
-      const [order, payment] = await Promise.all([this.loadOrder(orderId), this.loadPayment(orderId)]);
-      const step = nextStep(order, payment);
-      if (step.kind === 'done') return;
-      try {
-        await this.perform(step);
-      } catch (error) {
-        this.options.metrics?.sagaSteps.labels(step.kind, error instanceof StepRefused ? 'refused' : 'failed').inc();
-        if (error instanceof StepRefused) continue; // re-read the streams and pick the step that fits now
-        throw error;
+    try {
+      for (let steps = 0; steps < 50; steps++) {
+        // Read the streams once; after that, each command's answer carries the state it left behind.
+        const known = this.latest.get(orderId);
+        const [order, payment] = await Promise.all([
+          known?.order ?? this.loadOrder(orderId),
+          known?.payment ?? this.loadPayment(orderId),
+        ]);
+        this.latest.set(orderId, { order, payment });
+        const step = nextStep(order, payment);
+        if (step.kind === 'done') return;
+        try {
+          await this.perform(step);
+        } catch (error) {
+          this.options.metrics?.sagaSteps.labels(step.kind, error instanceof StepRefused ? 'refused' : 'failed').inc();
+          this.latest.delete(orderId);
+          if (error instanceof StepRefused) continue; // re-read the streams and pick the step that fits now
+          throw error;
+        }
+        this.options.metrics?.sagaSteps.labels(step.kind, 'ok').inc();
+        if (isFinalStep(step)) return;
       }
-      this.options.metrics?.sagaSteps.labels(step.kind, 'ok').inc();
-      if (isFinalStep(step)) return;
+      throw new SagaStepError(`order ${orderId} did not settle within 50 steps`);
+    } finally {
+      this.latest.delete(orderId);
     }
-    throw new SagaStepError(`order ${orderId} did not settle within 50 steps`);
   }
 
   private async perform(step: Exclude<SagaStep, { kind: 'done' }>): Promise<void> {
@@ -268,14 +281,20 @@ export class CheckoutSaga {
   }
 
   private async onOrder(order: PlacedOrder, command: Parameters<CommandHandlers['order']['handle']>[1]) {
-    expectRight(await this.options.commands.order.handle(streams.order(order.orderId), command, this.context(order)), command.type);
+    const result = await this.options.commands.order.handle(streams.order(order.orderId), command, this.context(order));
+    expectRight(result, command.type);
+    this.remember(order.orderId, { order: result.right.state });
   }
 
   private async onPayment(order: PlacedOrder, command: Parameters<CommandHandlers['payment']['handle']>[1]) {
-    expectRight(
-      await this.options.commands.payment.handle(streams.payment(order.orderId), command, this.context(order)),
-      command.type,
-    );
+    const result = await this.options.commands.payment.handle(streams.payment(order.orderId), command, this.context(order));
+    expectRight(result, command.type);
+    this.remember(order.orderId, { payment: result.right.state });
+  }
+
+  private remember(orderId: string, update: { order?: OrderState; payment?: PaymentState }) {
+    const known = this.latest.get(orderId);
+    if (known) this.latest.set(orderId, { ...known, ...update });
   }
 
   private async loadOrder(orderId: string): Promise<OrderState> {
@@ -299,6 +318,6 @@ export class CheckoutSaga {
  * A refused saga command means the streams moved under us (e.g. the customer cancelled meanwhile):
  * the next turn of `drive` re-reads them and picks the step that fits.
  */
-function expectRight(result: Either<DomainError, unknown>, command: string) {
+function expectRight<A>(result: Either<DomainError, A>, command: string): asserts result is Right<A> {
   if (isLeft(result)) throw new StepRefused(`${command} refused: ${result.left.code} (${result.left.message})`);
 }
