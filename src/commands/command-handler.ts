@@ -95,6 +95,8 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
 
   private async drain(streamId: string): Promise<void> {
     const queue = this.queues.get(streamId)!;
+    // Let commands sent in the same tick (e.g. two saga records) join this first batch.
+    await Promise.resolve();
     while (queue.length > 0) {
       const batch = queue.splice(0, this.maxBatch);
       try {

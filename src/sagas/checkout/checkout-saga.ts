@@ -148,18 +148,13 @@ export class CheckoutSaga {
           data: { orderId: order.orderId, reason: outcome.reason, at },
         });
       }
-      case 'recordAuthorization':
-        return this.onOrder(order, {
-          type: 'RecordPaymentAuthorized',
-          data: { orderId: order.orderId, paymentId: step.gatewayRef, amount: order.total, at },
-        });
       case 'recordPaymentFailure':
         return this.onOrder(order, {
           type: 'RecordPaymentFailed',
           data: { orderId: order.orderId, reason: step.reason, at },
         });
       case 'commitAndConfirm':
-        return this.commitAndConfirm(order, at);
+        return this.commitAndConfirm(order, at, step.gatewayRef);
       case 'cancel':
         return this.cancel(order, step.reason, at);
       case 'capture': {
@@ -172,20 +167,34 @@ export class CheckoutSaga {
     }
   }
 
-  /** Commits every line, then confirms. A reservation that ended meanwhile cancels the order instead. */
-  private async commitAndConfirm(order: PlacedOrder, at: string) {
-    for (const line of order.lines) {
-      const committed = await this.options.commands.inventory.handle(
-        streams.inventory(line.sku),
-        { type: 'CommitReservation', data: { reservationId: order.orderId, now: at } },
-        this.context(order),
-      );
-      if (isLeft(committed)) {
-        if (committed.left.code === 'ReservationEnded') return this.cancel(order, 'reservation_expired', at);
-        throw new SagaStepError(`committing ${line.sku} for ${order.orderId}: ${committed.left.code}`);
-      }
+  /**
+   * Commits every line, then records the authorization (if the order does not know it yet) and
+   * confirms, both in one append. A reservation that ended meanwhile cancels the order instead.
+   */
+  private async commitAndConfirm(order: PlacedOrder, at: string, gatewayRef?: string) {
+    const commits = await Promise.all(
+      order.lines.map((line) =>
+        this.options.commands.inventory.handle(
+          streams.inventory(line.sku),
+          { type: 'CommitReservation', data: { reservationId: order.orderId, now: at } },
+          this.context(order),
+        ),
+      ),
+    );
+    for (const [i, committed] of commits.entries()) {
+      if (!isLeft(committed)) continue;
+      if (committed.left.code === 'ReservationEnded') return this.cancel(order, 'reservation_expired', at);
+      throw new SagaStepError(`committing ${order.lines[i]!.sku} for ${order.orderId}: ${committed.left.code}`);
     }
-    await this.onOrder(order, { type: 'ConfirmOrder', data: { orderId: order.orderId, at } });
+    // Sent in one tick, the two records are decided together and appended as one batch.
+    await Promise.all([
+      gatewayRef &&
+        this.onOrder(order, {
+          type: 'RecordPaymentAuthorized',
+          data: { orderId: order.orderId, paymentId: gatewayRef, amount: order.total, at },
+        }),
+      this.onOrder(order, { type: 'ConfirmOrder', data: { orderId: order.orderId, at } }),
+    ]);
     this.crashPoint('after-confirmation');
   }
 

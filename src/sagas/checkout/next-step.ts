@@ -5,8 +5,8 @@ import type { PaymentState } from '../../domain/payment/index.ts';
  * What the checkout saga does next for one order, decided from the order and payment streams alone:
  * they are the saga's memory, so after a crash it resumes exactly where it was.
  *
- *   pending:   reserve each line (SKU order) -> request payment -> authorize -> record it on the order
- *              -> commit every reservation -> confirm
+ *   pending:   reserve each line (SKU order) -> request payment -> authorize -> commit every
+ *              reservation -> record the authorization on the order and confirm it (one append)
  *              any line short, payment declined, a reservation expired: cancel
  *   confirmed: capture the payment                                   (then the saga is done)
  *   cancelled: release every reservation; void or refund the payment (then the saga is done)
@@ -19,9 +19,9 @@ export type SagaStep =
   | { kind: 'reserve'; order: PlacedOrder; line: PricedLine }
   | { kind: 'requestPayment'; order: PlacedOrder; attempt: number }
   | { kind: 'authorize'; order: PlacedOrder; idempotencyKey: string }
-  | { kind: 'recordAuthorization'; order: PlacedOrder; gatewayRef: string }
   | { kind: 'recordPaymentFailure'; order: PlacedOrder; reason: string }
-  | { kind: 'commitAndConfirm'; order: PlacedOrder }
+  /** `gatewayRef` when the order has yet to record the authorization. */
+  | { kind: 'commitAndConfirm'; order: PlacedOrder; gatewayRef?: string }
   | { kind: 'cancel'; order: PlacedOrder; reason: string }
   | { kind: 'capture'; order: PlacedOrder; gatewayRef: string }
   | { kind: 'compensate'; order: PlacedOrder; payment: PaymentState }
@@ -61,7 +61,8 @@ function nextPendingStep(order: PlacedOrder, payment: PaymentState): SagaStep {
       case 'requested':
         return { kind: 'authorize', order, idempotencyKey: payment.idempotencyKey };
       case 'authorized':
-        return { kind: 'recordAuthorization', order, gatewayRef: payment.gatewayRef! };
+        // Commit the stock, then tell the order about the payment and confirm it in one append.
+        return { kind: 'commitAndConfirm', order, gatewayRef: payment.gatewayRef! };
       case 'failed':
         return { kind: 'recordPaymentFailure', order, reason: payment.failureReason ?? 'declined' };
       default:
