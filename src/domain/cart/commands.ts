@@ -1,12 +1,7 @@
 import { z } from 'zod';
+import { id, quantity, instant } from '../command-data.ts';
 import type { DomainCommand } from '../decider.ts';
 
-const id = z
-  .string()
-  .max(200)
-  .regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
-const quantity = z.int().positive();
-const instant = z.iso.datetime({ offset: true });
 /** What is sellable right now, read from the availability projection by the caller. */
 const sellableUnits = z.int().nonnegative();
 

@@ -1,14 +1,6 @@
 import { z } from 'zod';
+import { id, quantity, instant, reason } from '../command-data.ts';
 import type { DomainCommand } from '../decider.ts';
-
-/** Ids and SKUs: non-empty, no surrounding whitespace, so two spellings never name two streams. */
-const id = z
-  .string()
-  .max(200)
-  .regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
-const quantity = z.int().positive();
-const instant = z.iso.datetime({ offset: true });
-const reason = z.string().max(500).regex(/\S/, 'must not be blank');
 
 export const receiveStockData = z.object({ sku: id, quantity });
 export const adjustStockData = z.object({

@@ -1,13 +1,7 @@
 import { z } from 'zod';
+import { id, instant, reason } from '../command-data.ts';
 import type { DomainCommand } from '../decider.ts';
 import { positiveMoney } from '../money.ts';
-
-const id = z
-  .string()
-  .max(200)
-  .regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
-const instant = z.iso.datetime({ offset: true });
-const reason = z.string().max(500).regex(/\S/, 'must not be blank');
 
 export const requestPaymentData = z.object({
   orderId: id,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { invalidCommandData as sharedInvalidCommandData } from '../command-data.ts';
 import type { DomainError } from '../decider.ts';
 
 export type PaymentErrorCode =
@@ -26,17 +27,5 @@ export const paymentError = (
   details?: Record<string, unknown>,
 ): PaymentError => (details === undefined ? { code, message } : { code, message, details });
 
-/** Names the fields that failed, never their values (a value could be card data we must not log). */
-export const invalidCommandData = (error: z.ZodError): PaymentError => {
-  const fields = error.issues.map((issue) => ({
-    field: issue.path.map(String).join('.'),
-    problem: issue.message,
-  }));
-  return paymentError(
-    'InvalidCommandData',
-    `invalid command data: ${fields.map((f) => f.field).join(', ')}`,
-    {
-      fields,
-    },
-  );
-};
+/** Command data that does not parse (see ../command-data.ts). */
+export const invalidCommandData = (error: z.ZodError): PaymentError => sharedInvalidCommandData(error);

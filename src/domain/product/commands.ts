@@ -1,12 +1,8 @@
 import { z } from 'zod';
+import { id, instant } from '../command-data.ts';
 import type { DomainCommand } from '../decider.ts';
 import { nonNegativeMoney } from '../money.ts';
 
-const id = z
-  .string()
-  .max(200)
-  .regex(/^\S(?:.*\S)?$/, 'must be a non-empty id without surrounding spaces');
-const instant = z.iso.datetime({ offset: true });
 const name = z.string().max(300).regex(/\S/, 'must not be blank');
 
 /** Flexible per-category attributes (size, colour, wattage), stored as JSON documents. */
