@@ -12,6 +12,7 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as kafka from './services/kafka.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = join(root, '.services');
@@ -214,6 +215,7 @@ async function stopStripeMock() {
 const services = {
   postgres: { up: startPostgres, down: stopPostgres },
   stripe: { up: startStripeMock, down: stopStripeMock },
+  kafka: { up: () => kafka.up(), down: () => kafka.down() },
 };
 
 async function main() {

@@ -45,6 +45,21 @@ const configSchema = z.object({
   /** Creates this admin once, in any profile (with ADMIN_PASSWORD). */
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
+  /** Set (host:port,...): integration events are published to Kafka and consumed there. Unset: no Kafka at all. */
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'must be host:port[,host:port...]')
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('eventful-commerce'),
+  /** Prepended to the Kafka topic and consumer group names, to keep environments on one cluster apart. */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[\w.-]*$/)
+    .optional(),
+  /** How long the Kafka relay's lease lasts; a standby relay takes over this long after the holder dies. */
+  KAFKA_RELAY_LEASE_SECONDS: z.coerce.number().min(0.5).max(600).default(10),
+  /** A StockLow integration event is published when the units available to sell drop under this. */
+  STOCK_LOW_THRESHOLD: z.coerce.number().int().min(0).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -8,6 +8,7 @@ import type { SqlClient } from './db/sql-client.ts';
 import { DOMAIN_EVENT_TYPES } from './domain/event-types.ts';
 import type { EventStore, Subscription } from './eventstore/event-store.ts';
 import { SqlEventStore } from './eventstore/sql-event-store.ts';
+import { startIntegration, type Integration } from './integration/index.ts';
 import { Users } from './identity/users.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { SimulatedGateway } from './payments/simulated-gateway.ts';
@@ -57,6 +58,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
   });
   const subscriptions: Subscription[] = [];
   let sagaWorker: SagaWorker | undefined;
+  let integration: Integration | undefined;
   return {
     config,
     profile: config.DATABASE_URL ? 'services' : 'embedded',
@@ -78,8 +80,10 @@ export async function openPlatform(config: Config): Promise<Platform> {
             console.error(`checkout saga${orderId ? ` (order ${orderId})` : ''}: ${(error as Error).message}`);
         },
       });
+      integration = await startIntegration({ config, db, store }); // Kafka relay + consumers when KAFKA_BROKERS is set
     },
     async close() {
+      await integration?.stop();
       await sagaWorker?.stop();
       await Promise.all(subscriptions.map((s) => s.stop()));
       await store.close();

@@ -7,6 +7,7 @@ import { listedPrices } from '../commands/checkout.ts';
 import type { Platform } from '../platform.ts';
 import { currentCart } from '../projections/carts/current-cart.ts';
 import { adminCatalogRoutes } from './admin-catalog.ts';
+import { analyticsRoutes } from './analytics.ts';
 import { authPlugin } from './auth.ts';
 import { cartRoutes } from './cart.ts';
 import { catalogRoutes } from './catalog.ts';
@@ -55,7 +56,8 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   await app.register(authPlugin, { secret: platform.jwtSecret });
   await app.register(opsRoutes, { platform });
   await app.register(identityRoutes, { users: platform.users });
-  for (const routes of [catalogRoutes, adminCatalogRoutes, cartRoutes]) await app.register(routes, { platform });
+  for (const routes of [catalogRoutes, adminCatalogRoutes, cartRoutes, analyticsRoutes])
+    await app.register(routes, { platform });
   await app.register(checkoutRoutes, {
     checkout: {
       commands: platform.commands,
