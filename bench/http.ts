@@ -26,7 +26,11 @@ type Row = Record<string, string | number>;
 const rows: Row[] = [];
 
 const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
-  const response = await fetch(url, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...json, ...headers },
+    body: JSON.stringify(body),
+  });
   if (response.status >= 400) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
   return response.json() as Promise<Record<string, unknown>>;
 };
@@ -42,7 +46,10 @@ async function customersWithCarts(base: string, count: number, skus: string[], p
     Array.from({ length: parallel }, async () => {
       while (next < count) {
         const i = next++;
-        const { token } = await post(`${base}/auth/register`, { email: `bench-${uuidv7()}@example.com`, password: PASSWORD });
+        const { token } = await post(`${base}/auth/register`, {
+          email: `bench-${uuidv7()}@example.com`,
+          password: PASSWORD,
+        });
         const authorization = `Bearer ${token as string}`;
         await post(`${base}/cart/items`, { sku: skus[i % skus.length], quantity: 1 }, { authorization });
         tokens.push(authorization);
@@ -55,7 +62,9 @@ async function customersWithCarts(base: string, count: number, skus: string[], p
 async function untilQueueEmpty(base: string, admin: string, orderIds: string[]) {
   for (const orderId of orderIds)
     for (;;) {
-      const order = (await (await fetch(`${base}/orders/${orderId}`, { headers: { authorization: admin } })).json()) as {
+      const order = (await (
+        await fetch(`${base}/orders/${orderId}`, { headers: { authorization: admin } })
+      ).json()) as {
         status: string;
       };
       if (order.status !== 'pending') break;
@@ -65,11 +74,26 @@ async function untilQueueEmpty(base: string, admin: string, orderIds: string[]) 
 
 async function measureProfile(profile: 'embedded' | 'postgres') {
   const scratch = profile === 'postgres' ? await scratchDatabase('bench_http') : undefined;
-  const common = { DEMO_PASSWORD: PASSWORD, PASSWORD_HASH_COST: '10', JWT_SECRET: 'bench-secret-bench-secret-bench-secret!!' };
+  const common = {
+    DEMO_PASSWORD: PASSWORD,
+    PASSWORD_HASH_COST: '10',
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret!!',
+  };
   const processes = scratch
     ? [
-        await startPlatformProcess({ ...common, DATABASE_URL: scratch.url, SEED_DEMO: 'true', ROLE: 'api', DATABASE_POOL_SIZE: '32' }),
-        await startPlatformProcess({ ...common, DATABASE_URL: scratch.url, ROLE: 'worker', DATABASE_POOL_SIZE: '32' }),
+        await startPlatformProcess({
+          ...common,
+          DATABASE_URL: scratch.url,
+          SEED_DEMO: 'true',
+          ROLE: 'api',
+          DATABASE_POOL_SIZE: '32',
+        }),
+        await startPlatformProcess({
+          ...common,
+          DATABASE_URL: scratch.url,
+          ROLE: 'worker',
+          DATABASE_POOL_SIZE: '32',
+        }),
       ]
     : [await startPlatformProcess({ ...common, DATA_DIR: 'memory://' })];
   const base = processes[0]!.url;
@@ -78,7 +102,8 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
   const skus = demoCatalog()
     .slice(0, 20)
     .map((p) => p.sku);
-  for (const sku of skus) await post(`${base}/admin/inventory/${sku}/receive`, { quantity: 1_000_000 }, { authorization: admin });
+  for (const sku of skus)
+    await post(`${base}/admin/inventory/${sku}/receive`, { quantity: 1_000_000 }, { authorization: admin });
   for (;;) {
     const detail = await fetch(`${base}/products/${skus[0]}`);
     if (detail.ok && ((await detail.json()) as { available: number }).available > 1000) break;
@@ -88,9 +113,17 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
   // 1. product detail, next to a bare Fastify route serving the same document from memory
   const document = await (await fetch(`${base}/products/${skus[0]}`)).text();
   const ceiling = await startBareRoute(document);
-  const bareResult = await autocannon({ url: `${ceiling.url}/products/${skus[0]}`, connections: CONNECTIONS, duration: SECONDS });
+  const bareResult = await autocannon({
+    url: `${ceiling.url}/products/${skus[0]}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+  });
   await ceiling.stop();
-  const detail = await autocannon({ url: `${base}/products/${skus[0]}`, connections: CONNECTIONS, duration: SECONDS });
+  const detail = await autocannon({
+    url: `${base}/products/${skus[0]}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+  });
   rows.push({
     profile,
     measure: 'product detail',
@@ -115,7 +148,11 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
         method: 'POST',
         setupRequest: (request) => ({
           ...request,
-          headers: { ...json, authorization: buyers[next++ % buyers.length]!, 'idempotency-key': `bench-${uuidv7()}` },
+          headers: {
+            ...json,
+            authorization: buyers[next++ % buyers.length]!,
+            'idempotency-key': `bench-${uuidv7()}`,
+          },
           body: JSON.stringify({ paymentMethod: 'pm_card_visa' }),
         }),
         onResponse: (_status, body) => void placed.push((JSON.parse(body) as { orderId: string }).orderId),
@@ -142,7 +179,11 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
       await new Promise((r) => setTimeout(r, Math.max(0, started + (i * 1000) / RATE - performance.now())));
       const at = Date.now();
       try {
-        const { orderId } = await post(`${base}/checkout`, { paymentMethod: 'pm_card_visa' }, { authorization, 'idempotency-key': `rate-${uuidv7()}` });
+        const { orderId } = await post(
+          `${base}/checkout`,
+          { paymentMethod: 'pm_card_visa' },
+          { authorization, 'idempotency-key': `rate-${uuidv7()}` },
+        );
         sent.set(orderId as string, at);
       } catch (error) {
         failed.push(String((error as Error).cause ?? error));
@@ -152,7 +193,9 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
   await untilQueueEmpty(base, auditor, [...sent.keys()]);
   const latencies: number[] = [];
   for (const [orderId, at] of sent) {
-    const events = (await (await fetch(`${base}/orders/${orderId}/events`, { headers: { authorization: auditor } })).json()) as {
+    const events = (await (
+      await fetch(`${base}/orders/${orderId}/events`, { headers: { authorization: auditor } })
+    ).json()) as {
       type: string;
       recordedAt: string;
     }[];
@@ -169,7 +212,9 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
     confirmed: `${latencies.length}/${rateBuyers.length}${failed.length ? ` (${failed.length} failed: ${failed[0]})` : ''}`,
   });
   const rss = await (await fetch(`${base}/metrics`)).text();
-  rows.at(-1)!['platform RSS MiB'] = fixed(Number(/process_resident_memory_bytes (\d+)/.exec(rss)?.[1] ?? 0) / 2 ** 20);
+  rows.at(-1)!['platform RSS MiB'] = fixed(
+    Number(/process_resident_memory_bytes (\d+)/.exec(rss)?.[1] ?? 0) / 2 ** 20,
+  );
 
   for (const p of processes) await p.stop();
   await scratch?.drop();
@@ -184,7 +229,9 @@ async function startBareRoute(document: string) {
     const body = ${JSON.stringify(document)};
     app.get('/products/:sku', (_req, reply) => { reply.type('application/json; charset=utf-8').send(body); });
     console.log('serving on ' + await app.listen({ port: 0, host: '127.0.0.1' }));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve) => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -196,6 +243,11 @@ async function startBareRoute(document: string) {
   return { url, stop: async () => void child.kill('SIGTERM') };
 }
 
-for (const profile of (process.env.BENCH_PROFILES ?? 'embedded,postgres').split(',') as ('embedded' | 'postgres')[])
+for (const profile of (process.env.BENCH_PROFILES ?? 'embedded,postgres').split(',') as (
+  'embedded' | 'postgres'
+)[])
   await measureProfile(profile);
-printTable(`HTTP benchmark (${SECONDS}s per measurement, ${CONNECTIONS} connections, load generator on the same 2 cores)`, rows);
+printTable(
+  `HTTP benchmark (${SECONDS}s per measurement, ${CONNECTIONS} connections, load generator on the same 2 cores)`,
+  rows,
+);

@@ -71,13 +71,16 @@ export async function openPlatform(config: Config): Promise<Platform> {
     metrics,
     jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async startWorkers() {
-      for (const projection of sqlProjections) subscriptions.push(await runSqlProjection(store, db, projection));
+      for (const projection of sqlProjections)
+        subscriptions.push(await runSqlProjection(store, db, projection));
       sagaWorker = startSagaWorker(db, commands, saga, {
         leaseMs: config.SAGA_LEASE_SECONDS * 1000,
         concurrency: config.SAGA_CONCURRENCY,
         onError: (error, orderId) => {
           if (config.LOG_LEVEL !== 'silent')
-            console.error(`checkout saga${orderId ? ` (order ${orderId})` : ''}: ${(error as Error).message}`);
+            console.error(
+              `checkout saga${orderId ? ` (order ${orderId})` : ''}: ${(error as Error).message}`,
+            );
         },
       });
       integration = await startIntegration({ config, db, store }); // Kafka relay + consumers when KAFKA_BROKERS is set

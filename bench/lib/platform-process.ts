@@ -5,7 +5,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 /** The platform as an operator runs it (`src/main.ts`), in its own process; resolves with its URL. */
-export async function startPlatformProcess(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startPlatformProcess(
+  env: Record<string, string>,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],

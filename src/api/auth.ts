@@ -20,10 +20,17 @@ declare module 'fastify' {
 }
 
 /** Bearer tokens (JWT, HS256). Routes opt in with `authenticated` or `requireRole(...)` as an onRequest hook (before validation: an anonymous caller learns nothing about the body). */
-export const authPlugin = fp(async (app: FastifyInstance, options: { secret: string; expiresIn?: string }) => {
-  await app.register(fastifyJwt, { secret: options.secret, sign: { expiresIn: options.expiresIn ?? '12h' } });
-  app.decorate('issueToken', (user: User) => app.jwt.sign({ sub: user.userId, email: user.email, role: user.role }));
-});
+export const authPlugin = fp(
+  async (app: FastifyInstance, options: { secret: string; expiresIn?: string }) => {
+    await app.register(fastifyJwt, {
+      secret: options.secret,
+      sign: { expiresIn: options.expiresIn ?? '12h' },
+    });
+    app.decorate('issueToken', (user: User) =>
+      app.jwt.sign({ sub: user.userId, email: user.email, role: user.role }),
+    );
+  },
+);
 
 export const authenticated: onRequestAsyncHookHandler = async (request) => {
   try {
@@ -33,8 +40,7 @@ export const authenticated: onRequestAsyncHookHandler = async (request) => {
   }
 };
 
-export const requireRole =
-  (...roles: Role[]): onRequestAsyncHookHandler =>
+export const requireRole = (...roles: Role[]): onRequestAsyncHookHandler =>
   async function (request, reply) {
     await authenticated.call(this, request, reply);
     if (!roles.includes(request.user.role)) throw forbidden(`this needs the role ${roles.join(' or ')}`);

@@ -17,7 +17,10 @@ const checkoutBody = z.strictObject({
 const accepted = z.object({ orderId: z.string(), status: z.string(), statusUrl: z.string() });
 
 /** POST /checkout: places the cart as an order and answers 202 at once; the saga does the rest. */
-export const checkoutRoutes: FastifyPluginAsync<{ checkout: CheckoutDependencies }> = async (app, { checkout }) => {
+export const checkoutRoutes: FastifyPluginAsync<{ checkout: CheckoutDependencies }> = async (
+  app,
+  { checkout },
+) => {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/checkout',
     {
@@ -25,7 +28,13 @@ export const checkoutRoutes: FastifyPluginAsync<{ checkout: CheckoutDependencies
       schema: {
         tags: ['checkout'],
         security: [{ bearer: [] }],
-        headers: z.object({ 'idempotency-key': z.string().min(8).max(200).regex(/^[\w.:-]+$/) }),
+        headers: z.object({
+          'idempotency-key': z
+            .string()
+            .min(8)
+            .max(200)
+            .regex(/^[\w.:-]+$/),
+        }),
         body: checkoutBody,
         response: { 202: accepted },
       },

@@ -7,7 +7,8 @@ import type { CommandContext } from '../commands/command-handler.ts';
  */
 export function commandContext(request: FastifyRequest): CommandContext {
   const supplied = request.headers['x-correlation-id'];
-  const correlationId = typeof supplied === 'string' && /^[\w.:-]{1,100}$/.test(supplied) ? supplied : request.id;
+  const correlationId =
+    typeof supplied === 'string' && /^[\w.:-]{1,100}$/.test(supplied) ? supplied : request.id;
   const user = request.user as { sub: string; role: string } | undefined;
   return {
     actor: user ? { id: user.sub, role: user.role } : { id: 'anonymous', role: 'guest' },

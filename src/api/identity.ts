@@ -34,10 +34,17 @@ export const identityRoutes: FastifyPluginAsync<{ users: Users }> = async (app, 
 
   routes.post(
     '/auth/login',
-    { schema: { tags: ['identity'], body: credentials.extend({ password: z.string().min(1).max(256) }), response: { 200: session } } },
+    {
+      schema: {
+        tags: ['identity'],
+        body: credentials.extend({ password: z.string().min(1).max(256) }),
+        response: { 200: session },
+      },
+    },
     async (request) => {
       const user = await users.authenticate(request.body.email, request.body.password);
-      if (!user) throw new HttpProblem(401, 'invalid-credentials', 'Invalid credentials', 'wrong email or password');
+      if (!user)
+        throw new HttpProblem(401, 'invalid-credentials', 'Invalid credentials', 'wrong email or password');
       return { token: app.issueToken(user), user };
     },
   );

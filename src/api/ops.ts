@@ -14,7 +14,9 @@ export const opsRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
       checks.database = (error as Error).message;
     }
     const ready = Object.values(checks).every((c) => c === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', profile: platform.profile, checks });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not ready', profile: platform.profile, checks });
   });
 
   app.get('/metrics', { schema: { tags: ['operations'] } }, async (_request, reply) => {

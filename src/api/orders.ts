@@ -20,7 +20,10 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
   const visibleOrder = async (request: FastifyRequest, orderId: string): Promise<PlacedOrder> => {
     const { state } = await orders.load(streams.order(orderId));
     const who = caller(request);
-    const mayRead = who.role === 'auditor' || who.role === 'admin' || (state.status !== 'not_placed' && state.customerId === who.userId);
+    const mayRead =
+      who.role === 'auditor' ||
+      who.role === 'admin' ||
+      (state.status !== 'not_placed' && state.customerId === who.userId);
     if (state.status === 'not_placed' || !mayRead) throw notFound(`order ${orderId}`);
     return state;
   };
@@ -38,12 +41,16 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
         }),
       },
     },
-    async (request) => ordersOfCustomer(platform.db, caller(request).userId, request.query.page, request.query.pageSize),
+    async (request) =>
+      ordersOfCustomer(platform.db, caller(request).userId, request.query.page, request.query.pageSize),
   );
 
   routes.get(
     '/orders/:orderId',
-    { onRequest: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
+    {
+      onRequest: authenticated,
+      schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams },
+    },
     async (request) => {
       const order = await visibleOrder(request, request.params.orderId);
       return {
@@ -60,7 +67,10 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
 
   routes.get(
     '/orders/:orderId/events',
-    { onRequest: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
+    {
+      onRequest: authenticated,
+      schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams },
+    },
     async (request) => {
       await visibleOrder(request, request.params.orderId);
       const events = await platform.store.readStream(streams.order(request.params.orderId));
@@ -79,13 +89,20 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
 
   routes.post(
     '/orders/:orderId/cancel',
-    { onRequest: authenticated, schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams } },
+    {
+      onRequest: authenticated,
+      schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams },
+    },
     async (request) => {
       const order = await visibleOrder(request, request.params.orderId);
-      if (caller(request).role === 'auditor') throw forbidden('auditors read orders; they do not change them');
+      if (caller(request).role === 'auditor')
+        throw forbidden('auditors read orders; they do not change them');
       const result = await orders.handle(
         streams.order(order.orderId),
-        { type: 'CancelOrder', data: { orderId: order.orderId, reason: 'cancelled_by_customer', at: new Date().toISOString() } },
+        {
+          type: 'CancelOrder',
+          data: { orderId: order.orderId, reason: 'cancelled_by_customer', at: new Date().toISOString() },
+        },
         commandContext(request),
       );
       if (isLeft(result)) throw domainProblem(result.left);

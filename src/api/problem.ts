@@ -41,7 +41,8 @@ const toProblem = (p: HttpProblem): Problem => ({
 export const notFound = (what: string) => new HttpProblem(404, 'not-found', 'Not found', `${what} not found`);
 export const unauthorized = (detail = 'a valid bearer token is required') =>
   new HttpProblem(401, 'unauthorized', 'Unauthorized', detail);
-export const forbidden = (detail = 'your role may not do this') => new HttpProblem(403, 'forbidden', 'Forbidden', detail);
+export const forbidden = (detail = 'your role may not do this') =>
+  new HttpProblem(403, 'forbidden', 'Forbidden', detail);
 
 /** How each domain rule a command broke reads over HTTP. Unlisted codes are a 409 conflict with the state. */
 const DOMAIN_STATUS: Record<string, number> = {
@@ -70,7 +71,10 @@ const spaced = (code: string) => code.replace(/([a-z])([A-Z])/g, '$1 $2');
 /** Every error leaves as problem+json; nothing a client sends can make the server answer 5xx. */
 export function registerProblemHandlers(app: FastifyInstance) {
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, toProblem(new HttpProblem(404, 'not-found', 'Not found', `no route ${request.method} ${request.url}`))),
+    sendProblem(
+      reply,
+      toProblem(new HttpProblem(404, 'not-found', 'Not found', `no route ${request.method} ${request.url}`)),
+    ),
   );
 
   app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
@@ -92,7 +96,8 @@ export function registerProblemHandlers(app: FastifyInstance) {
     if (status < 500) {
       return sendProblem(reply, {
         type: PROBLEM_BASE + (error.code ?? 'bad-request').toLowerCase().replace(/_/g, '-'),
-        title: status === 413 ? 'Payload too large' : status === 415 ? 'Unsupported media type' : 'Bad request',
+        title:
+          status === 413 ? 'Payload too large' : status === 415 ? 'Unsupported media type' : 'Bad request',
         status,
         detail: error.message,
       });

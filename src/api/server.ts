@@ -45,7 +45,11 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
 
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'eventful-commerce', version: '1.0.0', description: 'Event-sourced order platform (API v1)' },
+      info: {
+        title: 'eventful-commerce',
+        version: '1.0.0',
+        description: 'Event-sourced order platform (API v1)',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     transform: jsonSchemaTransform,

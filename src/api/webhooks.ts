@@ -1,7 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { streams } from '../commands/index.ts';
-import { toGatewayPaymentEvent, verifyStripeWebhook, WebhookSignatureError } from '../payments/stripe-webhooks.ts';
+import {
+  toGatewayPaymentEvent,
+  verifyStripeWebhook,
+  WebhookSignatureError,
+} from '../payments/stripe-webhooks.ts';
 import type { Platform } from '../platform.ts';
 import { enqueueOrder } from '../sagas/checkout/saga-queue.ts';
 import { HttpProblem } from './problem.ts';
@@ -14,17 +18,25 @@ import { HttpProblem } from './problem.ts';
  */
 export const webhookRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
   // Only inside this plugin: keep the body as the exact bytes Stripe signed.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, body),
+  );
 
   app.post('/webhooks/stripe', { schema: { tags: ['payments'], hide: false } }, async (request) => {
     const secret = platform.config.STRIPE_WEBHOOK_SECRET ?? '';
     const signature = request.headers['stripe-signature'];
     let event;
     try {
-      event = verifyStripeWebhook(request.body as string, typeof signature === 'string' ? signature : undefined, secret);
+      event = verifyStripeWebhook(
+        request.body as string,
+        typeof signature === 'string' ? signature : undefined,
+        secret,
+      );
     } catch (error) {
       if (error instanceof WebhookSignatureError)
-        throw new HttpProblem(400, 'webhook-signature', 'Webhook rejected', error.message, { reason: error.reason });
+        throw new HttpProblem(400, 'webhook-signature', 'Webhook rejected', error.message, {
+          reason: error.reason,
+        });
       throw error;
     }
     const payment = toGatewayPaymentEvent(event);
@@ -35,10 +47,14 @@ export const webhookRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
       if (state.status === 'requested' || state.status === 'failed') {
         const recorded = await platform.commands.payment.handle(
           streams.payment(orderId),
-          { type: 'RecordAuthorization', data: { orderId, gatewayRef, amount: state.amount, at: new Date().toISOString() } },
+          {
+            type: 'RecordAuthorization',
+            data: { orderId, gatewayRef, amount: state.amount, at: new Date().toISOString() },
+          },
           { actor: { id: 'stripe', role: 'gateway' }, correlationId: event.id, causationId: event.id },
         );
-        if (isLeft(recorded)) request.log.warn({ orderId, code: recorded.left.code }, 'late authorization not recorded');
+        if (isLeft(recorded))
+          request.log.warn({ orderId, code: recorded.left.code }, 'late authorization not recorded');
       }
     }
     await enqueueOrder(platform.db, orderId);

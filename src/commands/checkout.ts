@@ -30,7 +30,12 @@ export type CheckoutRequest = Readonly<{
 }>;
 
 export type CheckoutError = DomainError<
-  'IdempotencyKeyReused' | 'CartEmpty' | 'ProductUnavailable' | 'InvalidCommandData' | 'CardDataNotAllowed' | string
+  | 'IdempotencyKeyReused'
+  | 'CartEmpty'
+  | 'ProductUnavailable'
+  | 'InvalidCommandData'
+  | 'CardDataNotAllowed'
+  | string
 >;
 
 /**

@@ -17,7 +17,11 @@ export const streams = {
 };
 
 /** One command handler per aggregate, sharing the store and reporting conflicts to the metrics. */
-export function createCommandHandlers(store: EventStore, metrics?: Metrics, options: CommandHandlerOptions = {}) {
+export function createCommandHandlers(
+  store: EventStore,
+  metrics?: Metrics,
+  options: CommandHandlerOptions = {},
+) {
   const onConflict = (streamId: string, retrying: boolean) => {
     const category = streamCategory(streamId);
     metrics?.appendConflicts.labels(category).inc();

@@ -10,7 +10,10 @@ export type SqlProjection = Readonly<{
   apply(tx: SqlTransaction, events: readonly RecordedEvent[]): Promise<void>;
 }>;
 
-export async function loadCheckpoint(db: SqlClient | SqlTransaction, projection: string): Promise<Checkpoint> {
+export async function loadCheckpoint(
+  db: SqlClient | SqlTransaction,
+  projection: string,
+): Promise<Checkpoint> {
   const [row] = await db.query<{ transaction_id: string; global_position: string | number }>(
     `SELECT transaction_id::text AS transaction_id, global_position FROM projection_checkpoints WHERE projection = $1`,
     [projection],

@@ -9,10 +9,22 @@ const BAD_BODIES: [string, string][] = [
   ['malformed JSON', '{"quantity": '],
   ['an array', '[1, 2, 3]'],
   ['a number', '42'],
-  ['wrong types', '{"sku": 7, "quantity": "many", "delta": [], "price": "free", "items": {}, "paymentMethod": 1}'],
-  ['negative numbers', '{"sku": "BAD-1", "quantity": -1, "delta": -99999999, "items": [{"sku": "BAD-1", "quantity": -5}]}'],
-  ['zero quantities', '{"sku": "BAD-1", "quantity": 0, "delta": 0, "items": [{"sku": "BAD-1", "quantity": 0}]}'],
-  ['huge numbers', '{"sku": "BAD-1", "quantity": 1e300, "delta": 9007199254740993, "items": [{"sku": "BAD-1", "quantity": 1e12}]}'],
+  [
+    'wrong types',
+    '{"sku": 7, "quantity": "many", "delta": [], "price": "free", "items": {}, "paymentMethod": 1}',
+  ],
+  [
+    'negative numbers',
+    '{"sku": "BAD-1", "quantity": -1, "delta": -99999999, "items": [{"sku": "BAD-1", "quantity": -5}]}',
+  ],
+  [
+    'zero quantities',
+    '{"sku": "BAD-1", "quantity": 0, "delta": 0, "items": [{"sku": "BAD-1", "quantity": 0}]}',
+  ],
+  [
+    'huge numbers',
+    '{"sku": "BAD-1", "quantity": 1e300, "delta": 9007199254740993, "items": [{"sku": "BAD-1", "quantity": 1e12}]}',
+  ],
   ['unknown fields only', '{"hello": "world"}'],
   ['a body over the size limit', JSON.stringify({ sku: 'BAD-1', quantity: 1, padding: 'x'.repeat(200_000) })],
 ];
@@ -28,7 +40,10 @@ describe('bad input on every route', () => {
   beforeAll(async () => {
     t = await testApp('embedded');
     await stockProduct(t.platform, 'BAD-1', 5);
-    const paths = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json().paths as Record<string, object>;
+    const paths = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json().paths as Record<
+      string,
+      object
+    >;
     routes = Object.entries(paths).flatMap(([path, methods]) =>
       Object.keys(methods)
         .filter((m) => ['post', 'put', 'patch', 'delete'].includes(m))
@@ -42,7 +57,8 @@ describe('bad input on every route', () => {
   afterAll(() => t.close());
 
   const logLength = async () => (await t.platform.store.readAll({ maxCount: 100_000 })).events.length;
-  const concrete = (path: string) => path.replace(/\{orderId\}/g, '00000000-0000-4000-8000-000000000000').replace(/\{\w+\}/g, 'BAD-1');
+  const concrete = (path: string) =>
+    path.replace(/\{orderId\}/g, '00000000-0000-4000-8000-000000000000').replace(/\{\w+\}/g, 'BAD-1');
 
   it('finds the state-changing routes to try', () => {
     expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(
@@ -73,7 +89,12 @@ describe('bad input on every route', () => {
   });
 
   it('answers bad query strings with 400, never 5xx', async () => {
-    for (const url of ['/products?page=-1', '/products?pageSize=abc', '/products?minPrice=cheap', '/orders?page=0']) {
+    for (const url of [
+      '/products?page=-1',
+      '/products?pageSize=abc',
+      '/products?minPrice=cheap',
+      '/orders?page=0',
+    ]) {
       const response = await t.app.inject({ method: 'GET', url, headers: callers.customer });
       expect(response.statusCode, url).toBe(400);
     }

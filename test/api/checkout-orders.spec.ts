@@ -12,7 +12,12 @@ describe.each(['embedded', 'postgres'] as const)('checkout and orders over HTTP 
   afterAll(() => t.close());
 
   const fillCart = async (headers: Record<string, string>, sku = 'HTTP-1', quantity = 2) => {
-    const response = await t.app.inject({ method: 'POST', url: '/cart/items', headers, payload: { sku, quantity } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/cart/items',
+      headers,
+      payload: { sku, quantity },
+    });
     expect(response.statusCode).toBeLessThan(300);
   };
   const checkout = (headers: Record<string, string>, key: string, paymentMethod = 'pm_card_visa') =>
@@ -33,11 +38,20 @@ describe.each(['embedded', 'postgres'] as const)('checkout and orders over HTTP 
     expect(statusUrl).toBe(`/orders/${orderId}`);
     await settled(t.platform, orderId);
     const order = await t.app.inject({ method: 'GET', url: statusUrl, headers: ada.headers });
-    expect(order.json()).toMatchObject({ orderId, status: 'confirmed', total: { amount: 2500, currency: 'USD' } });
+    expect(order.json()).toMatchObject({
+      orderId,
+      status: 'confirmed',
+      total: { amount: 2500, currency: 'USD' },
+    });
     await expect
-      .poll(async () => (await t.app.inject({ method: 'GET', url: '/orders', headers: ada.headers })).json().items)
+      .poll(
+        async () =>
+          (await t.app.inject({ method: 'GET', url: '/orders', headers: ada.headers })).json().items,
+      )
       .toEqual([expect.objectContaining({ orderId, status: 'confirmed' })]);
-    const events = (await t.app.inject({ method: 'GET', url: `${statusUrl}/events`, headers: ada.headers })).json();
+    const events = (
+      await t.app.inject({ method: 'GET', url: `${statusUrl}/events`, headers: ada.headers })
+    ).json();
     expect(events.map((e: { type: string }) => e.type)).toContain('OrderConfirmed');
     expect(events[0]).toMatchObject({ version: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const cart = await t.app.inject({ method: 'GET', url: '/cart', headers: ada.headers });
@@ -66,17 +80,29 @@ describe.each(['embedded', 'postgres'] as const)('checkout and orders over HTTP 
       expect((await t.app.inject({ method: 'GET', url, headers: other.headers })).statusCode).toBe(404);
       expect((await t.app.inject({ method: 'GET', url, headers: auditor.headers })).statusCode).toBe(200);
     }
-    const cancel = await t.app.inject({ method: 'POST', url: `/orders/${orderId}/cancel`, headers: other.headers });
+    const cancel = await t.app.inject({
+      method: 'POST',
+      url: `/orders/${orderId}/cancel`,
+      headers: other.headers,
+    });
     expect(cancel.statusCode).toBe(404);
     const list = await t.app.inject({ method: 'GET', url: '/orders', headers: other.headers });
     expect(list.json().items).toEqual([]);
   });
 
   it('refuses state changes without a token (401) and checkout without an Idempotency-Key (400)', async () => {
-    expect((await t.app.inject({ method: 'POST', url: '/checkout', payload: { paymentMethod: 'pm_card_visa' } })).statusCode).toBe(401);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/checkout', payload: { paymentMethod: 'pm_card_visa' } }))
+        .statusCode,
+    ).toBe(401);
     expect((await t.app.inject({ method: 'GET', url: '/orders' })).statusCode).toBe(401);
     const carol = await signIn(t.app, t.platform, `carol-${profile}@example.com`);
-    const noKey = await t.app.inject({ method: 'POST', url: '/checkout', headers: carol.headers, payload: { paymentMethod: 'pm_card_visa' } });
+    const noKey = await t.app.inject({
+      method: 'POST',
+      url: '/checkout',
+      headers: carol.headers,
+      payload: { paymentMethod: 'pm_card_visa' },
+    });
     expect(noKey.statusCode).toBe(400);
     const emptyCart = await checkout(carol.headers, 'checkout-key-0004');
     expect(emptyCart.statusCode).toBe(422);

@@ -51,9 +51,17 @@ describe('identity over HTTP', () => {
   it.each([
     ['malformed JSON', '{"email": ', 'application/json'],
     ['a short password', JSON.stringify({ email: 'b@example.com', password: 'short' }), 'application/json'],
-    ['an unknown field', JSON.stringify({ email: 'b@example.com', password: 'long enough pw', role: 'admin' }), 'application/json'],
+    [
+      'an unknown field',
+      JSON.stringify({ email: 'b@example.com', password: 'long enough pw', role: 'admin' }),
+      'application/json',
+    ],
     ['a wrong type', JSON.stringify({ email: 42, password: 'long enough pw' }), 'application/json'],
-    ['a body over the limit', JSON.stringify({ email: 'b@example.com', password: 'x'.repeat(100_000) }), 'application/json'],
+    [
+      'a body over the limit',
+      JSON.stringify({ email: 'b@example.com', password: 'x'.repeat(100_000) }),
+      'application/json',
+    ],
     ['text instead of JSON', 'email=b', 'text/plain'],
   ])('answers %s with a 4xx problem and creates no account', async (_name, payload, contentType) => {
     const response = await t.app.inject({

@@ -11,10 +11,16 @@ describe.each(['postgres', 'embedded'] as const)('the last unit over HTTP (%s)',
   it('300 customers check out the last unit at once: one order confirmed, 299 cancelled as out of stock', async () => {
     await stockProduct(t.platform, 'LAST-UNIT', 1, 4999);
     const customers = [];
-    for (let i = 0; i < 300; i++) customers.push(await signIn(t.app, t.platform, `buyer-${i}-${profile}@example.com`));
+    for (let i = 0; i < 300; i++)
+      customers.push(await signIn(t.app, t.platform, `buyer-${i}-${profile}@example.com`));
     await Promise.all(
       customers.map(async ({ headers }) => {
-        const added = await t.app.inject({ method: 'POST', url: '/cart/items', headers, payload: { sku: 'LAST-UNIT', quantity: 1 } });
+        const added = await t.app.inject({
+          method: 'POST',
+          url: '/cart/items',
+          headers,
+          payload: { sku: 'LAST-UNIT', quantity: 1 },
+        });
         expect(added.statusCode).toBeLessThan(300);
       }),
     );
@@ -44,7 +50,11 @@ describe.each(['postgres', 'embedded'] as const)('the last unit over HTTP (%s)',
     const cancelled = states.filter((s) => s.status === 'cancelled');
     expect(confirmed).toHaveLength(1);
     expect(cancelled).toHaveLength(299);
-    expect(cancelled.every((s) => s.status === 'cancelled' && s.cancellationReason === 'out_of_stock')).toBe(true);
-    await expect.poll(() => inventoryOf(t.platform, 'LAST-UNIT'), { timeout: 10_000 }).toMatchObject({ onHand: 0, reserved: 0 });
+    expect(cancelled.every((s) => s.status === 'cancelled' && s.cancellationReason === 'out_of_stock')).toBe(
+      true,
+    );
+    await expect
+      .poll(() => inventoryOf(t.platform, 'LAST-UNIT'), { timeout: 10_000 })
+      .toMatchObject({ onHand: 0, reserved: 0 });
   }, 120_000);
 });

@@ -18,7 +18,9 @@ const stripeEvent = (type: string, intentId: string, orderId: string) =>
 
 describe('Stripe webhooks', () => {
   let t: TestApp;
-  beforeAll(async () => (t = await testApp('embedded', { STRIPE_WEBHOOK_SECRET: SECRET, PAYMENT_TIMEOUT_MS: '300' })));
+  beforeAll(
+    async () => (t = await testApp('embedded', { STRIPE_WEBHOOK_SECRET: SECRET, PAYMENT_TIMEOUT_MS: '300' })),
+  );
   afterAll(() => t.close());
 
   const post = (payload: string, signature?: string) =>
@@ -26,9 +28,13 @@ describe('Stripe webhooks', () => {
       method: 'POST',
       url: '/webhooks/stripe',
       payload,
-      headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(signature ? { 'stripe-signature': signature } : {}),
+      },
     });
-  const sign = (payload: string, secret = SECRET) => Stripe.webhooks.generateTestHeaderString({ payload, secret });
+  const sign = (payload: string, secret = SECRET) =>
+    Stripe.webhooks.generateTestHeaderString({ payload, secret });
 
   it('refuses unsigned, wrongly signed and tampered calls, recording nothing', async () => {
     const before = (await t.platform.store.readAll({ maxCount: 10_000 })).events.length;
@@ -46,7 +52,12 @@ describe('Stripe webhooks', () => {
 
   it('voids an authorization that arrives after the saga gave the order up', async () => {
     await stockProduct(t.platform, 'HOOK-1', 3);
-    const orderId = await checkout(t.platform, 'hook-customer', [{ sku: 'HOOK-1', quantity: 1 }], 'pm_sim_timeout');
+    const orderId = await checkout(
+      t.platform,
+      'hook-customer',
+      [{ sku: 'HOOK-1', quantity: 1 }],
+      'pm_sim_timeout',
+    );
     expect(await settled(t.platform, orderId)).toMatchObject({ status: 'cancelled' });
     expect((await paymentOf(t.platform, orderId)).status).toBe('failed');
     // Meanwhile the gateway did authorize (here: an authorization made directly on the simulated gateway).
@@ -61,7 +72,9 @@ describe('Stripe webhooks', () => {
     const response = await post(payload, sign(payload));
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ received: true, acted: true });
-    await expect.poll(async () => (await paymentOf(t.platform, orderId)).status, { timeout: 10_000 }).toBe('voided');
+    await expect
+      .poll(async () => (await paymentOf(t.platform, orderId)).status, { timeout: 10_000 })
+      .toBe('voided');
     const types = (await t.platform.store.readStream(streams.payment(orderId))).map((e) => e.type);
     expect(types.slice(-2)).toEqual(['PaymentAuthorized', 'PaymentVoided']);
   });

@@ -144,7 +144,11 @@ describe('inventory properties, for any sequence of commands', () => {
         for (const event of log) {
           if (event.type === 'ReservationReturned') {
             // Units come back only from a committed reservation, and only once.
-            expect(log.some((e) => e.type === 'ReservationCommitted' && e.data.reservationId === event.data.reservationId)).toBe(true);
+            expect(
+              log.some(
+                (e) => e.type === 'ReservationCommitted' && e.data.reservationId === event.data.reservationId,
+              ),
+            ).toBe(true);
             expect(returned.has(event.data.reservationId)).toBe(false);
             returned.add(event.data.reservationId);
             continue;

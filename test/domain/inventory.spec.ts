@@ -261,7 +261,12 @@ describe('inventory: returning committed units of a cancelled order', () => {
     given([received(5), reserved('order-1', 2), committed('order-1', 2)])
       .when(returnUnits('order-1'))
       .then([returned('order-1', 2)]);
-    const state = fold(inventoryDecider, [received(5), reserved('order-1', 2), committed('order-1', 2), returned('order-1', 2)]);
+    const state = fold(inventoryDecider, [
+      received(5),
+      reserved('order-1', 2),
+      committed('order-1', 2),
+      returned('order-1', 2),
+    ]);
     expect(state).toMatchObject({ onHand: 5, reserved: 0 });
   });
 
@@ -273,8 +278,12 @@ describe('inventory: returning committed units of a cancelled order', () => {
   });
 
   it('refuses to return units that were never committed', () => {
-    given([received(5), reserved('order-1', 2)]).when(returnUnits('order-1')).thenFails('ReservationNotCommitted');
-    given([received(5)]).when(returnUnits('order-1')).thenFails('ReservationNotFound');
+    given([received(5), reserved('order-1', 2)])
+      .when(returnUnits('order-1'))
+      .thenFails('ReservationNotCommitted');
+    given([received(5)])
+      .when(returnUnits('order-1'))
+      .thenFails('ReservationNotFound');
   });
 });
 

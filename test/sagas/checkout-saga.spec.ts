@@ -32,8 +32,16 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
 
   it('cancels a declined order and gives its stock back', async () => {
     await stockProduct(t.platform, 'SAGA-C', 3);
-    const orderId = await checkout(t.platform, 'cust-2', [{ sku: 'SAGA-C', quantity: 2 }], 'pm_card_chargeDeclined');
-    expect(await settled(t.platform, orderId)).toMatchObject({ status: 'cancelled', cancellationReason: 'payment_failed' });
+    const orderId = await checkout(
+      t.platform,
+      'cust-2',
+      [{ sku: 'SAGA-C', quantity: 2 }],
+      'pm_card_chargeDeclined',
+    );
+    expect(await settled(t.platform, orderId)).toMatchObject({
+      status: 'cancelled',
+      cancellationReason: 'payment_failed',
+    });
     expect(await inventoryOf(t.platform, 'SAGA-C')).toMatchObject({ onHand: 3, reserved: 0 });
     expect((await paymentOf(t.platform, orderId)).status).toBe('failed');
   });
@@ -45,7 +53,10 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
       { sku: 'SAGA-D', quantity: 2 },
       { sku: 'SAGA-E', quantity: 2 },
     ]);
-    expect(await settled(t.platform, orderId)).toMatchObject({ status: 'cancelled', cancellationReason: 'out_of_stock' });
+    expect(await settled(t.platform, orderId)).toMatchObject({
+      status: 'cancelled',
+      cancellationReason: 'out_of_stock',
+    });
     expect(await inventoryOf(t.platform, 'SAGA-D')).toMatchObject({ onHand: 5, reserved: 0 });
     expect(await inventoryOf(t.platform, 'SAGA-E')).toMatchObject({ onHand: 1, reserved: 0 });
     expect((await paymentOf(t.platform, orderId)).status).toBe('not_requested');
@@ -56,13 +67,28 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
     const orderId = await checkout(t.platform, 'cust-4', [{ sku: 'SAGA-F', quantity: 1 }], 'pm_sim_timeout');
     expect(await settled(t.platform, orderId)).toMatchObject({ status: 'cancelled' });
     expect(await inventoryOf(t.platform, 'SAGA-F')).toMatchObject({ onHand: 1, reserved: 0 });
-    expect(await paymentOf(t.platform, orderId)).toMatchObject({ status: 'failed', failureReason: 'gateway_timeout' });
+    expect(await paymentOf(t.platform, orderId)).toMatchObject({
+      status: 'failed',
+      failureReason: 'gateway_timeout',
+    });
   });
 
   it('places the same order once for a repeated Idempotency-Key', async () => {
     await stockProduct(t.platform, 'SAGA-G', 10);
-    const first = await checkout(t.platform, 'cust-5', [{ sku: 'SAGA-G', quantity: 1 }], 'pm_card_visa', 'key-12345678');
-    const again = await checkout(t.platform, 'cust-5', [{ sku: 'SAGA-G', quantity: 1 }], 'pm_card_visa', 'key-12345678');
+    const first = await checkout(
+      t.platform,
+      'cust-5',
+      [{ sku: 'SAGA-G', quantity: 1 }],
+      'pm_card_visa',
+      'key-12345678',
+    );
+    const again = await checkout(
+      t.platform,
+      'cust-5',
+      [{ sku: 'SAGA-G', quantity: 1 }],
+      'pm_card_visa',
+      'key-12345678',
+    );
     expect(again).toBe(first);
     await settled(t.platform, first);
     expect(await inventoryOf(t.platform, 'SAGA-G')).toMatchObject({ onHand: 9 });
@@ -77,11 +103,16 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
     await expect.poll(async () => (await orderState(t.platform, orderId)).status !== 'not_placed').toBe(true);
     await t.platform.commands.order.handle(
       streams.order(orderId),
-      { type: 'CancelOrder', data: { orderId, reason: 'cancelled_by_customer', at: new Date().toISOString() } },
+      {
+        type: 'CancelOrder',
+        data: { orderId, reason: 'cancelled_by_customer', at: new Date().toISOString() },
+      },
       { actor: { id: 'cust-6', role: 'customer' }, correlationId: 'c' },
     );
     expect(await settled(t.platform, orderId)).toMatchObject({ status: 'cancelled' });
-    await expect.poll(async () => (await inventoryOf(t.platform, 'SAGA-H')).reserved, { timeout: 10_000 }).toBe(0);
+    await expect
+      .poll(async () => (await inventoryOf(t.platform, 'SAGA-H')).reserved, { timeout: 10_000 })
+      .toBe(0);
     await expect
       .poll(async () => (await paymentOf(t.platform, orderId)).status, { timeout: 10_000 })
       .toMatch(/^(not_requested|failed|voided)$/);
@@ -97,15 +128,26 @@ describe('checkout saga when the gateway answers after the timeout', () => {
   it('never keeps a hold for a cancelled order, nor an unpaid confirmed one', async () => {
     await stockProduct(t.platform, 'LATE-1', 10);
     const orderIds = [];
-    for (let i = 0; i < 3; i++) orderIds.push(await checkout(t.platform, `late-${i}`, [{ sku: 'LATE-1', quantity: 1 }], 'pm_sim_slow'));
+    for (let i = 0; i < 3; i++)
+      orderIds.push(await checkout(t.platform, `late-${i}`, [{ sku: 'LATE-1', quantity: 1 }], 'pm_sim_slow'));
     for (const orderId of orderIds) await settled(t.platform, orderId);
-    await expect.poll(() => t.platform.db.query('SELECT 1 FROM checkout_saga'), { timeout: 10_000 }).toEqual([]);
-    const ledger = await (t.platform.gateway as unknown as { ledger(): Promise<{ authorizations: { orderId: string; status: string }[] }> }).ledger();
+    await expect
+      .poll(() => t.platform.db.query('SELECT 1 FROM checkout_saga'), { timeout: 10_000 })
+      .toEqual([]);
+    const ledger = await (
+      t.platform.gateway as unknown as {
+        ledger(): Promise<{ authorizations: { orderId: string; status: string }[] }>;
+      }
+    ).ledger();
     for (const orderId of orderIds) {
       const { status } = await orderState(t.platform, orderId);
       const holds = ledger.authorizations.filter((a) => a.orderId === orderId);
       if (status === 'confirmed') expect(holds.map((h) => h.status)).toEqual(['captured']);
-      else expect(holds.map((h) => h.status), JSON.stringify({ status, holds, payment: await paymentOf(t.platform, orderId) })).toEqual(holds.map(() => 'voided'));
+      else
+        expect(
+          holds.map((h) => h.status),
+          JSON.stringify({ status, holds, payment: await paymentOf(t.platform, orderId) }),
+        ).toEqual(holds.map(() => 'voided'));
     }
   });
 });

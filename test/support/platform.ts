@@ -7,7 +7,10 @@ import { freshPostgres } from './databases.ts';
 export type TestApp = { app: FastifyInstance; platform: Platform; close(): Promise<void> };
 
 /** The whole platform behind Fastify's `inject`, on in-memory PGlite or a fresh PostgreSQL database. */
-export async function testApp(profile: 'embedded' | 'postgres' = 'embedded', env: Record<string, string> = {}): Promise<TestApp> {
+export async function testApp(
+  profile: 'embedded' | 'postgres' = 'embedded',
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const database = profile === 'postgres' ? await freshPostgres(32, { migrated: false }) : undefined;
   const config = loadConfig({
     DATA_DIR: 'memory://',

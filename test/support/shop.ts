@@ -8,7 +8,10 @@ import type { OrderState } from '../../src/domain/order/index.ts';
 import type { Platform } from '../../src/platform.ts';
 
 /** Shop-floor helpers for tests that drive the platform through its commands. */
-export const adminContext = (): CommandContext => ({ actor: { id: 'admin', role: 'admin' }, correlationId: uuidv7() });
+export const adminContext = (): CommandContext => ({
+  actor: { id: 'admin', role: 'admin' },
+  correlationId: uuidv7(),
+});
 
 async function expectHandled(result: Promise<{ _tag: string }>) {
   const outcome = await result;

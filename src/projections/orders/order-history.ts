@@ -25,7 +25,15 @@ export const orderHistoryProjection: SqlProjection = {
           `INSERT INTO order_history (order_id, customer_id, status, lines, total_amount, currency, timeline, created_at, updated_at)
            VALUES ($1, $2, 'pending', $3::jsonb, $4, $5, $6::jsonb, $7, $7)
            ON CONFLICT (order_id) DO NOTHING`,
-          [placed.orderId, placed.customerId, JSON.stringify(placed.lines), placed.total.amount, placed.total.currency, entry, placed.placedAt],
+          [
+            placed.orderId,
+            placed.customerId,
+            JSON.stringify(placed.lines),
+            placed.total.amount,
+            placed.total.currency,
+            entry,
+            placed.placedAt,
+          ],
         );
       } else {
         const reason = (event.data as { reason?: string }).reason ?? null;
@@ -80,7 +88,9 @@ export async function ordersOfCustomer(db: SqlClient, customerId: string, page: 
       `SELECT * FROM order_history WHERE customer_id = $1 ORDER BY created_at DESC, order_id DESC LIMIT $2 OFFSET $3`,
       [customerId, pageSize, (page - 1) * pageSize],
     ),
-    db.query<{ n: string | number }>(`SELECT count(*) AS n FROM order_history WHERE customer_id = $1`, [customerId]),
+    db.query<{ n: string | number }>(`SELECT count(*) AS n FROM order_history WHERE customer_id = $1`, [
+      customerId,
+    ]),
   ]);
   return { items: rows.map(toSummary), total: Number(count?.n ?? 0), page, pageSize };
 }

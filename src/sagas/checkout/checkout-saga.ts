@@ -75,7 +75,9 @@ export class CheckoutSaga {
         try {
           await this.perform(step);
         } catch (error) {
-          this.options.metrics?.sagaSteps.labels(step.kind, error instanceof StepRefused ? 'refused' : 'failed').inc();
+          this.options.metrics?.sagaSteps
+            .labels(step.kind, error instanceof StepRefused ? 'refused' : 'failed')
+            .inc();
           this.latest.delete(orderId);
           if (error instanceof StepRefused) continue; // re-read the streams and pick the step that fits now
           throw error;
@@ -114,12 +116,21 @@ export class CheckoutSaga {
           if (code === 'InsufficientStock')
             return this.onOrder(order, {
               type: 'RejectForStock',
-              data: { orderId: order.orderId, sku, requested: quantity, available: Number(details?.available ?? 0), at },
+              data: {
+                orderId: order.orderId,
+                sku,
+                requested: quantity,
+                available: Number(details?.available ?? 0),
+                at,
+              },
             });
           if (code === 'ReservationEnded') return this.cancel(order, 'reservation_expired', at);
           throw new SagaStepError(`reserving ${sku} for ${order.orderId}: ${code}`);
         }
-        await this.onOrder(order, { type: 'RecordLineReserved', data: { orderId: order.orderId, sku, quantity, at } });
+        await this.onOrder(order, {
+          type: 'RecordLineReserved',
+          data: { orderId: order.orderId, sku, quantity, at },
+        });
         const reservedLines = order.reservedSkus.length + 1;
         return this.crashPoint(reservedLines < order.lines.length ? 'mid-reservation' : 'after-reservation');
       }
@@ -158,7 +169,9 @@ export class CheckoutSaga {
       case 'cancel':
         return this.cancel(order, step.reason, at);
       case 'capture': {
-        await this.timed('capture', () => this.options.gateway.capture(step.gatewayRef, `${order.orderId}:capture`));
+        await this.timed('capture', () =>
+          this.options.gateway.capture(step.gatewayRef, `${order.orderId}:capture`),
+        );
         this.crashPoint('after-capture');
         return this.onPayment(order, { type: 'RecordCapture', data: { orderId: order.orderId, at } });
       }
@@ -184,7 +197,9 @@ export class CheckoutSaga {
     for (const [i, committed] of commits.entries()) {
       if (!isLeft(committed)) continue;
       if (committed.left.code === 'ReservationEnded') return this.cancel(order, 'reservation_expired', at);
-      throw new SagaStepError(`committing ${order.lines[i]!.sku} for ${order.orderId}: ${committed.left.code}`);
+      throw new SagaStepError(
+        `committing ${order.lines[i]!.sku} for ${order.orderId}: ${committed.left.code}`,
+      );
     }
     // Sent in one tick, the two records are decided together and appended as one batch.
     await Promise.all([
@@ -203,20 +218,27 @@ export class CheckoutSaga {
     for (const line of order.lines) {
       const released = await this.options.commands.inventory.handle(
         streams.inventory(line.sku),
-        { type: 'ReleaseReservation', data: { reservationId: order.orderId, reason: order.cancellationReason ?? 'cancelled', now: at } },
+        {
+          type: 'ReleaseReservation',
+          data: { reservationId: order.orderId, reason: order.cancellationReason ?? 'cancelled', now: at },
+        },
         this.context(order),
       );
       if (isLeft(released) && released.left.code === 'ReservationAlreadyCommitted') {
         await this.options.commands.inventory.handle(
           streams.inventory(line.sku),
-          { type: 'ReturnReservation', data: { reservationId: order.orderId, reason: 'order cancelled after commit', now: at } },
+          {
+            type: 'ReturnReservation',
+            data: { reservationId: order.orderId, reason: 'order cancelled after commit', now: at },
+          },
           this.context(order),
         );
       } else if (isLeft(released)) throw new SagaStepError(`releasing ${line.sku}: ${released.left.code}`);
     }
     if (payment.status === 'not_requested') return;
     const answerUnknown =
-      payment.status === 'requested' || (payment.status === 'failed' && payment.failureReason === 'gateway_timeout');
+      payment.status === 'requested' ||
+      (payment.status === 'failed' && payment.failureReason === 'gateway_timeout');
     if (answerUnknown) {
       // The gateway's answer to our last request is unknown (never heard, or it timed out and may have
       // gone through late): ask once more with the same key, and undo an authorization if there is one.
@@ -241,14 +263,24 @@ export class CheckoutSaga {
     }
     if (payment.status === 'authorized') return this.voidPayment(order, payment.gatewayRef!, at);
     if (payment.status === 'captured') {
-      await this.timed('refund', () => this.options.gateway.refund(payment.gatewayRef!, order.total, `${order.orderId}:refund`));
-      await this.onPayment(order, { type: 'RecordRefund', data: { orderId: order.orderId, amount: order.total, at } });
+      await this.timed('refund', () =>
+        this.options.gateway.refund(payment.gatewayRef!, order.total, `${order.orderId}:refund`),
+      );
+      await this.onPayment(order, {
+        type: 'RecordRefund',
+        data: { orderId: order.orderId, amount: order.total, at },
+      });
     }
   }
 
   private async voidPayment(order: PlacedOrder, gatewayRef: string, at: string) {
-    await this.timed('void', () => this.options.gateway.voidAuthorization(gatewayRef, `${order.orderId}:void`));
-    await this.onPayment(order, { type: 'RecordVoid', data: { orderId: order.orderId, reason: 'order cancelled', at } });
+    await this.timed('void', () =>
+      this.options.gateway.voidAuthorization(gatewayRef, `${order.orderId}:void`),
+    );
+    await this.onPayment(order, {
+      type: 'RecordVoid',
+      data: { orderId: order.orderId, reason: 'order cancelled', at },
+    });
   }
 
   /** Authorizes with one idempotency key, retrying timeouts with the same key; a decline is an answer. */
@@ -266,8 +298,10 @@ export class CheckoutSaga {
         );
       } catch (error) {
         if (error instanceof GatewayTimeoutError && attempt < attempts) continue;
-        if (error instanceof GatewayTimeoutError) return { status: 'declined' as const, reason: 'gateway_timeout' };
-        if (error instanceof GatewayError && !error.retryable) return { status: 'declined' as const, reason: error.code };
+        if (error instanceof GatewayTimeoutError)
+          return { status: 'declined' as const, reason: 'gateway_timeout' };
+        if (error instanceof GatewayError && !error.retryable)
+          return { status: 'declined' as const, reason: error.code };
         throw error;
       }
     }
@@ -290,13 +324,21 @@ export class CheckoutSaga {
   }
 
   private async onOrder(order: PlacedOrder, command: Parameters<CommandHandlers['order']['handle']>[1]) {
-    const result = await this.options.commands.order.handle(streams.order(order.orderId), command, this.context(order));
+    const result = await this.options.commands.order.handle(
+      streams.order(order.orderId),
+      command,
+      this.context(order),
+    );
     expectRight(result, command.type);
     this.remember(order.orderId, { order: result.right.state });
   }
 
   private async onPayment(order: PlacedOrder, command: Parameters<CommandHandlers['payment']['handle']>[1]) {
-    const result = await this.options.commands.payment.handle(streams.payment(order.orderId), command, this.context(order));
+    const result = await this.options.commands.payment.handle(
+      streams.payment(order.orderId),
+      command,
+      this.context(order),
+    );
     expectRight(result, command.type);
     this.remember(order.orderId, { payment: result.right.state });
   }
@@ -328,5 +370,6 @@ export class CheckoutSaga {
  * the next turn of `drive` re-reads them and picks the step that fits.
  */
 function expectRight<A>(result: Either<DomainError, A>, command: string): asserts result is Right<A> {
-  if (isLeft(result)) throw new StepRefused(`${command} refused: ${result.left.code} (${result.left.message})`);
+  if (isLeft(result))
+    throw new StepRefused(`${command} refused: ${result.left.code} (${result.left.message})`);
 }

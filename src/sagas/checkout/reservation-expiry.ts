@@ -20,7 +20,10 @@ export const activeReservationsProjection: SqlProjection = {
           [sku, reservationId, expiresAt],
         );
       else
-        await tx.query(`DELETE FROM active_reservations WHERE sku = $1 AND reservation_id = $2`, [sku, reservationId]);
+        await tx.query(`DELETE FROM active_reservations WHERE sku = $1 AND reservation_id = $2`, [
+          sku,
+          reservationId,
+        ]);
     }
   },
 };

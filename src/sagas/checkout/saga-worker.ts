@@ -24,7 +24,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * removes it from the queue once it needs nothing more. Also runs the reservation expiry timer.
  * Several workers (processes) may run side by side; leases keep them off each other's orders.
  */
-export function startSagaWorker(db: SqlClient, commands: CommandHandlers, saga: CheckoutSaga, options: SagaWorkerOptions = {}) {
+export function startSagaWorker(
+  db: SqlClient,
+  commands: CommandHandlers,
+  saga: CheckoutSaga,
+  options: SagaWorkerOptions = {},
+) {
   const concurrency = options.concurrency ?? 32;
   const leaseMs = options.leaseMs ?? 30_000;
   const retryDelayMs = options.retryDelayMs ?? 500;
@@ -44,7 +49,9 @@ export function startSagaWorker(db: SqlClient, commands: CommandHandlers, saga: 
       const failed = (failures.get(orderId) ?? 0) + 1;
       failures.set(orderId, failed);
       options.onError?.(error, orderId);
-      await queue.retryLater(orderId, Math.min(retryDelayMs * 2 ** (failed - 1), 30_000)).catch(() => undefined);
+      await queue
+        .retryLater(orderId, Math.min(retryDelayMs * 2 ** (failed - 1), 30_000))
+        .catch(() => undefined);
     } finally {
       clearInterval(renewal);
       inFlight.delete(orderId);
