@@ -1,4 +1,5 @@
-import { isLeft } from 'fp-ts/lib/Either.js';
+import { isLeft, type Either } from 'fp-ts/lib/Either.js';
+import type { DomainError } from '../../src/domain/decider.ts';
 import { expect } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { listedPrices, placeOrder, type CheckoutCart } from '../../src/commands/checkout.ts';
@@ -13,9 +14,9 @@ export const adminContext = (): CommandContext => ({
   correlationId: uuidv7(),
 });
 
-async function expectHandled(result: Promise<{ _tag: string }>) {
+async function expectHandled(result: Promise<Either<DomainError, unknown>>) {
   const outcome = await result;
-  if (isLeft(outcome as never)) throw new Error(`command refused: ${JSON.stringify(outcome)}`);
+  if (isLeft(outcome)) throw new Error(`command refused: ${outcome.left.code} (${outcome.left.message})`);
 }
 
 export async function stockProduct(platform: Platform, sku: string, quantity: number, price = 1999) {
