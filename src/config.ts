@@ -58,6 +58,20 @@ const configSchema = z.object({
     .optional(),
   /** How long the Kafka relay's lease lasts; a standby relay takes over this long after the holder dies. */
   KAFKA_RELAY_LEASE_SECONDS: z.coerce.number().min(0.5).max(600).default(10),
+  /** Set: product cache, cart view and availability counters in Redis. Unset: in-process. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+  /** Set: catalog search in Elasticsearch. Unset: PostgreSQL full-text search. */
+  ELASTICSEARCH_URL: z.url().optional(),
+  /** Prepended to Elasticsearch index and alias names, to keep environments on one cluster apart. */
+  ELASTICSEARCH_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]*$/, 'must be lowercase letters, digits, _ or -')
+    .default(''),
+  /** /ready reports a projection whose lag (append to visible) exceeds this. */
+  PROJECTION_LAG_BOUND_MS: z.coerce.number().int().min(1).default(5_000),
   /** A StockLow integration event is published when the units available to sell drop under this. */
   STOCK_LOW_THRESHOLD: z.coerce.number().int().min(0).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
