@@ -13,6 +13,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as kafka from './services/kafka.mjs';
+import * as redis from './services/redis.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = join(root, '.services');
@@ -216,6 +217,7 @@ const services = {
   postgres: { up: startPostgres, down: stopPostgres },
   stripe: { up: startStripeMock, down: stopStripeMock },
   kafka: { up: () => kafka.up(), down: () => kafka.down() },
+  redis: { up: () => redis.up(), down: () => redis.down() },
 };
 
 async function main() {
