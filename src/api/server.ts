@@ -13,6 +13,7 @@ import { cartRoutes } from './cart.ts';
 import { catalogRoutes } from './catalog.ts';
 import { checkoutRoutes } from './checkout.ts';
 import { identityRoutes } from './identity.ts';
+import { lazyChildLogger } from './lazy-logger.ts';
 import { opsRoutes } from './ops.ts';
 import { orderRoutes } from './orders.ts';
 import { webhookRoutes } from './webhooks.ts';
@@ -30,6 +31,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
     },
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => uuidv7(),
+    childLoggerFactory: lazyChildLogger,
     disableRequestLogging: platform.config.LOG_LEVEL !== 'debug' && platform.config.LOG_LEVEL !== 'trace',
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -37,10 +39,11 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerProblemHandlers(app);
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     platform.metrics.httpRequestDuration
       .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
       .observe(reply.elapsedTime / 1000);
+    done();
   });
 
   await app.register(fastifySwagger, {
