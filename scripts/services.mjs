@@ -12,6 +12,7 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as elasticsearch from './services/elasticsearch.mjs';
 import * as kafka from './services/kafka.mjs';
 import * as redis from './services/redis.mjs';
 
@@ -217,6 +218,7 @@ const services = {
   postgres: { up: startPostgres, down: stopPostgres },
   stripe: { up: startStripeMock, down: stopStripeMock },
   kafka: { up: () => kafka.up(), down: () => kafka.down() },
+  elasticsearch: { up: () => elasticsearch.up(), down: () => elasticsearch.down() },
   redis: { up: () => redis.up(), down: () => redis.down() },
 };
 
