@@ -2,9 +2,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { streams } from '../commands/index.ts';
-import { availableToSell, type InventoryState } from '../domain/inventory/index.ts';
+import { availableToSell, inventoryDecider, type InventoryState } from '../domain/inventory/index.ts';
 import type { Platform } from '../platform.ts';
 import { productPage, searchCatalog, SORTS } from '../projections/catalog/index.ts';
+import { asOfQuery, existedAt, stateAsOf } from './as-of.ts';
 import { notFound } from './problem.ts';
 
 /** What a SKU may look like: it becomes part of the `product-<sku>` and `inventory-<sku>` stream ids. */
@@ -102,7 +103,9 @@ export const catalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
     { schema: { tags: ['catalog'], params: anySku, response: { 200: productDocument } } },
     async (request, reply) => {
       const { sku } = request.params;
-      const page = SKU_PATTERN.test(sku) ? await productPage(platform.db, sku) : undefined;
+      const page = SKU_PATTERN.test(sku)
+        ? await productPage(platform.db, sku, platform.readModels.productPages)
+        : undefined;
       if (!page) throw notFound(`product ${sku}`);
       // Already JSON (the documented productDocument): Fastify sends a string as it is, unserialised.
       return reply.type('application/json; charset=utf-8').send(page.json as never);
@@ -112,10 +115,27 @@ export const catalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
   // Read from the inventory stream, not the read model: exact at the moment of asking.
   routes.get(
     '/inventory/:sku',
-    { schema: { tags: ['catalog'], params: anySku, response: { 200: stockLevel } } },
+    {
+      schema: {
+        tags: ['catalog'],
+        params: anySku,
+        querystring: asOfQuery,
+        description:
+          'With `asOf`, the stock as recorded at that moment (folded from the inventory stream up to ' +
+          'then): 404 before the SKU existed, 400 for a time in the future or not ISO 8601.',
+        response: { 200: stockLevel },
+      },
+    },
     async (request) => {
       const { sku } = request.params;
+      const { asOf } = request.query;
       if (!SKU_PATTERN.test(sku)) throw notFound(`SKU ${sku}`);
+      if (asOf !== undefined) {
+        const stock = await stateAsOf(platform.store, inventoryDecider, streams.inventory(sku), asOf);
+        if (stock.events === 0 && !(await existedAt(platform.store, streams.product(sku), asOf)))
+          throw notFound(`SKU ${sku} as of ${asOf}`);
+        return stockLevelOf(sku, stock.state);
+      }
       const { state, version } = await platform.commands.inventory.load(streams.inventory(sku));
       if (version === 0 && (await platform.store.streamVersion(streams.product(sku))) === 0)
         throw notFound(`SKU ${sku}`);

@@ -3,12 +3,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
 import { streams } from '../commands/index.ts';
-import type { PlacedOrder } from '../domain/order/index.ts';
+import { orderDecider, type OrderState, type PlacedOrder } from '../domain/order/index.ts';
 import type { Platform } from '../platform.ts';
 import { ordersOfCustomer } from '../projections/orders/order-history.ts';
+import { asOfQuery, stateAsOf } from './as-of.ts';
 import { authenticated, caller } from './auth.ts';
 import { commandContext } from './context.ts';
 import { domainProblem, forbidden, notFound } from './problem.ts';
+import { recordedEventView } from './recorded-event.ts';
 
 const orderParams = z.object({ orderId: z.uuid() });
 
@@ -17,8 +19,16 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { order: orders } = platform.commands;
 
-  const visibleOrder = async (request: FastifyRequest, orderId: string): Promise<PlacedOrder> => {
-    const { state } = await orders.load(streams.order(orderId));
+  /** The order now, or as recorded at `asOf` (not placed yet then: not found). */
+  const visibleOrder = async (
+    request: FastifyRequest,
+    orderId: string,
+    asOf?: string,
+  ): Promise<PlacedOrder> => {
+    const { state }: { state: OrderState } =
+      asOf === undefined
+        ? await orders.load(streams.order(orderId))
+        : await stateAsOf(platform.store, orderDecider, streams.order(orderId), asOf);
     const who = caller(request);
     const mayRead =
       who.role === 'auditor' ||
@@ -49,10 +59,18 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
     '/orders/:orderId',
     {
       onRequest: authenticated,
-      schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams },
+      schema: {
+        tags: ['orders'],
+        security: [{ bearer: [] }],
+        params: orderParams,
+        querystring: asOfQuery,
+        description:
+          'With `asOf`, the order as recorded at that moment (folded from its events up to then): 404 ' +
+          'before it was placed, 400 for a time in the future or not ISO 8601.',
+      },
     },
     async (request) => {
-      const order = await visibleOrder(request, request.params.orderId);
+      const order = await visibleOrder(request, request.params.orderId, request.query.asOf);
       return {
         orderId: order.orderId,
         status: order.status,
@@ -74,16 +92,7 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
     async (request) => {
       await visibleOrder(request, request.params.orderId);
       const events = await platform.store.readStream(streams.order(request.params.orderId));
-      return events.map((e) => ({
-        type: e.type,
-        data: e.data,
-        metadata: e.metadata,
-        version: e.streamVersion,
-        position: e.globalPosition,
-        recordedAt: e.recordedAt,
-        prevHash: e.prevHash,
-        hash: e.hash,
-      }));
+      return events.map(recordedEventView);
     },
   );
 

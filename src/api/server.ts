@@ -7,6 +7,7 @@ import { listedPrices } from '../commands/checkout.ts';
 import type { Platform } from '../platform.ts';
 import { currentCart } from '../projections/carts/current-cart.ts';
 import { adminCatalogRoutes } from './admin-catalog.ts';
+import { adminProjectionRoutes } from './admin-projections.ts';
 import { analyticsRoutes } from './analytics.ts';
 import { authPlugin } from './auth.ts';
 import { cartRoutes } from './cart.ts';
@@ -17,7 +18,8 @@ import { lazyChildLogger } from './lazy-logger.ts';
 import { opsRoutes } from './ops.ts';
 import { orderRoutes } from './orders.ts';
 import { webhookRoutes } from './webhooks.ts';
-import { registerProblemHandlers } from './problem.ts';
+import { registerProblemHandlers, sendFrameworkProblem } from './problem.ts';
+import { streamRoutes } from './streams.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -30,6 +32,9 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
     },
     bodyLimit: BODY_LIMIT_BYTES,
+    // Stream ids (GET /streams/:streamId) may be up to 251 characters long.
+    routerOptions: { maxParamLength: 300 },
+    frameworkErrors: sendFrameworkProblem,
     genReqId: () => uuidv7(),
     childLoggerFactory: lazyChildLogger,
     disableRequestLogging: platform.config.LOG_LEVEL !== 'debug' && platform.config.LOG_LEVEL !== 'trace',
@@ -74,6 +79,8 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   });
   await app.register(orderRoutes, { platform });
   await app.register(webhookRoutes, { platform });
+  await app.register(adminProjectionRoutes, { platform });
+  await app.register(streamRoutes, { platform });
 
   return app;
 }

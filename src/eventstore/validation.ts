@@ -11,6 +11,12 @@ const STREAM_ID = /^[a-z][a-z0-9_]{0,49}-[A-Za-z0-9][A-Za-z0-9._:@+-]{0,199}$/;
 
 export const streamCategory = (streamId: string): string => streamId.slice(0, streamId.indexOf('-'));
 
+export const isStreamId = (streamId: unknown): streamId is string =>
+  typeof streamId === 'string' && STREAM_ID.test(streamId);
+
+/** The `<category>` part of a stream id on its own. */
+export const STREAM_CATEGORY = /^[a-z][a-z0-9_]{0,49}$/;
+
 export function assertStreamId(streamId: unknown): asserts streamId is string {
   if (typeof streamId !== 'string' || !STREAM_ID.test(streamId))
     throw new InvalidAppendError(

@@ -1,0 +1,248 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { DOMAIN_EVENT_TYPES } from '../domain/event-types.ts';
+import { UnknownPositionError } from '../eventstore/errors.ts';
+import type { Checkpoint, EventStore, RecordedEvent } from '../eventstore/event-store.ts';
+import { verifyChain } from '../eventstore/hash-chain.ts';
+import { formatCursor, parseCursor, readLog, type LogFilter } from '../eventstore/log-reader.ts';
+import { isStreamId, STREAM_CATEGORY } from '../eventstore/validation.ts';
+import type { Platform } from '../platform.ts';
+import { requireRole } from './auth.ts';
+import { HttpProblem, notFound } from './problem.ts';
+import { recordedEventSchema, recordedEventView } from './recorded-event.ts';
+
+export const NDJSON = 'application/x-ndjson';
+/** A JSON page is built in memory, so it holds at most this many events; NDJSON is streamed. */
+export const MAX_JSON_EVENTS = 1000;
+export const MAX_NDJSON_EVENTS = 100_000;
+
+const streamParams = z.strictObject({
+  streamId: z
+    .string()
+    .max(300)
+    .refine(isStreamId, 'must be <category>-<id>, e.g. order-0193… or inventory-SKU-1'),
+});
+
+/** One value, a comma-separated list, or the parameter repeated: always a list. */
+const listParam = (item: z.ZodType<string, string>, max: number) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')))
+    .pipe(z.array(item).min(1).max(max));
+
+const knownTypes = new Set(DOMAIN_EVENT_TYPES);
+const eventType = z.string().refine((t) => knownTypes.has(t), 'is not an event type of this platform');
+const category = z.string().regex(STREAM_CATEGORY, 'must be a stream category such as order or inventory');
+
+const logQuery = z.strictObject({
+  from: z
+    .string()
+    .max(50)
+    .refine(
+      (text) => parseCursor(text) !== undefined,
+      'must be a cursor (<transactionId>.<position>) or a global position',
+    )
+    .optional()
+    .describe(
+      'resume after this place: the `next` cursor of an earlier answer, or an event’s global position (0: the start)',
+    ),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_NDJSON_EVENTS)
+    .default(100)
+    .describe(
+      `events to return; a JSON page holds at most ${MAX_JSON_EVENTS}, NDJSON up to ${MAX_NDJSON_EVENTS}`,
+    ),
+  type: listParam(eventType, 50)
+    .optional()
+    .describe('keep only these event types (comma-separated or repeated)'),
+  category: listParam(category, 20)
+    .optional()
+    .describe('keep only streams of these categories, e.g. order,inventory (comma-separated or repeated)'),
+});
+
+const logEnd = z.object({
+  next: z.string().describe('pass as `from` to read on after what this answer covered'),
+  caughtUp: z.boolean().describe('true when this answer reached the end of the log as visible now'),
+});
+const logPage = logEnd.extend({ events: z.array(recordedEventSchema) });
+
+const streamPage = z.object({
+  streamId: z.string(),
+  version: z.int().describe('the stream’s current version (its last event’s)'),
+  events: z.array(recordedEventSchema),
+  nextVersion: z.int().nullable().describe('pass as `fromVersion` for the next page; null at the end'),
+});
+
+const verification = z.object({
+  valid: z.boolean(),
+  events: z.int().describe('events checked'),
+  brokenAt: z.int().optional().describe('the first version whose hash chain does not hold'),
+  problem: z.string().optional(),
+});
+
+type LogItem = { event: RecordedEvent } | { end: { next: string; caughtUp: boolean } };
+
+/**
+ * Up to `limit` events of the log after `after` that the filter keeps, then where to resume. Reads at
+ * most `readBudget` events of the log, so a rare filter answers in bounded time with `caughtUp: false`.
+ */
+async function* logItems(
+  store: EventStore,
+  after: Checkpoint | number,
+  filter: LogFilter,
+  limit: number,
+): AsyncGenerator<LogItem> {
+  const filtered = Boolean(filter.types || filter.categories);
+  const batchSize = filtered ? 1000 : Math.min(limit, 1000);
+  const readBudget = Math.max(10 * limit, 10_000);
+  let kept = 0;
+  let read = 0;
+  for await (const batch of readLog(store, { after, filter, batchSize })) {
+    read += batchSize;
+    for (const event of batch.events) {
+      yield { event };
+      if (++kept < limit) continue;
+      // The last event kept from its batch: the rest of the batch was read and left out, skip it too.
+      const end = event === batch.events.at(-1);
+      yield {
+        end: {
+          next: formatCursor(end ? batch.readTo : event.checkpoint),
+          caughtUp: end && batch.caughtUp,
+        },
+      };
+      return;
+    }
+    if (batch.caughtUp || read >= readBudget) {
+      yield { end: { next: formatCursor(batch.readTo), caughtUp: batch.caughtUp } };
+      return;
+    }
+  }
+}
+
+const unknownPosition = (error: unknown) =>
+  error instanceof UnknownPositionError
+    ? new HttpProblem(
+        400,
+        'unknown-position',
+        'Unknown position',
+        `${error.message}: pass a cursor from an earlier answer`,
+      )
+    : error;
+
+/** The event log for auditors and analysts (and admins): one stream, the global log, the hash chain check. */
+export const streamRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  const { store } = platform;
+  const auditors = requireRole('auditor', 'admin');
+  const security = [{ bearer: [] }];
+
+  routes.get(
+    '/streams/:streamId',
+    {
+      onRequest: auditors,
+      schema: {
+        tags: ['streams'],
+        summary: 'Events of one stream, in version order',
+        security,
+        params: streamParams,
+        querystring: z.strictObject({
+          fromVersion: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1),
+          limit: z.coerce.number().int().min(1).max(MAX_JSON_EVENTS).default(100),
+        }),
+        response: { 200: streamPage },
+      },
+    },
+    async (request) => {
+      const { streamId } = request.params;
+      const { fromVersion, limit } = request.query;
+      const version = await store.streamVersion(streamId);
+      if (version === 0) throw notFound(`stream ${streamId}`);
+      const events = await store.readStream(streamId, { fromVersion, maxCount: limit });
+      const last = events.at(-1)?.streamVersion ?? version;
+      return {
+        streamId,
+        version,
+        events: events.map(recordedEventView),
+        nextVersion: events.length > 0 && last < version ? last + 1 : null,
+      };
+    },
+  );
+
+  routes.get(
+    '/streams',
+    {
+      onRequest: auditors,
+      schema: {
+        tags: ['streams'],
+        summary: 'The global log in order, as JSON pages or streamed NDJSON',
+        description:
+          'The log is ordered by (transaction, position). Resume with the `next` cursor ' +
+          '(`<transactionId>.<globalPosition>`); a plain global position is accepted too and resumes ' +
+          'after that event. With `Accept: application/x-ndjson` the answer is streamed: one event per ' +
+          'line, then one last line `{"next", "caughtUp"}` (a stream that ends without it was cut short). ' +
+          `A JSON page holds at most ${MAX_JSON_EVENTS} events (a larger limit is capped).`,
+        security,
+        querystring: logQuery,
+        response: {
+          200: {
+            description: 'the events, then where to resume',
+            content: { 'application/json': { schema: logPage }, [NDJSON]: { schema: recordedEventSchema } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { from, limit, type, category: categories } = request.query;
+      const after = from === undefined ? 0 : parseCursor(from)!;
+      const filter: LogFilter = { types: type, categories };
+      const ndjson = (request.headers.accept ?? '').includes(NDJSON);
+      const items = logItems(store, after, filter, ndjson ? limit : Math.min(limit, MAX_JSON_EVENTS));
+      // The first read resolves the cursor: a bad one is still a problem answer, not a broken stream.
+      const first = await items.next().catch((error: unknown) => {
+        throw unknownPosition(error);
+      });
+      if (ndjson) {
+        const lines = async function* () {
+          for (let item = first; !item.done; item = await items.next())
+            yield (
+              JSON.stringify('event' in item.value ? recordedEventView(item.value.event) : item.value.end) +
+              '\n'
+            );
+        };
+        return reply.type(`${NDJSON}; charset=utf-8`).send(Readable.from(lines()) as never);
+      }
+      const events = [];
+      let end: { next: string; caughtUp: boolean } | undefined;
+      for (let item = first; !item.done; item = await items.next())
+        if ('event' in item.value) events.push(recordedEventView(item.value.event));
+        else end = item.value.end;
+      if (!end) throw new Error('the log page ended without a cursor');
+      return { events, ...end };
+    },
+  );
+
+  routes.get(
+    '/audit/streams/:streamId/verify',
+    {
+      onRequest: auditors,
+      schema: {
+        tags: ['streams'],
+        summary: 'Recomputes the stream’s hash chain: was any event edited, removed or reordered?',
+        security,
+        params: streamParams,
+        response: { 200: verification },
+      },
+    },
+    async (request) => {
+      const { streamId } = request.params;
+      const events = await store.readStream(streamId);
+      if (events.length === 0) throw notFound(`stream ${streamId}`);
+      return verifyChain(events);
+    },
+  );
+};
