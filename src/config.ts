@@ -63,6 +63,11 @@ const configSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .optional(),
+  /** Prepended to every Redis key, to keep environments (and test files) sharing one Redis apart. */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w.:-]*$/, 'must be letters, digits or _.:-')
+    .default(''),
   /** Set: catalog search in Elasticsearch. Unset: PostgreSQL full-text search. */
   ELASTICSEARCH_URL: z.url().optional(),
   /** Prepended to Elasticsearch index and alias names, to keep environments on one cluster apart. */

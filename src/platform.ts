@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { createCommandHandlers, type CommandHandlers } from './commands/index.ts';
 import type { Config } from './config.ts';
+import { openReadModels, type ReadModels } from './cache/read-models.ts';
 import { migrate } from './db/migrate.ts';
 import { openPGlite } from './db/pglite.ts';
 import { connectPostgres } from './db/postgres.ts';
@@ -12,6 +13,7 @@ import { startIntegration, type Integration } from './integration/index.ts';
 import { Users } from './identity/users.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { SimulatedGateway } from './payments/simulated-gateway.ts';
+import { projectingInto } from './projections/catalog/product-cache.ts';
 import { StripeGateway } from './payments/stripe-gateway.ts';
 import type { PaymentGateway } from './payments/payment-gateway.ts';
 import { sqlProjections } from './projections/index.ts';
@@ -31,6 +33,8 @@ export type Platform = Readonly<{
   gateway: PaymentGateway;
   saga: CheckoutSaga;
   metrics: Metrics;
+  /** Product page cache, cart views and stock counters: in Redis when REDIS_URL is set, else in-process. */
+  readModels: ReadModels;
   jwtSecret: string;
   /** Starts the background work of this process (ROLE all or worker): projections and the checkout saga. */
   startWorkers(): Promise<void>;
@@ -47,6 +51,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
   const metrics = createMetrics();
   const commands = createCommandHandlers(store, metrics);
+  const readModels = openReadModels({ config, db, store, commands });
   const gateway = paymentGateway(config, db);
   const saga = new CheckoutSaga({
     commands,
@@ -69,10 +74,15 @@ export async function openPlatform(config: Config): Promise<Platform> {
     gateway,
     saga,
     metrics,
+    readModels,
     jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async startWorkers() {
-      for (const projection of sqlProjections)
-        subscriptions.push(await runSqlProjection(store, db, projection));
+      // The catalog projection tells this database's in-process product cache of its writes.
+      await projectingInto(db, async () => {
+        for (const projection of sqlProjections)
+          subscriptions.push(await runSqlProjection(store, db, projection));
+      });
+      subscriptions.push(...(await readModels.start()));
       sagaWorker = startSagaWorker(db, commands, saga, {
         leaseMs: config.SAGA_LEASE_SECONDS * 1000,
         concurrency: config.SAGA_CONCURRENCY,
@@ -89,6 +99,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       await integration?.stop();
       await sagaWorker?.stop();
       await Promise.all(subscriptions.map((s) => s.stop()));
+      await readModels.close();
       await store.close();
       await db.close();
     },

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { streams } from '../commands/index.ts';
 import type { CartCommand } from '../domain/cart/index.ts';
 import { maxQuantityPerLine } from '../domain/cart/index.ts';
+import type { StockCounters } from '../cache/stock-counters.ts';
 import { availableToSell } from '../domain/inventory/index.ts';
 import { timesQuantity, totalOf, type Money } from '../domain/money.ts';
 import type { Platform } from '../platform.ts';
@@ -62,21 +63,32 @@ export const cartRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app
   }
 
   /**
-   * How many units of each listed SKU are sellable now, from the product and inventory streams
-   * themselves: exact, so a product listed or stocked a moment ago can go into a cart at once.
+   * How many units of each listed SKU are sellable now, as exact as the product and inventory streams
+   * themselves, so a product listed or stocked a moment ago can go into a cart at once.
    */
   async function sellableNow(skus: readonly string[]): Promise<Map<string, number>> {
     const known = [...new Set(skus)].filter((sku) => SKU_PATTERN.test(sku));
+    const counted = await platform.readModels
+      .stockCounters(known.map((sku) => streams.inventory(sku)))
+      .catch(() => known.map(() => undefined));
     const levels = await Promise.all(
-      known.map(async (sku) => {
-        const [product, stock] = await Promise.all([
-          productState(sku),
-          platform.commands.inventory.load(streams.inventory(sku)),
-        ]);
-        return product.status === 'listed' ? [[sku, availableToSell(stock.state)] as const] : [];
+      known.map(async (sku, i) => {
+        const [product, available] = await Promise.all([productState(sku), availableNow(sku, counted[i])]);
+        return product.status === 'listed' ? [[sku, available] as const] : [];
       }),
     );
     return new Map(levels.flat());
+  }
+
+  /**
+   * The stock counters when they are at the inventory stream's present version (then they are exact,
+   * and a long stream need not be read and folded); else the stream itself.
+   */
+  async function availableNow(sku: string, counters: StockCounters | undefined): Promise<number> {
+    const stream = streams.inventory(sku);
+    if (counters && counters.version === (await platform.store.streamVersion(stream)))
+      return counters.available;
+    return availableToSell((await platform.commands.inventory.load(stream)).state);
   }
 
   const productState = async (sku: string) =>
@@ -120,8 +132,11 @@ export const cartRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app
     }
   }
 
+  // Through the cart views (Redis, services profile): the view plus any events beyond it, so the
+  // customer sees every change committed before this request, however far the projection lags.
+  const cartsThroughViews = { db: platform.db, commands: { cart: { load: platform.readModels.cartState } } };
   routes.get('/cart', { schema: answersWithCart }, async (request) =>
-    priced(await currentCart(platform, caller(request).userId)),
+    priced(await currentCart(cartsThroughViews, caller(request).userId)),
   );
 
   routes.post(

@@ -103,7 +103,9 @@ export const catalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
     { schema: { tags: ['catalog'], params: anySku, response: { 200: productDocument } } },
     async (request, reply) => {
       const { sku } = request.params;
-      const page = SKU_PATTERN.test(sku) ? await productPage(platform.db, sku) : undefined;
+      const page = SKU_PATTERN.test(sku)
+        ? await productPage(platform.db, sku, platform.readModels.productPages)
+        : undefined;
       if (!page) throw notFound(`product ${sku}`);
       // Already JSON (the documented productDocument): Fastify sends a string as it is, unserialised.
       return reply.type('application/json; charset=utf-8').send(page.json as never);

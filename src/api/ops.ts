@@ -13,6 +13,13 @@ export const opsRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
     } catch (error) {
       checks.database = (error as Error).message;
     }
+    if (platform.readModels.store === 'redis')
+      try {
+        await platform.readModels.ping();
+        checks.redis = 'ok';
+      } catch (error) {
+        checks.redis = (error as Error).message;
+      }
     const ready = Object.values(checks).every((c) => c === 'ok');
     return reply
       .code(ready ? 200 : 503)

@@ -1,4 +1,3 @@
-import type { CommandHandlers } from '../../commands/index.ts';
 import { streams } from '../../commands/index.ts';
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { CartState } from '../../domain/cart/index.ts';
@@ -23,7 +22,11 @@ export const cartLines = (state: CartState): CartLine[] =>
 
 /** The customer's open cart, with its lines in SKU order and its stream version. */
 export async function currentCart(
-  platform: { db: SqlClient; commands: Pick<CommandHandlers, 'cart'> },
+  platform: {
+    db: SqlClient;
+    /** Where cart streams' states come from: the command handler, or the cart views (src/cache/). */
+    commands: { cart: { load(streamId: string): Promise<{ state: CartState; version: number }> } };
+  },
   customerId: string,
 ): Promise<CurrentCart> {
   const [known] = await platform.db.query<{ cart_number: number }>(

@@ -1,56 +1,112 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SqlClient } from '../../db/sql-client.ts';
+
 /** How far the catalog rows of one SKU had been written when they were read. */
 export type Revisions = Readonly<{ product: number; stock: number }>;
 
 /**
- * The highest revisions the catalog projection has started to write, per SKU. It is raised inside
- * the projection's transaction, before the commit: a reader that read the rows just before the
- * commit holds older revisions and its copy is not kept, and a copy cached earlier stops being served.
- * A process that opens two databases (tests do) shares it: that can only cost cache hits, never
- * serve a stale page, because revisions only ever raise it.
+ * The highest revisions the catalog projection has started to write, per SKU, for one database. They
+ * are raised inside the projection's transaction, before the commit: a reader that read the rows just
+ * before the commit holds older revisions and its copy is not kept, and a copy cached earlier stops
+ * being served.
  */
-const written = new Map<string, { product: number; stock: number }>();
+export class WrittenRevisions {
+  private readonly written = new Map<string, { product: number; stock: number }>();
 
-export function projectionWrites(sku: string, kind: keyof Revisions, revision: number): void {
-  const known = written.get(sku);
-  if (!known) written.set(sku, { product: 0, stock: 0, [kind]: revision });
-  else if (revision > known[kind]) known[kind] = revision;
+  raise(sku: string, kind: keyof Revisions, revision: number): void {
+    const known = this.written.get(sku);
+    if (!known) this.written.set(sku, { product: 0, stock: 0, [kind]: revision });
+    else if (revision > known[kind]) known[kind] = revision;
+  }
+
+  upToDate(sku: string, read: Revisions): boolean {
+    const known = this.written.get(sku);
+    return !known || (read.product >= known.product && read.stock >= known.stock);
+  }
 }
 
-const upToDate = (sku: string, read: Revisions): boolean => {
-  const known = written.get(sku);
-  return !known || (read.product >= known.product && read.stock >= known.stock);
-};
+/**
+ * One set of revisions per database. A database is known by its client's `transaction` function: a
+ * wrapper that copies the client (`{ ...db, query }`, as tests do to count queries) still names the
+ * same database, while two databases opened by one process (tests open several) stay apart.
+ */
+const byDatabase = new WeakMap<SqlClient['transaction'], WrittenRevisions>();
+
+export function writtenRevisionsOf(db: SqlClient): WrittenRevisions {
+  let revisions = byDatabase.get(db.transaction);
+  if (!revisions) byDatabase.set(db.transaction, (revisions = new WrittenRevisions()));
+  return revisions;
+}
+
+/** For a projection applied outside any platform (tests replaying into a spare database). */
+const unattributed = new WrittenRevisions();
+const projecting = new AsyncLocalStorage<WrittenRevisions>();
+
+/**
+ * Runs `start` (which starts the projections of `db`) so that everything it sets going, the
+ * subscription's later batches included, reports its writes to `db`'s revisions. The catalog
+ * projection is one object shared by every platform of the process, and its `apply` sees a
+ * transaction, not the database: the asynchronous context is what tells it which database it writes.
+ */
+export const projectingInto = <T>(db: SqlClient, start: () => Promise<T>): Promise<T> =>
+  projecting.run(writtenRevisionsOf(db), start);
+
+/** Called by the catalog projection for every row it writes, before its transaction commits. */
+export function projectionWrites(sku: string, kind: keyof Revisions, revision: number): void {
+  (projecting.getStore() ?? unattributed).raise(sku, kind, revision);
+}
 
 type Entry<T> = { value: T; revisions: Revisions; expiresAt: number };
 
 /**
  * Product pages by SKU, least recently used first out. Exact while this process runs the catalog
- * projection (ROLE all); the short time limit bounds how much staler than the read model a page can
- * be in an API-only process (ROLE api), whose projection runs elsewhere and cannot tell it of writes.
+ * projection (ROLE all or worker): the revisions refuse every page older than what the projection has
+ * written, so the time limit can be long (30 minutes). In an API-only process (ROLE api) the projection
+ * runs elsewhere and cannot tell it of writes: there the short time limit (3 s by default) bounds how
+ * much staler than the read model a page can be.
  */
 export class ProductCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
 
   constructor(
     private readonly capacity = 10_000,
-    private readonly ttlMs = 3_000,
+    private ttlMs = 3_000,
     private readonly clock: () => number = Date.now,
+    private readonly written: WrittenRevisions = unattributed,
   ) {}
+
+  /** Pages offered from now on are kept this long (pages already kept keep their time). */
+  keepFor(ttlMs: number): void {
+    this.ttlMs = ttlMs;
+  }
 
   get(sku: string): T | undefined {
     const entry = this.entries.get(sku);
     if (!entry) return undefined;
     this.entries.delete(sku);
-    if (entry.expiresAt <= this.clock() || !upToDate(sku, entry.revisions)) return undefined;
+    if (entry.expiresAt <= this.clock() || !this.written.upToDate(sku, entry.revisions)) return undefined;
     this.entries.set(sku, entry);
     return entry.value;
   }
 
   /** Keeps what was read unless the projection has written something newer meanwhile. */
   offer(sku: string, value: T, revisions: Revisions): void {
-    if (!upToDate(sku, revisions)) return;
+    if (!this.written.upToDate(sku, revisions)) return;
     this.entries.delete(sku);
     this.entries.set(sku, { value, revisions, expiresAt: this.clock() + this.ttlMs });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
 }
+
+/** Where product pages are cached: in this process (ProductCache) or in Redis (src/cache/). */
+export interface PageCache<T> {
+  get(sku: string): Promise<T | undefined>;
+  /** Keeps the page read at `revisions`, unless something newer was written meanwhile. */
+  offer(sku: string, value: T, revisions: Revisions): Promise<void>;
+}
+
+/** The in-process cache behind the PageCache port. */
+export const inProcessPageCache = <T>(cache: ProductCache<T>): PageCache<T> => ({
+  get: async (sku) => cache.get(sku),
+  offer: async (sku, value, revisions) => cache.offer(sku, value, revisions),
+});

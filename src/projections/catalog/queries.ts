@@ -1,7 +1,7 @@
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { Money } from '../../domain/money.ts';
 import type { ProductAttributes } from '../../domain/product/index.ts';
-import { ProductCache } from './product-cache.ts';
+import { inProcessPageCache, ProductCache, writtenRevisionsOf, type PageCache } from './product-cache.ts';
 
 /** The one currency the shop sells in: every price, cart total and price facet is in it. */
 export const CATALOG_CURRENCY = 'USD';
@@ -75,20 +75,35 @@ const FROM_CATALOG = `FROM products p LEFT JOIN product_availability a ON a.sku 
 /** A product page as the cache keeps it: the document, and the JSON the API answers with. */
 export type ProductPage = Readonly<{ document: ProductDocument; json: string }>;
 
-const caches = new WeakMap<SqlClient, ProductCache<ProductPage>>();
-const cacheOf = (db: SqlClient) => {
-  let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new ProductCache()));
+/** The in-process product cache of each database (known as in product-cache.ts). */
+const caches = new WeakMap<SqlClient['transaction'], ProductCache<ProductPage>>();
+
+/**
+ * This process's cache of product pages read from `db`. Its pages are kept 3 s, enough to bound how
+ * stale a page can get when the catalog projection runs in another process; the platform keeps them
+ * 30 minutes once the projection runs in this one (eviction is exact then, see ProductCache).
+ */
+export function productCacheOf(db: SqlClient): ProductCache<ProductPage> {
+  let cache = caches.get(db.transaction);
+  if (!cache)
+    caches.set(
+      db.transaction,
+      (cache = new ProductCache(10_000, 3_000, () => Date.now(), writtenRevisionsOf(db))),
+    );
   return cache;
-};
+}
 
 /**
  * A listed product's page with what is available now: one indexed query, or none when cached. The
- * JSON is made once per cached page, so a busy product page costs no serialisation either.
+ * JSON is made once per cached page, so a busy product page costs no serialisation either. `pages` is
+ * where pages are cached: this process (the default) or Redis (services profile, see src/cache/).
  */
-export async function productPage(db: SqlClient, sku: string): Promise<ProductPage | undefined> {
-  const cache = cacheOf(db);
-  const cached = cache.get(sku);
+export async function productPage(
+  db: SqlClient,
+  sku: string,
+  pages: PageCache<ProductPage> = inProcessPageCache(productCacheOf(db)),
+): Promise<ProductPage | undefined> {
+  const cached = await pages.get(sku);
   if (cached) return cached;
   const [row] = await db.query<Row>(
     `SELECT p.sku, p.title, p.description, p.brand, p.category, p.attributes, p.price_amount, p.currency,
@@ -104,12 +119,15 @@ export async function productPage(db: SqlClient, sku: string): Promise<ProductPa
     updatedAt: new Date(row.updated_at).toISOString(),
   };
   const page = { document, json: JSON.stringify(document) };
-  cache.offer(sku, page, { product: Number(row.product_revision), stock: Number(row.stock_revision) });
+  await pages.offer(sku, page, { product: Number(row.product_revision), stock: Number(row.stock_revision) });
   return page;
 }
 
-export const productBySku = async (db: SqlClient, sku: string): Promise<ProductDocument | undefined> =>
-  (await productPage(db, sku))?.document;
+export const productBySku = async (
+  db: SqlClient,
+  sku: string,
+  pages?: PageCache<ProductPage>,
+): Promise<ProductDocument | undefined> => (await productPage(db, sku, pages))?.document;
 
 /** Price and availability of the listed products among `skus` (others are simply absent). */
 export async function sellableProducts(
