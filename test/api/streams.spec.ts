@@ -3,6 +3,7 @@ import { streams } from '../../src/commands/index.ts';
 import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { signIn } from '../support/http.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
+import { testMetadata } from '../support/events.ts';
 import { adminContext, stockProduct } from '../support/shop.ts';
 
 type EventLine = { eventId: string; streamId: string; type: string; version: number; position: number };
@@ -298,6 +299,45 @@ describe.each(['embedded', 'postgres'] as const)('streams and audit routes (%s)'
     it('answers 404 for an unknown stream and 400 for a malformed id', async () => {
       expect((await get('/audit/streams/order-nope/verify')).statusCode).toBe(404);
       expect((await get('/audit/streams/NOT_A_STREAM/verify')).statusCode).toBe(400);
+    });
+  });
+
+  describe('a log longer than one read', () => {
+    it('streams thousands of events as NDJSON in one answer, caps JSON pages at 1000, and pages them all', async () => {
+      for (let batch = 0; batch < 3; batch++) {
+        const events = Array.from({ length: 900 }, (_, i) => ({
+          type: 'StockReceived',
+          data: { sku: 'BULK-1', quantity: batch * 900 + i + 1 },
+          metadata: testMetadata(),
+        }));
+        await t.platform.store.append('inventory-BULK-1', events, 'any');
+      }
+      await untilVisible(
+        await t.platform.store.readStream('inventory-BULK-1', { direction: 'backward', maxCount: 1 }),
+      );
+      const log = (await t.platform.store.readAll({ maxCount: 100_000 })).events;
+      expect(log.length).toBeGreaterThan(2700);
+
+      const ndjson = await t.app.inject({
+        method: 'GET',
+        url: '/streams?limit=100000',
+        headers: { ...auditor, accept: 'application/x-ndjson' },
+      });
+      const lines = ndjson.body
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(lines.slice(0, -1).map((e) => e.eventId)).toEqual(log.map((e) => e.eventId));
+      expect(lines.at(-1)).toMatchObject({ caughtUp: true });
+
+      const capped = (await get('/streams?limit=5000')).json() as LogPage;
+      expect(capped.events).toHaveLength(1000);
+      expect(capped.caughtUp).toBe(false);
+
+      const { seen } = await allPages('limit=1000');
+      expect(seen.map((e) => e.eventId)).toEqual(log.map((e) => e.eventId));
+      const bulk = await allPages('category=inventory&type=StockReceived&limit=700');
+      expect(bulk.seen.filter((e) => e.streamId === 'inventory-BULK-1')).toHaveLength(2700);
     });
   });
 });
