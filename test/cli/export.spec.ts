@@ -159,6 +159,11 @@ describe('npm run export (PostgreSQL, as a child process)', () => {
 
     const recent = lines((await runExport(url, ['--since', since])).stdout);
     expect(recent.map((e) => e.type)).toEqual(['StockAdjusted', 'OrderConfirmed', 'StockReceived']);
+    const placed = log.find((e) => e.type === 'OrderPlaced')!;
+    const streamAfter = lines(
+      (await runExport(url, ['--stream', orderStream, '--from', String(placed.globalPosition)])).stdout,
+    );
+    expect(streamAfter.map((e) => e.type)).toEqual(['OrderConfirmed']);
     const streamSince = lines((await runExport(url, ['--stream', orderStream, '--since', since])).stdout);
     expect(streamSince.map((e) => e.type)).toEqual(['OrderConfirmed']);
   });
