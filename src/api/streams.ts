@@ -107,7 +107,8 @@ async function* logItems(
     for (const event of batch.events) {
       yield { event };
       if (++kept < limit) continue;
-      // The last event kept from its batch: the rest of the batch was read and left out, skip it too.
+      // When this is the batch's last kept event, the rest of the batch was read and left out by the
+      // filter: resume after the batch rather than read those again.
       const end = event === batch.events.at(-1);
       yield {
         end: {
@@ -207,14 +208,19 @@ export const streamRoutes: FastifyPluginAsync<{ platform: Platform }> = async (a
         throw unknownPosition(error);
       });
       if (ndjson) {
-        const lines = async function* () {
-          for (let item = first; !item.done; item = await items.next())
-            yield (
-              JSON.stringify('event' in item.value ? recordedEventView(item.value.event) : item.value.end) +
-              '\n'
-            );
+        // Lines go out in chunks of about 64 KiB: a write per event would cost more than the event.
+        const chunks = async function* () {
+          let chunk = '';
+          for (let item = first; !item.done; item = await items.next()) {
+            const line = 'event' in item.value ? recordedEventView(item.value.event) : item.value.end;
+            chunk += JSON.stringify(line) + '\n';
+            if (chunk.length < 64 * 1024) continue;
+            yield chunk;
+            chunk = '';
+          }
+          if (chunk) yield chunk;
         };
-        return reply.type(`${NDJSON}; charset=utf-8`).send(Readable.from(lines()) as never);
+        return reply.type(`${NDJSON}; charset=utf-8`).send(Readable.from(chunks()) as never);
       }
       const events = [];
       let end: { next: string; caughtUp: boolean } | undefined;
