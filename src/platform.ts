@@ -20,6 +20,9 @@ import { sqlProjections } from './projections/index.ts';
 import { runSqlProjection } from './projections/runtime.ts';
 import { CheckoutSaga } from './sagas/checkout/checkout-saga.ts';
 import { startSagaWorker, type SagaWorker } from './sagas/checkout/saga-worker.ts';
+import { openCatalogSearch } from './search/index.ts';
+import type { CatalogSearch } from './search/catalog-search.ts';
+import { runExternalProjection } from './projections/runtime.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 
 /** The wired-up platform: one place that decides which adapter serves each port. */
@@ -35,6 +38,8 @@ export type Platform = Readonly<{
   metrics: Metrics;
   /** Product page cache, cart views and stock counters: in Redis when REDIS_URL is set, else in-process. */
   readModels: ReadModels;
+  /** Catalog search: Elasticsearch when ELASTICSEARCH_URL is set, else PostgreSQL full-text search. */
+  search: CatalogSearch;
   jwtSecret: string;
   /** Starts the background work of this process (ROLE all or worker): projections and the checkout saga. */
   startWorkers(): Promise<void>;
@@ -49,6 +54,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       : await mkdir(config.DATA_DIR, { recursive: true }).then(() => openPGlite(config.DATA_DIR));
   await migrate(db);
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
+  const searchModule = await openCatalogSearch(config, db, store);
   const metrics = createMetrics();
   const commands = createCommandHandlers(store, metrics);
   const readModels = openReadModels({ config, db, store, commands });
@@ -75,6 +81,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
     saga,
     metrics,
     readModels,
+    search: searchModule.search,
     jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async startWorkers() {
       // The catalog projection tells this database's in-process product cache of its writes.
@@ -83,6 +90,15 @@ export async function openPlatform(config: Config): Promise<Platform> {
           subscriptions.push(await runSqlProjection(store, db, projection));
       });
       subscriptions.push(...(await readModels.start()));
+      if (searchModule.projection)
+        subscriptions.push(
+          await runExternalProjection(store, db, searchModule.projection, {
+            onError: (error) => {
+              if (config.LOG_LEVEL !== 'silent')
+                console.error(`catalog search projection: ${(error as Error).message}`);
+            },
+          }),
+        );
       sagaWorker = startSagaWorker(db, commands, saga, {
         leaseMs: config.SAGA_LEASE_SECONDS * 1000,
         concurrency: config.SAGA_CONCURRENCY,
@@ -100,6 +116,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       await sagaWorker?.stop();
       await Promise.all(subscriptions.map((s) => s.stop()));
       await readModels.close();
+      await searchModule.search.close();
       await store.close();
       await db.close();
     },

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { streams } from '../commands/index.ts';
 import { availableToSell, inventoryDecider, type InventoryState } from '../domain/inventory/index.ts';
 import type { Platform } from '../platform.ts';
-import { productPage, searchCatalog, SORTS } from '../projections/catalog/index.ts';
+import { productPage, SORTS } from '../projections/catalog/index.ts';
 import { asOfQuery, existedAt, stateAsOf } from './as-of.ts';
 import { notFound } from './problem.ts';
 
@@ -44,14 +44,38 @@ export const stockLevel = z.object({
 });
 
 const price = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** `attr=colour:red`: the attribute's name, a colon, the value (which may hold colons itself). */
+const attributeFilter = text(300).regex(/^[^:]+:/, 'must be name:value');
+/** Repeated `attr` parameters: any of the values given for one name, and every name given. */
+const attributeFilters = z
+  .union([attributeFilter, z.array(attributeFilter).max(20)])
+  .transform((given) => {
+    const byName: Record<string, string[]> = {};
+    for (const filter of Array.isArray(given) ? given : [given]) {
+      const colon = filter.indexOf(':');
+      (byName[filter.slice(0, colon)] ??= []).push(filter.slice(colon + 1));
+    }
+    return byName;
+  })
+  .meta({
+    description:
+      'Attribute filter `name:value`, repeatable: `attr=colour:red&attr=colour:blue&attr=volts:18` is ' +
+      'red or blue, and 18 volts. A value matches text, numbers (`18`) and booleans (`true`) alike.',
+  });
 const listQuery = z.strictObject({
-  q: text(200).optional(),
+  q: text(200)
+    .optional()
+    .meta({ description: 'Words in the title, brand or description: every word, the last one as a prefix.' }),
   category: text(300).optional(),
   brand: text(300).optional(),
   minPrice: price.optional(),
   maxPrice: price.optional(),
   inStock: z.stringbool().optional(),
-  sort: z.enum(SORTS).default('newest'),
+  attr: attributeFilters.optional(),
+  sort: z
+    .enum(SORTS)
+    .optional()
+    .meta({ description: 'Default: `relevance` with `q` (best matches first), else `newest`.' }),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   // Capped rather than refused: asking for more than a page holds is not an error.
   pageSize: z.coerce
@@ -89,9 +113,9 @@ export const catalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
     '/products',
     { schema: { tags: ['catalog'], querystring: listQuery, response: { 200: catalogPage } } },
     async (request) => {
-      const filters = request.query;
+      const { attr, ...filters } = request.query;
       return {
-        ...(await searchCatalog(platform.db, filters)),
+        ...(await platform.search.searchCatalog({ ...filters, ...(attr ? { attributes: attr } : {}) })),
         page: filters.page,
         pageSize: filters.pageSize,
       };

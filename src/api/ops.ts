@@ -20,6 +20,13 @@ export const opsRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
       } catch (error) {
         checks.redis = (error as Error).message;
       }
+    if (platform.search.engine === 'elasticsearch')
+      try {
+        await platform.search.ping();
+        checks.elasticsearch = 'ok';
+      } catch (error) {
+        checks.elasticsearch = (error as Error).message;
+      }
     const ready = Object.values(checks).every((c) => c === 'ok');
     return reply
       .code(ready ? 200 : 503)

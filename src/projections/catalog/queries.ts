@@ -1,6 +1,7 @@
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { Money } from '../../domain/money.ts';
 import type { ProductAttributes } from '../../domain/product/index.ts';
+import { attributeValues, searchTerms, sortOf } from '../../search/search-query.ts';
 import { inProcessPageCache, ProductCache, writtenRevisionsOf, type PageCache } from './product-cache.ts';
 
 /** The one currency the shop sells in: every price, cart total and price facet is in it. */
@@ -18,16 +19,21 @@ export type ProductSummary = {
 
 export type ProductDocument = ProductSummary & { description: string; updatedAt: string };
 
-export const SORTS = ['newest', 'price_asc', 'price_desc', 'title'] as const;
+/** `relevance` is the default with a search and means `newest` without one. */
+export const SORTS = ['relevance', 'newest', 'price_asc', 'price_desc', 'title'] as const;
 
 export type CatalogFilters = {
+  /** Words to find in the title, brand or description: every word, the last one as a prefix. */
   q?: string;
   category?: string;
   brand?: string;
   minPrice?: number;
   maxPrice?: number;
   inStock?: boolean;
-  sort: (typeof SORTS)[number];
+  /** Attribute name to the values it may have: one of each name's values, for every name. */
+  attributes?: Readonly<Record<string, readonly string[]>>;
+  /** Unset: `relevance` with a search, else `newest`. */
+  sort?: (typeof SORTS)[number];
   page: number;
   pageSize: number;
 };
@@ -151,45 +157,59 @@ export async function sellableProducts(
   );
 }
 
-const ORDER_BY: Record<CatalogFilters['sort'], string> = {
+/** Every order ends with the SKU, so equal keys still page the same way each time. */
+const ORDER_BY: Record<Exclude<CatalogFilters['sort'], 'relevance' | undefined>, string> = {
   newest: 'p.listed_at DESC, p.sku',
   price_asc: 'p.price_amount, p.sku',
   price_desc: 'p.price_amount DESC, p.sku',
   title: 'p.title, p.sku',
 };
 
-/** `%`, `_` and `\` in a search are literal characters, not patterns. */
-const containing = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+/**
+ * The full-text query: every word, the last one as a prefix (`'cordless' & 'dri':*`). The words are
+ * runs of letters and digits only (see searchTerms), so they need no quoting beyond the quotes here.
+ */
+const tsQueryOf = (terms: readonly string[]) =>
+  terms.map((term, i) => (i === terms.length - 1 ? `'${term}':*` : `'${term}'`)).join(' & ');
 
-/** The WHERE clause for the filters, with its parameters. */
-function whereOf(filters: CatalogFilters): { where: string; params: unknown[] } {
+/** The WHERE clause for the filters, with its parameters, and the text query's parameter if any. */
+function whereOf(filters: CatalogFilters): { where: string; params: unknown[]; query?: string } {
   const params: unknown[] = [];
   const param = (value: unknown) => `$${params.push(value)}`;
   const conditions = ['p.listed'];
-  const q = filters.q?.trim();
-  if (q) {
-    const pattern = param(containing(q));
-    conditions.push(
-      `(p.title ILIKE ${pattern} OR p.brand ILIKE ${pattern} OR p.description ILIKE ${pattern})`,
-    );
-  }
+  const terms = searchTerms(filters.q);
+  const query = terms.length > 0 ? `to_tsquery('simple', ${param(tsQueryOf(terms))})` : undefined;
+  if (query) conditions.push(`p.search_vector @@ ${query}`);
   if (filters.category !== undefined) conditions.push(`p.category = ${param(filters.category)}`);
   if (filters.brand !== undefined) conditions.push(`p.brand = ${param(filters.brand)}`);
   if (filters.minPrice !== undefined) conditions.push(`p.price_amount >= ${param(filters.minPrice)}`);
   if (filters.maxPrice !== undefined) conditions.push(`p.price_amount <= ${param(filters.maxPrice)}`);
   if (filters.inStock) conditions.push(`COALESCE(a.available, 0) > 0`);
-  return { where: conditions.join(' AND '), params };
+  for (const [name, values] of Object.entries(filters.attributes ?? {})) {
+    // Containment answers from the GIN index; any one of the values given for a name will do.
+    const alternatives = values
+      .flatMap(attributeValues)
+      .map((value) => `p.attributes @> ${param(JSON.stringify({ [name]: value }))}::jsonb`);
+    if (alternatives.length > 0) conditions.push(`(${alternatives.join(' OR ')})`);
+  }
+  return { where: conditions.join(' AND '), params, ...(query ? { query } : {}) };
 }
 
 /** One page of the listed products matching the filters, with facet counts over every match. */
 export async function searchCatalog(db: SqlClient, filters: CatalogFilters): Promise<CatalogPage> {
-  const { where, params } = whereOf(filters);
+  const { where, params, query } = whereOf(filters);
   const offset = (filters.page - 1) * filters.pageSize;
+  const sort = sortOf(filters);
+  // ts_rank weighs title (A) over brand (B) over description (C) matches, as set in the migration.
+  const orderBy =
+    sort === 'relevance' && query
+      ? `ts_rank(p.search_vector, ${query}) DESC, p.sku`
+      : ORDER_BY[sort === 'relevance' ? 'newest' : sort];
   const rows = await db.query<Row>(
     `SELECT p.sku, p.title, p.brand, p.category, p.attributes, p.price_amount, p.currency,
             COALESCE(a.available, 0) AS available
        ${FROM_CATALOG} WHERE ${where}
-      ORDER BY ${ORDER_BY[filters.sort]} LIMIT ${filters.pageSize} OFFSET ${offset}`,
+      ORDER BY ${orderBy} LIMIT ${filters.pageSize} OFFSET ${offset}`,
     params,
   );
   const facetRows = await db.query<{ facet: string; value: string; count: number }>(

@@ -1,0 +1,27 @@
+import type { SqlClient } from '../db/sql-client.ts';
+import { searchCatalog, type CatalogFilters, type CatalogPage } from '../projections/catalog/queries.ts';
+
+export type { CatalogFilters, CatalogPage } from '../projections/catalog/queries.ts';
+
+/**
+ * Catalog search: listed products matching words, filters and attributes, one sorted page of them,
+ * and facet counts (category, brand, price range) over every match. Two adapters answer alike:
+ * PostgreSQL full-text search over the catalog read model, and an Elasticsearch index.
+ */
+export type CatalogSearch = Readonly<{
+  engine: 'postgres' | 'elasticsearch';
+  searchCatalog(filters: CatalogFilters): Promise<CatalogPage>;
+  /** Resolves when the engine answers; rejects with the reason otherwise (for /ready). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}>;
+
+/** Search in the SQL catalog read model (PostgreSQL or PGlite): nothing to run beside it. */
+export const sqlCatalogSearch = (db: SqlClient): CatalogSearch => ({
+  engine: 'postgres',
+  searchCatalog: (filters) => searchCatalog(db, filters),
+  ping: async () => {
+    await db.query('SELECT 1');
+  },
+  close: async () => undefined,
+});
