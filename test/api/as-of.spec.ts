@@ -4,11 +4,19 @@ import { signIn } from '../support/http.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { adminContext, checkout, settled, stockProduct } from '../support/shop.ts';
 
-/** The instant now, once the clock has moved past every event recorded so far (recorded times have ms precision). */
+const waitPast = async (ms: number) => {
+  while (Date.now() <= ms) await new Promise((resolve) => setTimeout(resolve, 1));
+};
+
+/**
+ * An instant strictly after every event recorded before the call and strictly before every event
+ * recorded after it (recorded times are compared at millisecond precision).
+ */
 const nextInstant = async () => {
-  const start = Date.now();
-  while (Date.now() <= start + 1) await new Promise((resolve) => setTimeout(resolve, 1));
-  return new Date().toISOString();
+  await waitPast(Date.now());
+  const instant = Date.now();
+  await waitPast(instant);
+  return new Date(instant).toISOString();
 };
 
 describe.each(['embedded', 'postgres'] as const)('state as of a moment (%s)', (profile) => {
