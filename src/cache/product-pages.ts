@@ -111,12 +111,15 @@ const availabilityTypes = INVENTORY_EVENT_TYPES.filter((type) => type !== 'Reser
  * available. Idempotent by stream version: a re-delivered event finds the version already seen and
  * the page (if any) at least that new, and changes nothing.
  */
+const evictingTypes: ReadonlySet<string> = new Set([...PRODUCT_EVENT_TYPES, ...availabilityTypes]);
+
 export const productPageEviction = (pages: Pick<RedisProductPages, 'evict'>): ExternalProjection => ({
   name: 'redis-product-page-eviction',
-  eventTypes: new Set([...PRODUCT_EVENT_TYPES, ...availabilityTypes]),
+  eventTypes: evictingTypes,
   async apply(events) {
     const latest = new Map<string, { sku: string; kind: keyof Revisions; version: number }>();
     for (const event of events) {
+      if (!evictingTypes.has(event.type)) continue;
       const sku = (event.data as { sku: string }).sku;
       const kind = productTypes.has(event.type) ? 'product' : 'stock';
       const key = `${kind}\n${sku}`;

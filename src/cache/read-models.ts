@@ -47,7 +47,10 @@ export function openReadModels(options: {
   commands: Pick<CommandHandlers, 'cart'>;
 }): ReadModels {
   const { config, db, store, commands } = options;
-  const fromStream = (streamId: string) => commands.cart.load(streamId);
+  const fromStream = async (streamId: string) => {
+    const { state, version } = await commands.cart.load(streamId);
+    return { state, version };
+  };
   const onError = (projection: string) => (error: unknown) => {
     if (config.LOG_LEVEL !== 'silent') console.error(`${projection}: ${(error as Error).message}`);
   };
