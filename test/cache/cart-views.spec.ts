@@ -160,6 +160,25 @@ describe.each([
     }
   });
 
+  it('caps a merge at what is sellable, from the stock counters once they are at the stream’s version', async () => {
+    const dave = await signUp();
+    const stream = await t.platform.commands.inventory.load(streams.inventory('INK-1'));
+    await expect
+      .poll(async () => (await t.platform.readModels.stockCounters([streams.inventory('INK-1')]))[0], {
+        timeout: 20_000,
+      })
+      .toMatchObject({ available: 3, version: stream.version });
+    const merged = await call(dave, 'POST', '/cart/merge', { items: [{ sku: 'INK-1', quantity: 9 }] });
+    expect(merged.items).toEqual([
+      {
+        sku: 'INK-1',
+        quantity: 3,
+        unitPrice: { amount: 1250, currency: 'USD' },
+        lineTotal: { amount: 3750, currency: 'USD' },
+      },
+    ]);
+  });
+
   it('shows the next, empty cart right after a checkout closed the open one', async () => {
     const carol = await signUp();
     const open = await call(carol, 'POST', '/cart/items', { sku: 'PEN-1', quantity: 2 });
