@@ -3,7 +3,7 @@ import type { CatalogFilters, CatalogPage } from '../../src/projections/catalog/
 import { CATALOG_SEARCH_PROJECTION } from '../../src/search/index.ts';
 import { serviceUrl } from '../support/services.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
-import { filters, shopFloor, uniquePrefix } from './support.ts';
+import { dropIndices, filters, shopFloor, uniquePrefix } from './support.ts';
 
 /**
  * One contract for every catalog search adapter: PostgreSQL full-text search on PGlite (embedded) and
@@ -13,6 +13,7 @@ import { filters, shopFloor, uniquePrefix } from './support.ts';
 const ENGINES = ['embedded', 'postgres', 'elasticsearch'] as const;
 type Engine = (typeof ENGINES)[number];
 
+const prefix = uniquePrefix('contract');
 const apps = new Map<Engine, TestApp>();
 const floors = new Map<Engine, ReturnType<typeof shopFloor>>();
 const search = (engine: Engine, given: Partial<CatalogFilters> = {}) =>
@@ -26,7 +27,7 @@ beforeAll(async () => {
     testApp('postgres'),
     testApp('embedded', {
       ELASTICSEARCH_URL: serviceUrl('ELASTICSEARCH_URL'),
-      ELASTICSEARCH_INDEX_PREFIX: uniquePrefix('contract'),
+      ELASTICSEARCH_INDEX_PREFIX: prefix,
     }),
   ]);
   ENGINES.forEach((engine, i) => apps.set(engine, opened[i]!));
@@ -42,6 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...apps.values()].map((t) => t.close()));
+  await dropIndices(serviceUrl('ELASTICSEARCH_URL'), prefix);
 });
 
 describe.each(ENGINES)('catalog search (%s)', (engine) => {
@@ -245,5 +247,38 @@ describe('every adapter', () => {
         expect(other.items[0]?.sku, q).toBe(embedded!.items[0]?.sku);
       }
     }
+  });
+});
+
+describe('GET /products', () => {
+  const get = (engine: Engine, query: string) =>
+    apps.get(engine)!.app.inject({ method: 'GET', url: `/products?${query}` });
+
+  it.each(ENGINES)('takes words, attribute filters and a sort from the query string (%s)', async (engine) => {
+    const response = await get(
+      engine,
+      'q=dri&attr=colour:green&attr=colour:blue&attr=volts:18&sort=price_desc',
+    );
+    expect(response.statusCode).toBe(200);
+    const body = response.json<CatalogPage & { page: number; pageSize: number }>();
+    expect(body.items.map((item) => item.sku)).toEqual(['DRILL-2', 'DRILL-1']);
+    expect(body).toMatchObject({ total: 2, page: 1, pageSize: 20 });
+    const one = await get(engine, 'attr=colour:white');
+    expect(one.json<CatalogPage>().items.map((item) => item.sku)).toEqual(['MUG-1']);
+  });
+
+  it('refuses a malformed attribute filter, an unknown sort and unknown parameters', async () => {
+    for (const query of ['attr=colour', 'attr=:red', 'sort=cheapest', 'colour=red', 'attr.colour=red']) {
+      const response = await get('embedded', query);
+      expect(response.statusCode, query).toBe(400);
+    }
+  });
+
+  it('documents the attribute filter and the sorts in the OpenAPI document', async () => {
+    const response = await apps.get('embedded')!.app.inject({ method: 'GET', url: '/openapi.json' });
+    const text = response.body;
+    expect(response.statusCode).toBe(200);
+    expect(text).toContain('name:value');
+    expect(text).toContain('relevance');
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from '@elastic/elasticsearch';
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import { streams } from '../../src/commands/index.ts';
 import type { DomainError } from '../../src/domain/decider.ts';
@@ -12,6 +13,17 @@ import { adminContext } from '../support/shop.ts';
 
 /** A unique index prefix per test file, so suites on the one shared Elasticsearch never meet. */
 export const uniquePrefix = (name: string) => `test-${name}-${randomBytes(4).toString('hex')}-`;
+
+/** Deletes every index a suite made under its prefix (by name: wildcard deletes are refused). */
+export async function dropIndices(url: string, prefix: string) {
+  const client = new Client({ node: url });
+  try {
+    const indices = await client.cat.indices({ index: `${prefix}*`, format: 'json', h: ['index'] });
+    for (const { index } of indices) if (index) await client.indices.delete({ index });
+  } finally {
+    await client.close();
+  }
+}
 
 export const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 0, minute)).toISOString();
 
