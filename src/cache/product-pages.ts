@@ -2,7 +2,7 @@ import { INVENTORY_EVENT_TYPES, PRODUCT_EVENT_TYPES } from '../domain/event-type
 import type { ProductDocument, ProductPage } from '../projections/catalog/queries.ts';
 import type { PageCache, Revisions, WrittenRevisions } from '../projections/catalog/product-cache.ts';
 import type { ExternalProjection } from '../projections/runtime.ts';
-import { luaScript, type RedisKeys } from './redis.ts';
+import { luaScript, redisAnswers, type RedisKeys } from './redis.ts';
 
 /** How long Redis keeps a product page that nothing evicts. */
 export const PRODUCT_PAGE_TTL_MS = 30 * 60_000;
@@ -84,6 +84,7 @@ export function redisProductPages(
   return {
     pageKey,
     async get(sku) {
+      if (!redisAnswers(redis)) return undefined;
       const [json, product, stock] = await redis
         .hmget(pageKey(sku), 'json', 'product', 'stock')
         .catch(() => [null, null, null]);
@@ -92,6 +93,7 @@ export function redisProductPages(
       return pageOf(json);
     },
     async offer(sku, page, revisions) {
+      if (!redisAnswers(redis)) return;
       await offer([pageKey(sku), seenKey(sku)], [page.json, revisions.product, revisions.stock, ttlMs]).catch(
         () => undefined,
       );

@@ -7,14 +7,25 @@ import { Redis } from 'ioredis';
  * client (re)connects wait in its queue rather than fail at once (the first ones are sent that way).
  */
 export function connectRedis(url: string): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     lazyConnect: false,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     connectTimeout: 2_000,
     commandTimeout: 2_000,
   });
+  // While Redis is away the client keeps reconnecting; the commands that fail meanwhile say so where
+  // they were sent (readers fall back, projections retry, /ready reports it), so the event itself is
+  // only noise.
+  redis.on('error', () => undefined);
+  return redis;
 }
+
+/**
+ * Whether Redis can be asked now. A reader asks only then: while the client (re)connects, a command
+ * would wait in its queue for up to the answer time, and the reader is better served by the source.
+ */
+export const redisAnswers = (redis: Redis): boolean => redis.status === 'ready';
 
 /** Where one read model keeps its keys: the shared prefix (REDIS_KEY_PREFIX) and the model's name. */
 export type RedisKeys = Readonly<{ redis: Redis; prefix: string }>;

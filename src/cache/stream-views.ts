@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent } from '../eventstore/event-store.ts';
 import type { ExternalProjection } from '../projections/runtime.ts';
-import { luaScript, type RedisKeys } from './redis.ts';
+import { luaScript, redisAnswers, type RedisKeys } from './redis.ts';
 
 /** A stream folded into a view, and the stream version it shows. */
 export type Versioned<S> = Readonly<{ state: S; version: number }>;
@@ -41,6 +41,7 @@ export function redisStreamViews<S>(
   return {
     async read(streamIds) {
       if (streamIds.length === 0) return [];
+      if (!redisAnswers(redis)) throw new Error(`Redis is not connected (${redis.status})`);
       const pipeline = redis.pipeline();
       for (const id of streamIds) pipeline.hgetall(key(id));
       const answers = (await pipeline.exec()) ?? [];

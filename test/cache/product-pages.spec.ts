@@ -92,6 +92,11 @@ describe('product pages in Redis (PostgreSQL)', () => {
     expect(queries).toBe(0);
   });
 
+  it('reports Redis in /ready', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/ready' });
+    expect(response.json()).toMatchObject({ checks: { redis: 'ok' } });
+  });
+
   it('evicts the page on a product event: the next read shows the change', async () => {
     await product('LAMP-2', listing('LAMP-2', 1_000));
     await inCatalog('LAMP-2', (page) => page.price.amount === 1_000);
