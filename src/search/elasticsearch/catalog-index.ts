@@ -61,12 +61,14 @@ const mappings = {
       fields: { sort: { type: 'keyword' } },
     },
     description: { type: 'text', analyzer: 'standard', norms: false, copy_to: 'searchText' },
+    // Facets: their global ordinals are built at each refresh, not by the first search after it.
     brand: {
       type: 'keyword',
+      eager_global_ordinals: true,
       copy_to: 'searchText',
       fields: { text: { type: 'text', analyzer: 'standard', norms: false } },
     },
-    category: { type: 'keyword' },
+    category: { type: 'keyword', eager_global_ordinals: true },
     // Any attribute names, each value indexed as a keyword ("18", "true"): term filters need no mapping per name.
     attributes: { type: 'flattened' },
     price: { type: 'long' },
