@@ -110,7 +110,8 @@ export function elasticsearchCatalogSearch(client: Client, alias: string): Catal
       };
     },
     async ping() {
-      await client.cluster.health({ index: alias, timeout: '2s' });
+      const health = await client.cluster.health({ index: alias, timeout: '2s' });
+      if (health.status === 'red') throw new Error(`search index ${alias} is red`);
     },
     close: () => client.close(),
   };
