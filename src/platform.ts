@@ -16,8 +16,8 @@ import { SimulatedGateway } from './payments/simulated-gateway.ts';
 import { projectingInto } from './projections/catalog/product-cache.ts';
 import { StripeGateway } from './payments/stripe-gateway.ts';
 import type { PaymentGateway } from './payments/payment-gateway.ts';
-import { sqlProjections } from './projections/index.ts';
-import { runSqlProjection } from './projections/runtime.ts';
+import { registerBusinessMetrics } from './projections/business/index.ts';
+import { ProjectionOperations } from './projections/operations.ts';
 import { CheckoutSaga } from './sagas/checkout/checkout-saga.ts';
 import { startSagaWorker, type SagaWorker } from './sagas/checkout/saga-worker.ts';
 import { openCatalogSearch } from './search/index.ts';
@@ -38,6 +38,8 @@ export type Platform = Readonly<{
   metrics: Metrics;
   /** Product page cache, cart views and stock counters: in Redis when REDIS_URL is set, else in-process. */
   readModels: ReadModels;
+  /** Live projections, their lag, rebuilds; other read models add theirs to `projections.rebuildable`. */
+  projections: ProjectionOperations;
   /** Catalog search: Elasticsearch when ELASTICSEARCH_URL is set, else PostgreSQL full-text search. */
   search: CatalogSearch;
   jwtSecret: string;
@@ -56,6 +58,9 @@ export async function openPlatform(config: Config): Promise<Platform> {
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
   const searchModule = await openCatalogSearch(config, db, store);
   const metrics = createMetrics();
+  registerBusinessMetrics(metrics.registry, db);
+  const projections = new ProjectionOperations({ db, store, metrics });
+  if (searchModule.rebuildable) projections.rebuildable.push(searchModule.rebuildable);
   const commands = createCommandHandlers(store, metrics);
   const readModels = openReadModels({ config, db, store, commands });
   const gateway = paymentGateway(config, db);
@@ -81,14 +86,12 @@ export async function openPlatform(config: Config): Promise<Platform> {
     saga,
     metrics,
     readModels,
+    projections,
     search: searchModule.search,
     jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async startWorkers() {
       // The catalog projection tells this database's in-process product cache of its writes.
-      await projectingInto(db, async () => {
-        for (const projection of sqlProjections)
-          subscriptions.push(await runSqlProjection(store, db, projection));
-      });
+      subscriptions.push(...(await projectingInto(db, () => projections.startLive())));
       subscriptions.push(...(await readModels.start()));
       if (searchModule.projection)
         subscriptions.push(

@@ -13,6 +13,13 @@ export const opsRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
     } catch (error) {
       checks.database = (error as Error).message;
     }
+    try {
+      const bound = platform.config.PROJECTION_LAG_BOUND_MS;
+      const behind = await platform.projections.behind(bound);
+      checks.projections = behind.length === 0 ? 'ok' : `behind by more than ${bound} ms: ${behind.join(', ')}`;
+    } catch (error) {
+      checks.projections = (error as Error).message;
+    }
     if (platform.readModels.store === 'redis')
       try {
         await platform.readModels.ping();

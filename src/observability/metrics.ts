@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The Prometheus metrics of one process; `/metrics` serves `registry`. */
 export function createMetrics() {
@@ -38,7 +38,35 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    projectionLag: new Histogram({
+      name: 'projection_lag_seconds',
+      help: 'Append to visible: time from recording the oldest event of an applied batch to the commit of that batch',
+      labelNames: ['projection'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    projectionLagLast: new Gauge({
+      name: 'projection_lag_last_seconds',
+      help: 'The lag of the last batch each projection applied',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+    }),
   };
+}
+
+/** Records a projection's lag for a batch it has just applied: now minus its oldest event's recording time. */
+export function observeProjectionLag(
+  metrics: Pick<Metrics, 'projectionLag' | 'projectionLagLast'>,
+  projection: string,
+  events: readonly { recordedAt: string }[],
+  now = Date.now(),
+) {
+  if (events.length === 0) return;
+  let oldest = Infinity;
+  for (const event of events) oldest = Math.min(oldest, Date.parse(event.recordedAt));
+  const seconds = Math.max(0, (now - oldest) / 1000);
+  metrics.projectionLag.labels(projection).observe(seconds);
+  metrics.projectionLagLast.labels(projection).set(seconds);
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -52,6 +52,59 @@ export async function applyBatch(db: SqlClient, projection: SqlProjection, event
   });
 }
 
+/** Orders two places in the log: negative when `a` comes first. */
+export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
+  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
+  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
+  return a.globalPosition - b.globalPosition;
+}
+
+/** Makes sure the projection has a checkpoint row, so that its appliers and a rebuild can lock it. */
+export const ensureCheckpointRow = (db: SqlClient | SqlTransaction, projection: string) =>
+  db.query(
+    `INSERT INTO projection_checkpoints (projection, transaction_id, global_position) VALUES ($1, '0'::xid8, 0)
+     ON CONFLICT (projection) DO NOTHING`,
+    [projection],
+  );
+
+/** Locks the projection's checkpoint row until the transaction ends: its appliers and a rebuild's swap take turns. */
+export async function lockCheckpoint(tx: SqlTransaction, projection: string): Promise<Checkpoint> {
+  const [row] = await tx.query<{ transaction_id: string; global_position: string | number }>(
+    `SELECT transaction_id::text AS transaction_id, global_position FROM projection_checkpoints
+      WHERE projection = $1 FOR UPDATE`,
+    [projection],
+  );
+  return row ? { transactionId: row.transaction_id, globalPosition: Number(row.global_position) } : LOG_START;
+}
+
+/**
+ * A live batch, fenced by the stored checkpoint: the batch was read `after` a place in the log, and
+ * is applied only from where the stored checkpoint says the rows are. Events the stored checkpoint has
+ * passed are skipped (another worker, or a rebuild swapped in further on, applied them). A stored
+ * checkpoint behind `after` means the rows were replaced by a rebuild that ended there: nothing is
+ * applied and the caller resumes from the returned checkpoint.
+ */
+export async function applyFencedBatch(
+  db: SqlClient,
+  projection: SqlProjection,
+  events: readonly RecordedEvent[],
+  after: Checkpoint,
+): Promise<{ resumeFrom?: Checkpoint }> {
+  const last = events.at(-1);
+  if (!last) return {};
+  return db.transaction(async (tx) => {
+    const stored = await lockCheckpoint(tx, projection.name);
+    const order = compareCheckpoints(stored, after);
+    if (order < 0) return { resumeFrom: stored };
+    if (compareCheckpoints(stored, last.checkpoint) >= 0) return {};
+    const fresh = order === 0 ? events : events.filter((e) => compareCheckpoints(e.checkpoint, stored) > 0);
+    const relevant = fresh.filter((e) => projection.eventTypes.has(e.type));
+    if (relevant.length > 0) await projection.apply(tx, relevant);
+    await saveCheckpoint(tx, projection.name, last.checkpoint);
+    return {};
+  });
+}
+
 /** Applies one batch to an external store, then moves the checkpoint (at least once, idempotent writes). */
 export async function applyExternalBatch(
   db: SqlClient,
@@ -68,18 +121,29 @@ export async function applyExternalBatch(
 export type ProjectionOptions = Readonly<{
   batchSize?: number;
   onError?: (error: unknown) => void;
-  /** Called after each applied batch with its last event (for lag metrics and tests). */
-  onApplied?: (last: RecordedEvent) => void;
+  /** Called after each applied batch with its events (for lag metrics and tests). */
+  onApplied?: (events: readonly RecordedEvent[]) => void;
 }>;
 
-/** Follows the global log from the projection's checkpoint: catch-up, then live. */
+/**
+ * Follows the global log from the projection's checkpoint: catch-up, then live. Each batch is fenced
+ * by the stored checkpoint (see `applyFencedBatch`), so a rebuild can swap the rows and the checkpoint
+ * underneath, and two workers running the same projection never apply an event twice.
+ */
 export async function runSqlProjection(
   store: EventStore,
   db: SqlClient,
   projection: SqlProjection,
   options: ProjectionOptions = {},
 ): Promise<Subscription> {
-  return follow(store, db, projection.name, (events) => applyBatch(db, projection, events), options);
+  await ensureCheckpointRow(db, projection.name);
+  return follow(
+    store,
+    db,
+    projection.name,
+    (events, after) => applyFencedBatch(db, projection, events, after),
+    options,
+  );
 }
 
 /** The same for a projection into Redis or Elasticsearch; its checkpoint is kept in `db`. */
@@ -89,22 +153,58 @@ export async function runExternalProjection(
   projection: ExternalProjection,
   options: ProjectionOptions = {},
 ): Promise<Subscription> {
-  return follow(store, db, projection.name, (events) => applyExternalBatch(db, projection, events), options);
+  return follow(
+    store,
+    db,
+    projection.name,
+    async (events) => {
+      await applyExternalBatch(db, projection, events);
+      return {};
+    },
+    options,
+  );
 }
 
+/** Subscribes from the stored checkpoint, and subscribes again from wherever a batch says to resume. */
 async function follow(
   store: EventStore,
   db: SqlClient,
   name: string,
-  apply: (events: readonly RecordedEvent[]) => Promise<void>,
+  apply: (events: readonly RecordedEvent[], after: Checkpoint) => Promise<{ resumeFrom?: Checkpoint }>,
   options: ProjectionOptions,
 ): Promise<Subscription> {
-  const after = await loadCheckpoint(db, name);
-  return store.subscribe(
-    async (events) => {
-      await apply(events);
-      options.onApplied?.(events.at(-1)!);
+  let after = await loadCheckpoint(db, name);
+  let stopped = false;
+  let current: Subscription;
+  let restarting: Promise<void> = Promise.resolve();
+  const start = (from: Checkpoint) => {
+    after = from;
+    current = store.subscribe(
+      async (events) => {
+        const { resumeFrom } = await apply(events, after);
+        if (resumeFrom) {
+          // Stopping from inside the handler: the loop ends as soon as this handler returns.
+          const replaced = current;
+          restarting = replaced.stop().then(() => {
+            if (!stopped) start(resumeFrom);
+          });
+          return;
+        }
+        after = events.at(-1)!.checkpoint;
+        options.onApplied?.(events);
+      },
+      { after: from, batchSize: options.batchSize ?? 500, onError: options.onError },
+    );
+  };
+  start(after);
+  return {
+    get checkpoint() {
+      return after;
     },
-    { after, batchSize: options.batchSize ?? 500, onError: options.onError },
-  );
+    async stop() {
+      stopped = true;
+      await restarting;
+      await current.stop();
+    },
+  };
 }

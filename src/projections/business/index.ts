@@ -1,0 +1,3 @@
+export { registerBusinessMetrics } from './metrics.ts';
+export { businessMetricsProjection } from './projection.ts';
+export * from './queries.ts';

@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import type { SqlClient, SqlTransaction } from '../db/sql-client.ts';
+import type { Checkpoint, EventStore, ReadAllBatch, RecordedEvent } from '../eventstore/event-store.ts';
+import { LOG_START } from '../eventstore/event-store.ts';
+import { compareCheckpoints, ensureCheckpointRow, lockCheckpoint, type SqlProjection } from './runtime.ts';
+
+/** How far a rebuild has read the log: events read so far and the global position of the last one. */
+export type RebuildProgress = Readonly<{ events: number; position: number }>;
+
+export type RebuildResult = Readonly<{ events: number; checkpoint: Checkpoint; seconds: number }>;
+
+export class RebuildRefused extends Error {
+  override name = 'RebuildRefused';
+}
+
+export type SqlRebuildOptions = Readonly<{
+  /** Events read per query; the projection applies each read batch in one transaction. */
+  batchSize?: number;
+  onProgress?: (progress: RebuildProgress) => void;
+  /** How long the swap may wait for a table lock held by a reader before it gives up. */
+  lockTimeoutMs?: number;
+  /** Runs after the replay, before the swap: tests append events here that the live projection applies first. */
+  beforeSwap?: (replayedTo: Checkpoint) => Promise<void>;
+}>;
+
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+
+/** Rebuild schemas whose heartbeat is older than this belong to a process that died mid-rebuild. */
+const ABANDONED_AFTER_MS = 10 * 60_000;
+
+type TablePlan = {
+  table: string;
+  /** The schema of the live table (normally `public`). */
+  schema: string;
+  /** Primary key, unique and exclusion constraints, added before the replay (upserts need them). */
+  constraints: { name: string; definition: string }[];
+  /** Every other index, created once the rows are in (faster than keeping it up to date row by row). */
+  indexes: string[];
+};
+
+/**
+ * Build beside and swap. The projection replays the whole log into copies of its tables in a schema
+ * of their own: its `apply` runs with `search_path` set to that schema only, so the unqualified table
+ * names it writes resolve to the copies (and a table it writes that was not copied is an error, never
+ * the live table). Meanwhile the live tables keep serving and the live projection keeps following.
+ * Then, in one transaction holding the projection's checkpoint row (which every live batch locks
+ * first, in any process), the live tables are dropped, the copies moved in under the same names, and
+ * the checkpoint set to where the replay ended. A live projection that had gone further finds the
+ * stored checkpoint behind it and re-applies from there onto the new tables: nothing twice, nothing
+ * missed (see `applyFencedBatch`).
+ */
+export async function rebuildSqlProjection(
+  db: SqlClient,
+  store: EventStore,
+  projection: SqlProjection,
+  tables: readonly string[],
+  options: SqlRebuildOptions = {},
+): Promise<RebuildResult> {
+  const started = performance.now();
+  const batchSize = options.batchSize ?? 10_000;
+  const prefix = `rebuild_${projection.name.replace(/\W/g, '_')}_`;
+  await dropAbandoned(db, prefix);
+  const shadow = `${prefix}${randomBytes(4).toString('hex')}`;
+  const plans = await Promise.all(tables.map((table) => planTable(db, table)));
+  await db.exec(
+    `CREATE SCHEMA ${quote(shadow)}; COMMENT ON SCHEMA ${quote(shadow)} IS '${new Date().toISOString()}'`,
+  );
+  try {
+    for (const plan of plans) await createCopy(db, shadow, plan);
+    const { events, checkpoint } = await replay(db, store, projection, shadow, batchSize, options.onProgress);
+    for (const plan of plans) for (const index of plan.indexes) await db.exec(retarget(index, plan, shadow));
+    await options.beforeSwap?.(checkpoint);
+    await db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL lock_timeout = ${Math.round(options.lockTimeoutMs ?? 30_000)}`);
+      await ensureCheckpointRow(tx, projection.name);
+      await lockCheckpoint(tx, projection.name);
+      for (const plan of plans) {
+        await tx.exec(`DROP TABLE ${quote(plan.schema)}.${quote(plan.table)}`);
+        await tx.exec(`ALTER TABLE ${quote(shadow)}.${quote(plan.table)} SET SCHEMA ${quote(plan.schema)}`);
+      }
+      await tx.query(
+        `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
+          WHERE projection = $1`,
+        [projection.name, checkpoint.transactionId, checkpoint.globalPosition],
+      );
+      await tx.exec(`DROP SCHEMA ${quote(shadow)}`);
+    });
+    return { events, checkpoint, seconds: (performance.now() - started) / 1000 };
+  } catch (error) {
+    await db.exec(`DROP SCHEMA IF EXISTS ${quote(shadow)} CASCADE`).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Reads the log from the start in large batches, the next read overlapping the current batch's
+ * writes, until a read comes back short: the replay is then as close to the head as it gets, and
+ * the live projection takes over from where it ended.
+ */
+async function replay(
+  db: SqlClient,
+  store: EventStore,
+  projection: SqlProjection,
+  shadow: string,
+  batchSize: number,
+  onProgress: SqlRebuildOptions['onProgress'],
+) {
+  // The replay stops at the head of the log as it was when it started, or earlier at a short read:
+  // under a steady stream of appends it would otherwise chase the head; the live projection goes on from there.
+  const head = await visibleHead(db);
+  let checkpoint: Checkpoint = LOG_START;
+  let events = 0;
+  let heartbeat = Date.now();
+  let next: Promise<ReadAllBatch> = store.readAll({ after: checkpoint, maxCount: batchSize });
+  for (;;) {
+    const batch = await next;
+    if (batch.events.length === 0) break;
+    const short = batch.events.length < batchSize || compareCheckpoints(batch.next, head) >= 0;
+    if (!short) {
+      next = store.readAll({ after: batch.next, maxCount: batchSize });
+      next.catch(() => undefined); // awaited on the next turn; until then its failure is not unhandled
+    }
+    const relevant = batch.events.filter((e) => projection.eventTypes.has(e.type));
+    if (relevant.length > 0) await applyToCopy(db, projection, shadow, relevant);
+    checkpoint = batch.next;
+    events += batch.events.length;
+    onProgress?.({ events, position: checkpoint.globalPosition });
+    if (Date.now() - heartbeat > 5_000) {
+      heartbeat = Date.now();
+      await db.exec(`COMMENT ON SCHEMA ${quote(shadow)} IS '${new Date().toISOString()}'`);
+    }
+    if (short) break;
+    // PGlite answers within microtasks: without a turn of the event loop here, a rebuild on the
+    // embedded profile would keep HTTP requests and timers waiting until it ended.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { events, checkpoint };
+}
+
+/** The last event visible in the log now (nothing before it can still commit). */
+async function visibleHead(db: SqlClient): Promise<Checkpoint> {
+  const [row] = await db.query<{ transaction_id: string; global_position: string | number }>(
+    `SELECT transaction_id::text AS transaction_id, global_position FROM es_events
+      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+  );
+  return row ? { transactionId: row.transaction_id, globalPosition: Number(row.global_position) } : LOG_START;
+}
+
+const applyToCopy = (
+  db: SqlClient,
+  projection: SqlProjection,
+  shadow: string,
+  events: readonly RecordedEvent[],
+) =>
+  db.transaction(async (tx) => {
+    await tx.exec(`SET LOCAL search_path TO ${quote(shadow)}`);
+    await projection.apply(tx, events);
+  });
+
+async function planTable(db: SqlClient, table: string): Promise<TablePlan> {
+  const [found] = await db.query<{ schema: string; triggers: string | number }>(
+    `SELECT n.nspname AS schema,
+            (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) AS triggers
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = to_regclass($1) AND c.relkind = 'r'`,
+    [table],
+  );
+  if (!found) throw new RebuildRefused(`table ${table} does not exist`);
+  if (Number(found.triggers) > 0)
+    throw new RebuildRefused(`table ${table} has triggers, which a rebuild would not carry over`);
+  const qualified = `${quote(found.schema)}.${quote(table)}`;
+  const constraints = await db.query<{ name: string; definition: string }>(
+    `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+      WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'x') ORDER BY conname`,
+    [qualified],
+  );
+  const indexes = await db.query<{ definition: string }>(
+    `SELECT pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i
+      WHERE i.indrelid = $1::regclass
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)
+      ORDER BY i.indexrelid`,
+    [qualified],
+  );
+  return { table, schema: found.schema, constraints, indexes: indexes.map((i) => i.definition) };
+}
+
+async function createCopy(db: SqlClient, shadow: string, plan: TablePlan) {
+  const copy = `${quote(shadow)}.${quote(plan.table)}`;
+  await db.exec(
+    `CREATE TABLE ${copy} (LIKE ${quote(plan.schema)}.${quote(plan.table)} INCLUDING ALL EXCLUDING INDEXES)`,
+  );
+  // Index and constraint names are per schema: the copies keep the names the migrations gave.
+  for (const constraint of plan.constraints)
+    await db.exec(`ALTER TABLE ${copy} ADD CONSTRAINT ${quote(constraint.name)} ${constraint.definition}`);
+}
+
+/** An index definition of the live table, made to create the same index on the copy. */
+function retarget(definition: string, plan: TablePlan, shadow: string): string {
+  const on = new RegExp(
+    ` ON (ONLY )?(${plan.schema}|${quote(plan.schema)})\\.(${plan.table}|${quote(plan.table)}) USING `,
+  );
+  if (!on.test(definition)) throw new Error(`cannot read the index definition: ${definition}`);
+  return definition.replace(on, ` ON $1${quote(shadow)}.${quote(plan.table)} USING `);
+}
+
+/** Drops the schemas of rebuilds whose process stopped beating a while ago. */
+async function dropAbandoned(db: SqlClient | SqlTransaction, prefix: string) {
+  const schemas = await db.query<{ name: string; beat: string | null }>(
+    `SELECT nspname AS name, obj_description(oid, 'pg_namespace') AS beat FROM pg_namespace
+      WHERE starts_with(nspname, $1)`,
+    [prefix],
+  );
+  for (const { name, beat } of schemas) {
+    const last = beat ? Date.parse(beat) : NaN;
+    if (Number.isNaN(last) || Date.now() - last > ABANDONED_AFTER_MS)
+      await db.exec(`DROP SCHEMA IF EXISTS ${quote(name)} CASCADE`);
+  }
+}

@@ -1,0 +1,315 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streams } from '../../src/commands/index.ts';
+import { projectionTables } from '../../src/projections/index.ts';
+import { catalogProjection } from '../../src/projections/catalog/index.ts';
+import { orderHistoryProjection } from '../../src/projections/orders/order-history.ts';
+import { rebuildSqlProjection } from '../../src/projections/rebuild.ts';
+import { signIn } from '../support/http.ts';
+import { testApp, type TestApp } from '../support/platform.ts';
+import { adminContext, checkout, inventoryOf, orderState, stockProduct } from '../support/shop.ts';
+import { indexesOf, projectionPassed, tableRows, until } from './support.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REBUILT = ['order-history', 'catalog', 'business-metrics', 'active-reservations'];
+const TABLES: [string, string][] = [
+  ['order_history', 'order_id'],
+  ['products', 'sku'],
+  ['product_availability', 'sku'],
+  ['business_order_outcomes', 'outcome, reason'],
+  ['business_carts', 'cart_id'],
+  ['active_reservations', 'sku, reservation_id'],
+];
+const SKUS = ['RB-1', 'RB-2', 'RB-3'];
+const pause = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', (profile) => {
+  let t: TestApp;
+  let customer: { userId: string; headers: Record<string, string> };
+  const written = new Set<string>(SKUS.flatMap((sku) => [streams.product(sku), streams.inventory(sku)]));
+
+  const order = async (lines: { sku: string; quantity: number }[], paymentMethod = 'pm_card_visa') => {
+    const orderId = await checkout(t.platform, customer.userId, lines, paymentMethod);
+    written.add(streams.order(orderId));
+    return orderId;
+  };
+  const receive = (sku: string, quantity = 1) =>
+    t.platform.commands.inventory.handle(
+      streams.inventory(sku),
+      { type: 'ReceiveStock', data: { sku, quantity } },
+      adminContext(),
+    );
+  /** Waits for every order to end (the saga appends until then), then for the projections to pass it all. */
+  const caughtUp = async (names = REBUILT) => {
+    for (const id of written)
+      if (id.startsWith('order-'))
+        await until(
+          async () => ['confirmed', 'cancelled'].includes((await orderState(t.platform, id.slice(6))).status),
+          `order ${id} to end`,
+        );
+    await Promise.all(names.map((name) => projectionPassed(t.platform.db, t.platform.store, name, written)));
+  };
+  const snapshot = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        TABLES.map(async ([table, key]) => [table, await tableRows(t.platform.db, table, key)]),
+      ),
+    );
+
+  /** Each order's row shows every status event of its stream once, in order. */
+  const expectOrdersExactlyOnce = async () => {
+    const orderIds = [...written]
+      .filter((id) => id.startsWith('order-'))
+      .map((id) => id.slice('order-'.length));
+    for (const orderId of orderIds) {
+      const events = await t.platform.store.readStream(streams.order(orderId));
+      const statusEvents = events.filter((e) => orderHistoryProjection.eventTypes.has(e.type));
+      const [row] = await t.platform.db.query<{ timeline: { at: string }[] }>(
+        `SELECT timeline FROM order_history WHERE order_id = $1`,
+        [orderId],
+      );
+      expect(
+        row?.timeline.map((entry) => entry.at),
+        orderId,
+      ).toEqual(statusEvents.map((e) => e.recordedAt));
+    }
+  };
+  /** Each SKU's availability counts every stock event of its stream once (revision = stream version). */
+  const expectStockExactlyOnce = async () => {
+    for (const sku of SKUS) {
+      const [version, state] = await Promise.all([
+        t.platform.store.streamVersion(streams.inventory(sku)),
+        inventoryOf(t.platform, sku),
+      ]);
+      const [row] = await t.platform.db.query<{ on_hand: string; reserved: string; revision: string }>(
+        `SELECT on_hand::text, reserved::text, revision::text FROM product_availability WHERE sku = $1`,
+        [sku],
+      );
+      expect(row, sku).toEqual({
+        on_hand: String(state.onHand),
+        reserved: String(state.reserved),
+        revision: String(version),
+      });
+    }
+  };
+
+  beforeAll(async () => {
+    t = await testApp(profile);
+    customer = await signIn(t.app, t.platform, `rebuild-${profile}@example.com`);
+    for (const sku of SKUS) await stockProduct(t.platform, sku, 50);
+    const orders = [
+      await order([{ sku: 'RB-1', quantity: 2 }]),
+      await order([
+        { sku: 'RB-2', quantity: 1 },
+        { sku: 'RB-3', quantity: 3 },
+      ]),
+      await order([{ sku: 'RB-1', quantity: 1 }], 'pm_card_chargeDeclined'),
+    ];
+    expect(orders).toHaveLength(3);
+    await caughtUp();
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('rebuilds each projection into tables equal to the live ones, with the same index names', async () => {
+    await caughtUp();
+    const before = await snapshot();
+    expect(before.order_history).toHaveLength(3);
+    const indexes = await Promise.all(TABLES.map(([table]) => indexesOf(t.platform.db, table)));
+    for (const name of REBUILT) {
+      const progress: number[] = [];
+      await t.platform.projections.rebuild(name, (p) => progress.push(p.events));
+      expect(progress.at(-1), name).toBeGreaterThan(0);
+      expect(t.platform.projections.rebuildStatus(name)?.state).toBe('succeeded');
+    }
+    await caughtUp();
+    expect(await snapshot()).toEqual(before);
+    expect(await Promise.all(TABLES.map(([table]) => indexesOf(t.platform.db, table)))).toEqual(indexes);
+    const leftovers = await t.platform.db.query(
+      `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild%'`,
+    );
+    expect(leftovers).toEqual([]);
+  });
+
+  it('shows every event appended during a rebuild exactly once, including those the live projection applied before the swap', async () => {
+    let rebuilding = true;
+    let appendedDuring = 0;
+    let appendedBeforeSwap = 0;
+    const writer = (async () => {
+      for (let i = 0; rebuilding; i++) {
+        await receive(SKUS[i % SKUS.length]!);
+        if (i % 4 === 0) await order([{ sku: SKUS[i % SKUS.length]!, quantity: 1 }]);
+        appendedDuring += 1;
+        await pause(); // PGlite answers within microtasks: without a pause this loop would starve every timer
+      }
+    })();
+    const rebuild = (projection: typeof catalogProjection) =>
+      rebuildSqlProjection(
+        t.platform.db,
+        t.platform.store,
+        projection,
+        projectionTables[projection.name] as string[],
+        {
+          batchSize: 4,
+          // The live projection applies these to the old tables and moves on; after the swap it must apply
+          // them again to the new ones, from where the replay ended.
+          beforeSwap: async () => {
+            await receive('RB-2', 2);
+            await order([{ sku: 'RB-3', quantity: 1 }]);
+            appendedBeforeSwap += 2;
+            await projectionPassed(t.platform.db, t.platform.store, projection.name, written);
+          },
+        },
+      );
+    try {
+      const results = await Promise.all([rebuild(catalogProjection), rebuild(orderHistoryProjection)]);
+      expect(results.every((r) => r.events > 0)).toBe(true);
+    } finally {
+      rebuilding = false;
+      await writer;
+    }
+    expect(appendedDuring).toBeGreaterThan(0);
+    expect(appendedBeforeSwap).toBe(4);
+    await receive('RB-1', 3);
+    await order([{ sku: 'RB-1', quantity: 1 }]);
+    await caughtUp(['catalog', 'order-history']);
+    await expectStockExactlyOnce();
+    await expectOrdersExactlyOnce();
+  }, 60_000);
+
+  it('keeps answering reads while a rebuild runs', async () => {
+    let rebuilding = true;
+    const answers: { status: number; total: number; duringRebuild: boolean }[] = [];
+    const reads: Promise<void>[] = [];
+    const read = async () => {
+      const [product, orders] = await Promise.all([
+        t.app.inject({ method: 'GET', url: '/products/RB-1' }),
+        t.app.inject({ method: 'GET', url: '/orders', headers: customer.headers }),
+      ]);
+      for (const response of [product, orders])
+        answers.push({ status: response.statusCode, total: orders.json().total, duringRebuild: rebuilding });
+    };
+    try {
+      for (const projection of [orderHistoryProjection, catalogProjection])
+        await rebuildSqlProjection(
+          t.platform.db,
+          t.platform.store,
+          projection,
+          projectionTables[projection.name] as string[],
+          { batchSize: 1, onProgress: ({ events }) => void (events % 5 === 0 && reads.push(read())) },
+        );
+    } finally {
+      rebuilding = false;
+      await Promise.all(reads);
+    }
+    expect(reads.length).toBeGreaterThan(3);
+    expect(answers.filter((a) => a.duringRebuild).length).toBeGreaterThan(0);
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200]));
+    expect(Math.min(...answers.map((a) => a.total))).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('starts a rebuild from the admin endpoint: admins only, one at a time, progress in the overview', async () => {
+    const admin = await signIn(t.app, t.platform, `rebuild-admin-${profile}@example.com`, 'admin');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // An external read model plugs in the way the search index does: a name and a rebuild.
+    t.platform.projections.rebuildable.push({
+      name: 'test-external',
+      rebuild: async (onProgress) => {
+        onProgress?.({ events: 7, position: 7 });
+        await gate;
+      },
+    });
+    const post = (name: string, headers: Record<string, string> = admin.headers) =>
+      t.app.inject({ method: 'POST', url: `/admin/projections/${name}/rebuild`, headers });
+
+    expect((await post('catalog', {})).statusCode).toBe(401);
+    expect((await post('catalog', customer.headers)).statusCode).toBe(403);
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/admin/projections', headers: customer.headers }))
+        .statusCode,
+    ).toBe(403);
+    expect((await post('no-such-projection')).statusCode).toBe(404);
+    const refused = await post('checkout-saga-queue');
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().detail).toMatch(/work queue/);
+
+    const started = await post('test-external');
+    expect(started.statusCode).toBe(202);
+    const again = await post('test-external');
+    expect(again.statusCode).toBe(409);
+    expect(again.headers['content-type']).toMatch(/application\/problem\+json/);
+    const running = await t.app.inject({ method: 'GET', url: '/admin/projections', headers: admin.headers });
+    expect(running.statusCode).toBe(200);
+    const overview = running.json().projections as {
+      name: string;
+      rebuild?: { state: string; events: number };
+    }[];
+    expect(overview.find((p) => p.name === 'test-external')?.rebuild).toMatchObject({
+      state: 'running',
+      events: 7,
+    });
+    expect(overview.map((p) => p.name)).toEqual(expect.arrayContaining(REBUILT));
+    release();
+
+    expect((await post('order-history')).statusCode).toBe(202);
+    await expect
+      .poll(
+        async () => {
+          const body = (
+            await t.app.inject({ method: 'GET', url: '/admin/projections', headers: admin.headers })
+          ).json();
+          return (body.projections as { name: string; rebuild?: { state: string } }[])
+            .filter((p) => ['order-history', 'test-external'].includes(p.name))
+            .map((p) => p.rebuild?.state);
+        },
+        { timeout: 20_000, interval: 50 },
+      )
+      .toEqual(['succeeded', 'succeeded']);
+    await caughtUp(['order-history']);
+    await expectOrdersExactlyOnce();
+  }, 60_000);
+
+  it.runIf(profile === 'postgres')(
+    'rebuilds from the replay CLI in another process while this one serves',
+    async () => {
+      const run = (args: string[]) =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          execFile(
+            process.execPath,
+            ['--import', 'tsx', 'src/cli/replay.ts', ...args],
+            {
+              cwd: ROOT,
+              env: { ...process.env, DATABASE_URL: t.platform.config.DATABASE_URL, LOG_LEVEL: 'silent' },
+            },
+            (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+          );
+        });
+      const before = await snapshot();
+      const [listed, bad, unknown, rebuilt] = await Promise.all([
+        run(['--list']),
+        run(['--frobnicate']),
+        run(['no-such-projection']),
+        run(['catalog']),
+      ]);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout.split('\n')).toEqual(expect.arrayContaining(['catalog', 'order-history']));
+      expect(bad).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/unknown option --frobnicate[\s\S]*usage/),
+      });
+      expect(unknown).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/no projection is called no-such-projection/),
+      });
+      expect(rebuilt.stderr).toMatch(/100\.0%/);
+      expect(rebuilt.stderr).toMatch(/catalog: rebuilt from [\d,]+ events .* and swapped in/);
+      expect(rebuilt.code).toBe(0);
+      await caughtUp(['catalog']);
+      const after = await snapshot();
+      expect(after.products).toEqual(before.products);
+      expect(after.product_availability).toEqual(before.product_availability);
+    },
+    60_000,
+  );
+});
