@@ -1,5 +1,6 @@
 // Catalog search over 100,000 products: Elasticsearch and the embedded profile's PostgreSQL full-text
-// search (PGlite, in this process), with the same generated catalog and the same mix of searches.
+// search (PGlite, in this process), with the same generated catalog and the same mix of searches; and,
+// for reference, the same full-text search on the PostgreSQL 15 server (services profile without ES).
 //   npm run bench:search          (BENCH_SECONDS=10 per run, BENCH_PRODUCTS=100000)
 // The catalog is loaded straight into the read models (ES bulk, one SQL statement per 5,000 rows), not
 // through events: this measures searching, not projecting. Each engine is measured one search at a time
@@ -9,6 +10,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
 import { migrate } from '../src/db/migrate.ts';
 import { openPGlite } from '../src/db/pglite.ts';
+import { connectPostgres } from '../src/db/postgres.ts';
+import type { SqlClient } from '../src/db/sql-client.ts';
 import type { CatalogFilters } from '../src/projections/catalog/queries.ts';
 import { sqlCatalogSearch, type CatalogSearch } from '../src/search/catalog-search.ts';
 import {
@@ -19,6 +22,7 @@ import {
 import type { CatalogDocument } from '../src/search/elasticsearch/catalog-index.ts';
 import { elasticsearchCatalogSearch } from '../src/search/elasticsearch/elasticsearch-search.ts';
 import { serviceUrl } from '../test/support/services.ts';
+import { scratchDatabase } from './lib/database.ts';
 import { fixed, printTable, rssMiB, runClosedLoop, type Measurement } from './lib/measure.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -158,8 +162,8 @@ async function loadElasticsearch(client: Client, prefix: string) {
   return alias;
 }
 
-async function loadPGlite() {
-  const db = await openPGlite();
+/** The catalog straight into the SQL read model's tables, 5,000 rows per statement. */
+async function loadSql(db: SqlClient) {
   await migrate(db);
   for (let i = 0; i < catalog.length; i += CHUNK) {
     const rows = catalog.slice(i, i + CHUNK).map((d) => ({
@@ -248,40 +252,54 @@ let started = performance.now();
 const alias = await loadElasticsearch(client, 'bench-search-');
 console.log(`Elasticsearch: loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 started = performance.now();
-const db = await loadPGlite();
+const db = await loadSql(await openPGlite());
 console.log(`PGlite: loaded in ${((performance.now() - started) / 1000).toFixed(1)} s; RSS ${rssMiB()} MiB`);
+started = performance.now();
+const scratch = await scratchDatabase('bench_search');
+const server = await loadSql(connectPostgres({ connectionString: scratch.url, maxConnections: 16 }));
+console.log(`PostgreSQL 15: loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 const elasticsearch = elasticsearchCatalogSearch(client, alias);
 const postgres = sqlCatalogSearch(db);
+const postgresServer = sqlCatalogSearch(server);
 
-// Both engines must agree before their speed means anything.
+// The engines must agree before their speed means anything: PGlite is the reference.
 let disagreements = 0;
 for (let i = 0; i < MIX.length; i++) {
-  const [a, b] = await Promise.all([
-    elasticsearch.searchCatalog(filtersAt(i)),
-    postgres.searchCatalog(filtersAt(i)),
-  ]);
+  const [reference, ...others] = await Promise.all(
+    [postgres, elasticsearch, postgresServer].map((engine) => engine.searchCatalog(filtersAt(i))),
+  );
   // Relevance may order equal scores differently: then the same products and counts will do.
   const byRelevance = MIX[i]!.q !== undefined && MIX[i]!.sort === undefined;
-  const same =
-    a.total === b.total &&
-    isDeepStrictEqual(a.facets, b.facets) &&
-    (byRelevance ? a.items.length === b.items.length : isDeepStrictEqual(a.items, b.items));
+  const same = others.every(
+    (other) =>
+      other.total === reference!.total &&
+      isDeepStrictEqual(other.facets, reference!.facets) &&
+      (byRelevance
+        ? other.items.length === reference!.items.length
+        : isDeepStrictEqual(other.items, reference!.items)),
+  );
   if (!same) {
     disagreements++;
-    console.log(`engines disagree on ${JSON.stringify(MIX[i])}: totals ${a.total} / ${b.total}`);
+    console.log(
+      `engines disagree on ${JSON.stringify(MIX[i])}: totals ${others.map((o) => o.total).join(' / ')}`,
+    );
   }
 }
-console.log(`${MIX.length - disagreements} of ${MIX.length} searches answered alike by both engines`);
+console.log(`${MIX.length - disagreements} of ${MIX.length} searches answered alike by all three engines`);
 
 const es = await measure('Elasticsearch 9.2', elasticsearch, () => `${elasticsearchRssMiB()} (node)`);
 const pglite = await measure('PGlite (embedded)', postgres, () => `${rssMiB()} (process)`);
+const pgServer = await measure('PostgreSQL 15 (server)', postgresServer, () => 'n/a (server)');
 printTable(
   `Catalog search, ${PRODUCTS.toLocaleString()} products, facets on every search, ${SECONDS} s per run`,
-  [...es.rows, ...pglite.rows],
+  [...es.rows, ...pglite.rows, ...pgServer.rows],
 );
 printTable('Slowest searches of the mix, Elasticsearch (median of 5)', es.slowest);
 printTable('Slowest searches of the mix, PGlite (median of 5)', pglite.slowest);
+printTable('Slowest searches of the mix, PostgreSQL 15 (median of 5)', pgServer.slowest);
 
 await client.close();
 await db.close();
+await server.close();
+await scratch.drop();
