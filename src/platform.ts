@@ -11,7 +11,7 @@ import type { EventStore, Subscription } from './eventstore/event-store.ts';
 import { SqlEventStore } from './eventstore/sql-event-store.ts';
 import { startIntegration, type Integration } from './integration/index.ts';
 import { Users } from './identity/users.ts';
-import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createMetrics, observeProjectionLag, type Metrics } from './observability/metrics.ts';
 import { SimulatedGateway } from './payments/simulated-gateway.ts';
 import { projectingInto } from './projections/catalog/product-cache.ts';
 import { StripeGateway } from './payments/stripe-gateway.ts';
@@ -96,6 +96,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       if (searchModule.projection)
         subscriptions.push(
           await runExternalProjection(store, db, searchModule.projection, {
+            onApplied: (events) => observeProjectionLag(metrics, searchModule.projection!.name, events),
             onError: (error) => {
               if (config.LOG_LEVEL !== 'silent')
                 console.error(`catalog search projection: ${(error as Error).message}`);
