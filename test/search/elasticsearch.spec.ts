@@ -235,4 +235,19 @@ describe('rebuilding the search index', () => {
       .poll(async () => (await t.platform.search.searchCatalog(filters({ q: 'drill', inStock: true }))).total)
       .toBe(3);
   });
+
+  it('is rebuilt by name through the platform, like the SQL projections', async () => {
+    const alias = catalogAlias(prefix);
+    const before = await indexBehind(client, alias);
+    const progress: number[] = [];
+    await t.platform.projections.rebuild('catalog-search', (p) => progress.push(p.events));
+    expect(await indexBehind(client, alias)).not.toBe(before);
+    expect(progress.at(-1)).toBeGreaterThan(0);
+    expect((await t.platform.search.searchCatalog(filters({ q: 'drill' }))).total).toBe(5);
+    const overview = await t.platform.projections.overview(60_000);
+    expect(overview.find((p) => p.name === 'catalog-search')).toMatchObject({
+      rebuildable: true,
+      rebuild: { state: 'succeeded' },
+    });
+  });
 });
