@@ -202,14 +202,25 @@ describe.each(ENGINES)('catalog search (%s)', (engine) => {
     const floor = floors.get(engine)!;
     const inStockToasters = async () => skus(await search(engine, { q: 'toaster', inStock: true }));
     expect(await inStockToasters()).toEqual(['TOASTER-1']);
+    expect((await search(engine, { category: 'Kitchen', inStock: true })).total).toBe(3);
     await floor.inventory('TOASTER-1', {
       type: 'AdjustStock',
       data: { sku: 'TOASTER-1', delta: -2, reason: 'dropped on the floor' },
     });
     await expect.poll(inStockToasters, { timeout: 15_000, interval: 50 }).toEqual([]);
     expect((await search(engine, { q: 'toaster' })).items[0]?.available).toBe(0);
+    // Counts follow too (the SQL adapter reuses counts only while the catalog is unchanged).
+    expect((await search(engine, { q: 'toaster', inStock: true })).total).toBe(0);
+    expect((await search(engine, { category: 'Kitchen', inStock: true })).facets.brand).toEqual([
+      { value: 'Brewster', count: 1 },
+      { value: 'Cupco', count: 1 },
+    ]);
     await floor.inventory('TOASTER-1', { type: 'ReceiveStock', data: { sku: 'TOASTER-1', quantity: 2 } });
     await expect.poll(inStockToasters, { timeout: 15_000, interval: 50 }).toEqual(['TOASTER-1']);
+    expect((await search(engine, { category: 'Kitchen', inStock: true })).facets.brand).toEqual([
+      { value: 'Brewster', count: 2 },
+      { value: 'Cupco', count: 1 },
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { Money } from '../../domain/money.ts';
 import type { ProductAttributes } from '../../domain/product/index.ts';
+import { CATALOG_VERSION_SQL, facetCacheOf, type FacetCounts } from '../../search/facet-cache.ts';
 import { attributeValues, searchTerms, sortOf } from '../../search/search-query.ts';
 import { inProcessPageCache, ProductCache, writtenRevisionsOf, type PageCache } from './product-cache.ts';
 
@@ -205,10 +206,14 @@ export async function searchCatalog(db: SqlClient, filters: CatalogFilters): Pro
     sort === 'relevance' && query
       ? `ts_rank(p.search_vector, ${query}) DESC, p.sku`
       : ORDER_BY[sort === 'relevance' ? 'newest' : sort];
-  const bucket = `width_bucket(p.price_amount, ARRAY[${PRICE_STEPS.join(',')}]::bigint[])`;
-  // Two queries at once (in parallel on a pool): the page, and the facets over every match in one
-  // pass (grouping sets; GROUPING() tells which set a row counts: 1 category, 2 brand, 3 price).
-  const [rows, facetRows] = await Promise.all([
+  // Facet counts are reused while the catalog stays at the version they were counted at (see FacetCache).
+  const search = `${where}\u0000${JSON.stringify(params)}`;
+  const cache = facetCacheOf(db);
+  const [current] = await db.query<{ version: string }>(CATALOG_VERSION_SQL);
+  const version = current?.version ?? '';
+  const cached = cache.get(search, version);
+  // The page and, unless cached, the facets: two queries at once (in parallel on a pool).
+  const [rows, counts] = await Promise.all([
     db.query<Row>(
       `SELECT p.sku, p.title, p.brand, p.category, p.attributes, p.price_amount, p.currency,
               COALESCE(a.available, 0) AS available
@@ -216,16 +221,24 @@ export async function searchCatalog(db: SqlClient, filters: CatalogFilters): Pro
         ORDER BY ${orderBy} LIMIT ${filters.pageSize} OFFSET ${offset}`,
       params,
     ),
-    db.query<{ facet: string; value: string; count: number }>(
-      `SELECT CASE GROUPING(p.category, p.brand) WHEN 1 THEN 'category' WHEN 2 THEN 'brand' ELSE 'price' END AS facet,
-              CASE GROUPING(p.category, p.brand) WHEN 1 THEN p.category WHEN 2 THEN p.brand
-                   ELSE ${bucket}::text END AS value,
-              count(*)::int AS count
-         ${FROM_CATALOG} WHERE ${where}
-        GROUP BY GROUPING SETS ((p.category), (p.brand), (${bucket}))`,
-      params,
-    ),
+    cached ?? countFacets(db, where, params),
   ]);
+  if (!cached) cache.set(search, version, counts);
+  return { items: rows.map(summaryOf), ...counts };
+}
+
+/** Facets over every match in one pass (grouping sets; GROUPING() is 1 for category, 2 brand, 3 price). */
+async function countFacets(db: SqlClient, where: string, params: unknown[]): Promise<FacetCounts> {
+  const bucket = `width_bucket(p.price_amount, ARRAY[${PRICE_STEPS.join(',')}]::bigint[])`;
+  const facetRows = await db.query<{ facet: string; value: string; count: number }>(
+    `SELECT CASE GROUPING(p.category, p.brand) WHEN 1 THEN 'category' WHEN 2 THEN 'brand' ELSE 'price' END AS facet,
+            CASE GROUPING(p.category, p.brand) WHEN 1 THEN p.category WHEN 2 THEN p.brand
+                 ELSE ${bucket}::text END AS value,
+            count(*)::int AS count
+       ${FROM_CATALOG} WHERE ${where}
+      GROUP BY GROUPING SETS ((p.category), (p.brand), (${bucket}))`,
+    params,
+  );
   const facet = (name: string) =>
     facetRows
       .filter((row) => row.facet === name)
@@ -233,7 +246,6 @@ export async function searchCatalog(db: SqlClient, filters: CatalogFilters): Pro
       .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
   const category = facet('category');
   return {
-    items: rows.map(summaryOf),
     total: category.reduce((sum, c) => sum + c.count, 0),
     facets: {
       category,
