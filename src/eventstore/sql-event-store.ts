@@ -19,10 +19,10 @@ import {
 import { followLog } from './subscription.ts';
 import { appendPayload, assertStreamId, encodeExpectedVersion, prepareEvents } from './validation.ts';
 
-const EVENT_COLUMNS = `global_position, transaction_id::text AS transaction_text, stream_id, stream_version,
+export const EVENT_COLUMNS = `global_position, transaction_id::text AS transaction_text, stream_id, stream_version,
   event_id::text AS event_id, type, schema_version, data, metadata, recorded_at, prev_hash, hash`;
 
-type EventRow = {
+export type EventRow = {
   global_position: string | number;
   transaction_text: string;
   stream_id: string;
@@ -37,7 +37,7 @@ type EventRow = {
   hash: string;
 };
 
-const toRecordedEvent = (row: EventRow): RecordedEvent => {
+export const toRecordedEvent = (row: EventRow): RecordedEvent => {
   const globalPosition = Number(row.global_position);
   return {
     eventId: row.event_id,

@@ -62,15 +62,9 @@ export class ProjectionOperations {
       .map((projection) => ({
         name: projection.name,
         rebuild: (onProgress?: (progress: RebuildProgress) => void) =>
-          rebuildSqlProjection(
-            deps.db,
-            deps.store,
-            projection,
-            projectionTables[projection.name] as string[],
-            {
-              onProgress,
-            },
-          ),
+          rebuildSqlProjection(deps.db, projection, projectionTables[projection.name] as string[], {
+            onProgress,
+          }),
       }));
   }
 

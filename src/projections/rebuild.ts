@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SqlClient, SqlTransaction } from '../db/sql-client.ts';
-import type { Checkpoint, EventStore, ReadAllBatch, RecordedEvent } from '../eventstore/event-store.ts';
+import type { Checkpoint, RecordedEvent } from '../eventstore/event-store.ts';
+import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from '../eventstore/sql-event-store.ts';
 import { LOG_START } from '../eventstore/event-store.ts';
 import { compareCheckpoints, ensureCheckpointRow, lockCheckpoint, type SqlProjection } from './runtime.ts';
 
@@ -51,7 +52,6 @@ type TablePlan = {
  */
 export async function rebuildSqlProjection(
   db: SqlClient,
-  store: EventStore,
   projection: SqlProjection,
   tables: readonly string[],
   options: SqlRebuildOptions = {},
@@ -67,7 +67,7 @@ export async function rebuildSqlProjection(
   );
   try {
     for (const plan of plans) await createCopy(db, shadow, plan);
-    const { events, checkpoint } = await replay(db, store, projection, shadow, batchSize, options.onProgress);
+    const { events, checkpoint } = await replay(db, projection, shadow, batchSize, options.onProgress);
     for (const plan of plans) for (const index of plan.indexes) await db.exec(retarget(index, plan, shadow));
     await options.beforeSwap?.(checkpoint);
     await db.transaction(async (tx) => {
@@ -99,7 +99,6 @@ export async function rebuildSqlProjection(
  */
 async function replay(
   db: SqlClient,
-  store: EventStore,
   projection: SqlProjection,
   shadow: string,
   batchSize: number,
@@ -111,19 +110,19 @@ async function replay(
   let checkpoint: Checkpoint = LOG_START;
   let events = 0;
   let heartbeat = Date.now();
-  let next: Promise<ReadAllBatch> = store.readAll({ after: checkpoint, maxCount: batchSize });
+  const types = [...projection.eventTypes];
+  let next = readRelevant(db, checkpoint, batchSize, types);
   for (;;) {
     const batch = await next;
-    if (batch.events.length === 0) break;
-    const short = batch.events.length < batchSize || compareCheckpoints(batch.next, head) >= 0;
+    if (batch.scanned === 0) break;
+    const short = batch.scanned < batchSize || compareCheckpoints(batch.next, head) >= 0;
     if (!short) {
-      next = store.readAll({ after: batch.next, maxCount: batchSize });
+      next = readRelevant(db, batch.next, batchSize, types);
       next.catch(() => undefined); // awaited on the next turn; until then its failure is not unhandled
     }
-    const relevant = batch.events.filter((e) => projection.eventTypes.has(e.type));
-    if (relevant.length > 0) await applyToCopy(db, projection, shadow, relevant);
+    if (batch.events.length > 0) await applyToCopy(db, projection, shadow, batch.events);
     checkpoint = batch.next;
-    events += batch.events.length;
+    events += batch.scanned;
     onProgress?.({ events, position: checkpoint.globalPosition });
     if (Date.now() - heartbeat > 5_000) {
       heartbeat = Date.now();
@@ -135,6 +134,33 @@ async function replay(
     await new Promise((resolve) => setImmediate(resolve));
   }
   return { events, checkpoint };
+}
+
+/**
+ * The next `limit` events of the log after `after` (as `readAll` orders and bounds them), of which
+ * only those of the projection's types are sent over: most of the log is other aggregates' events,
+ * and decoding them is what a replay would otherwise spend its time on.
+ */
+async function readRelevant(db: SqlClient, after: Checkpoint, limit: number, types: readonly string[]) {
+  const rows = await db.query<EventRow & { relevant: boolean; scanned: string | number; n: string | number }>(
+    `SELECT * FROM (
+       SELECT ${EVENT_COLUMNS}, type = ANY($4::text[]) AS relevant, count(*) OVER () AS scanned,
+              row_number() OVER (ORDER BY transaction_id, global_position) AS n
+         FROM (SELECT * FROM es_events
+                WHERE (transaction_id, global_position) > ($1::xid8, $2)
+                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY transaction_id, global_position LIMIT $3) AS page
+     ) AS scan
+     WHERE relevant OR n = scanned
+     ORDER BY n`,
+    [after.transactionId, after.globalPosition, limit, types],
+  );
+  const last = rows.at(-1);
+  return {
+    events: rows.filter((r) => r.relevant).map(toRecordedEvent),
+    scanned: Number(last?.scanned ?? 0),
+    next: last ? toRecordedEvent(last).checkpoint : after,
+  };
 }
 
 /** The last event visible in the log now (nothing before it can still commit). */

@@ -7,12 +7,12 @@ import { businessNumbers, type BusinessNumbers } from './queries.ts';
  * (api or worker) exports the same values, whichever of them ran the projection.
  */
 export function registerBusinessMetrics(registry: Registry, db: SqlClient) {
-  // One read per scrape, shared by the gauges (prom-client collects each one separately).
-  let last: { at: number; numbers: Promise<BusinessNumbers> } | undefined;
-  const read = () => {
-    if (!last || Date.now() - last.at > 500) last = { at: Date.now(), numbers: businessNumbers(db) };
-    return last.numbers;
-  };
+  // One read per scrape: the gauges are collected together and share the read in flight.
+  let reading: Promise<BusinessNumbers> | undefined;
+  const read = () =>
+    (reading ??= businessNumbers(db).finally(() => {
+      reading = undefined;
+    }));
   const gauge = (
     name: string,
     help: string,

@@ -11,39 +11,84 @@ const STATUS_OF: Partial<Record<OrderEvent['type'], string>> = {
   OrderRefunded: 'refunded',
 };
 
-/** Each order's customer, lines, totals, status and a timeline of its status changes. */
+type Placed = Extract<OrderEvent, { type: 'OrderPlaced' }>['data'];
+type Change = {
+  order_id: string;
+  status: string;
+  reason: string | null;
+  entries: unknown[];
+  updated_at: string;
+};
+
+/**
+ * Each order's customer, lines, totals, status and a timeline of its status changes. A batch is
+ * folded per order in memory and written with two statements (new orders, then status changes), so a
+ * replay of the whole log costs a few round trips per batch, not one per event.
+ */
 export const orderHistoryProjection: SqlProjection = {
   name: 'order-history',
   eventTypes: new Set(Object.keys(STATUS_OF)),
   async apply(tx, events) {
+    const placed: { data: Placed; recordedAt: string }[] = [];
+    const changes = new Map<string, Change>();
     for (const event of events) {
       const status = STATUS_OF[event.type as OrderEvent['type']]!;
-      const entry = JSON.stringify([{ status, at: event.recordedAt }]);
       if (event.type === 'OrderPlaced') {
-        const placed = event.data as Extract<OrderEvent, { type: 'OrderPlaced' }>['data'];
-        await tx.query(
-          `INSERT INTO order_history (order_id, customer_id, status, lines, total_amount, currency, timeline, created_at, updated_at)
-           VALUES ($1, $2, 'pending', $3::jsonb, $4, $5, $6::jsonb, $7, $7)
-           ON CONFLICT (order_id) DO NOTHING`,
-          [
-            placed.orderId,
-            placed.customerId,
-            JSON.stringify(placed.lines),
-            placed.total.amount,
-            placed.total.currency,
-            entry,
-            placed.placedAt,
-          ],
-        );
-      } else {
-        const reason = (event.data as { reason?: string }).reason ?? null;
-        await tx.query(
-          `UPDATE order_history SET status = $2, reason = coalesce($3, reason), timeline = timeline || $4::jsonb, updated_at = $5
-            WHERE order_id = $1`,
-          [(event.data as { orderId: string }).orderId, status, reason, entry, event.recordedAt],
-        );
+        placed.push({ data: event.data as Placed, recordedAt: event.recordedAt });
+        continue;
       }
+      const { orderId, reason } = event.data as { orderId: string; reason?: string };
+      const change = changes.get(orderId);
+      const entry = { status, at: event.recordedAt };
+      if (!change)
+        changes.set(orderId, {
+          order_id: orderId,
+          status,
+          reason: reason ?? null,
+          entries: [entry],
+          updated_at: event.recordedAt,
+        });
+      else
+        Object.assign(change, {
+          status,
+          reason: reason ?? change.reason,
+          entries: [...change.entries, entry],
+          updated_at: event.recordedAt,
+        });
     }
+    // An order's OrderPlaced is the first event of its stream: it comes before any change to it.
+    if (placed.length > 0)
+      await tx.query(
+        `INSERT INTO order_history (order_id, customer_id, status, lines, total_amount, currency, timeline, created_at, updated_at)
+         SELECT r.order_id, r.customer_id, 'pending', r.lines, r.total_amount, r.currency,
+                jsonb_build_array(jsonb_build_object('status', 'pending', 'at', r.recorded_at)), r.placed_at, r.placed_at
+           FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, customer_id text, lines jsonb, total_amount bigint,
+                                                   currency text, placed_at timestamptz, recorded_at text)
+         ON CONFLICT (order_id) DO NOTHING`,
+        [
+          JSON.stringify(
+            placed.map(({ data, recordedAt }) => ({
+              order_id: data.orderId,
+              customer_id: data.customerId,
+              lines: data.lines,
+              total_amount: data.total.amount,
+              currency: data.total.currency,
+              placed_at: data.placedAt,
+              recorded_at: recordedAt,
+            })),
+          ),
+        ],
+      );
+    if (changes.size > 0)
+      await tx.query(
+        `UPDATE order_history AS o
+            SET status = r.status, reason = coalesce(r.reason, o.reason), timeline = o.timeline || r.entries,
+                updated_at = r.updated_at
+           FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, status text, reason text, entries jsonb,
+                                                    updated_at timestamptz)
+          WHERE o.order_id = r.order_id`,
+        [JSON.stringify([...changes.values()])],
+      );
   },
 };
 
