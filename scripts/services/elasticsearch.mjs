@@ -70,6 +70,16 @@ async function clusterReady() {
   }
 }
 
+/** True when what answers HTTP on the port says it is Elasticsearch (ready or not). */
+async function speaksElasticsearch() {
+  try {
+    const response = await fetch(`${url}/_cluster/health`, { signal: AbortSignal.timeout(2_000) });
+    return response.headers.get('x-elastic-product') === 'Elasticsearch';
+  } catch {
+    return false;
+  }
+}
+
 /** The tail of the node's own log and of its console output: what to read when it did not come up. */
 function printLogs() {
   const files = [logFile, join(instanceDir, 'logs', 'eventful-commerce.log')];
@@ -182,9 +192,12 @@ export async function up(options = {}) {
   if (process.env.ELASTICSEARCH_URL) return { ELASTICSEARCH_URL: process.env.ELASTICSEARCH_URL };
   if (await portOpen(PORT)) {
     // Another run of this script may still be starting it: give it time, but only if it is Elasticsearch.
-    await waitFor(`Elasticsearch on ${url}`, clusterReady, options.timeoutMs ?? 120_000).catch(() => {
-      throw new Error(`something that is not a ready Elasticsearch answers on ${url}`);
-    });
+    if (!(await speaksElasticsearch())) {
+      await sleep(1_000);
+      if (!(await speaksElasticsearch()))
+        throw new Error(`something that is not Elasticsearch answers on ${url}`);
+    }
+    await waitFor(`Elasticsearch on ${url}`, clusterReady, options.timeoutMs ?? 120_000);
     return { ELASTICSEARCH_URL: url };
   }
   const esHome = distribution();
