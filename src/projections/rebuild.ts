@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SqlClient, SqlTransaction } from '../db/sql-client.ts';
+import { sqlState, type SqlClient, type SqlTransaction } from '../db/sql-client.ts';
 import type { Checkpoint, RecordedEvent } from '../eventstore/event-store.ts';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from '../eventstore/sql-event-store.ts';
 import { LOG_START } from '../eventstore/event-store.ts';
@@ -70,27 +70,49 @@ export async function rebuildSqlProjection(
     const { events, checkpoint } = await replay(db, projection, shadow, batchSize, options.onProgress);
     for (const plan of plans) for (const index of plan.indexes) await db.exec(retarget(index, plan, shadow));
     await options.beforeSwap?.(checkpoint);
-    await db.transaction(async (tx) => {
-      await tx.query(`SET LOCAL lock_timeout = ${Math.round(options.lockTimeoutMs ?? 30_000)}`);
-      await ensureCheckpointRow(tx, projection.name);
-      await lockCheckpoint(tx, projection.name);
-      for (const plan of plans) {
-        await tx.exec(`DROP TABLE ${quote(plan.schema)}.${quote(plan.table)}`);
-        await tx.exec(`ALTER TABLE ${quote(shadow)}.${quote(plan.table)} SET SCHEMA ${quote(plan.schema)}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await swapIn(db, projection.name, plans, shadow, checkpoint, options.lockTimeoutMs ?? 30_000);
+        break;
+      } catch (error) {
+        // A reader held a table longer than the lock timeout: the copies are still good, try again.
+        if (sqlState(error) !== '55P03' || attempt >= 3) throw error;
       }
-      await tx.query(
-        `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
-          WHERE projection = $1`,
-        [projection.name, checkpoint.transactionId, checkpoint.globalPosition],
-      );
-      await tx.exec(`DROP SCHEMA ${quote(shadow)}`);
-    });
+    }
     return { events, checkpoint, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
     await db.exec(`DROP SCHEMA IF EXISTS ${quote(shadow)} CASCADE`).catch(() => undefined);
     throw error;
   }
 }
+
+/**
+ * One transaction: waits for the live projection's batch in flight (in any process) by locking its
+ * checkpoint row, replaces the live tables with the copies, and moves the checkpoint to the replay's end.
+ */
+const swapIn = (
+  db: SqlClient,
+  name: string,
+  plans: readonly TablePlan[],
+  shadow: string,
+  checkpoint: Checkpoint,
+  lockTimeoutMs: number,
+) =>
+  db.transaction(async (tx) => {
+    await tx.query(`SET LOCAL lock_timeout = ${Math.round(lockTimeoutMs)}`);
+    await ensureCheckpointRow(tx, name);
+    await lockCheckpoint(tx, name);
+    for (const plan of plans) {
+      await tx.exec(`DROP TABLE ${quote(plan.schema)}.${quote(plan.table)}`);
+      await tx.exec(`ALTER TABLE ${quote(shadow)}.${quote(plan.table)} SET SCHEMA ${quote(plan.schema)}`);
+    }
+    await tx.query(
+      `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
+        WHERE projection = $1`,
+      [name, checkpoint.transactionId, checkpoint.globalPosition],
+    );
+    await tx.exec(`DROP SCHEMA ${quote(shadow)}`);
+  });
 
 /**
  * Reads the log from the start in large batches, the next read overlapping the current batch's

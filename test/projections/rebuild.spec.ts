@@ -11,6 +11,8 @@ import { projectionTables } from '../../src/projections/index.ts';
 import { catalogProjection } from '../../src/projections/catalog/index.ts';
 import { orderHistoryProjection } from '../../src/projections/orders/order-history.ts';
 import { rebuildSqlProjection } from '../../src/projections/rebuild.ts';
+import { compareCheckpoints, runSqlProjection } from '../../src/projections/runtime.ts';
+import { LOG_START } from '../../src/eventstore/event-store.ts';
 import { signIn } from '../support/http.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { adminContext, checkout, inventoryOf, orderState, stockProduct } from '../support/shop.ts';
@@ -175,6 +177,21 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
     await expectStockExactlyOnce();
     await expectOrdersExactlyOnce();
   }, 60_000);
+
+  it('applies each event once when two workers follow the same projection', async () => {
+    const second = await runSqlProjection(t.platform.store, t.platform.db, catalogProjection);
+    try {
+      for (let i = 0; i < 30; i++) {
+        await receive(SKUS[i % SKUS.length]!);
+        await pause();
+      }
+      await caughtUp(['catalog']);
+      expect(compareCheckpoints(second.checkpoint, LOG_START)).toBeGreaterThan(0);
+    } finally {
+      await second.stop();
+    }
+    await expectStockExactlyOnce();
+  });
 
   it('keeps answering reads while a rebuild runs', async () => {
     let rebuilding = true;
