@@ -1,4 +1,4 @@
-import type { SqlClient } from '../../db/sql-client.ts';
+import type { SqlClient, SqlTransaction } from '../../db/sql-client.ts';
 import type { Money } from '../../domain/money.ts';
 import type { ProductAttributes } from '../../domain/product/index.ts';
 import { CATALOG_VERSION_SQL, facetCacheOf, type FacetCounts } from '../../search/facet-cache.ts';
@@ -212,23 +212,39 @@ export async function searchCatalog(db: SqlClient, filters: CatalogFilters): Pro
   const [current] = await db.query<{ version: string }>(CATALOG_VERSION_SQL);
   const version = current?.version ?? '';
   const cached = cache.get(search, version);
+  // The planner prices a tsvector match like a cheap comparison, so for words matching a few percent
+  // of the catalog it scans every row and matches each one, where the GIN index finds them 3-4 times
+  // faster (100,000 products, PGlite: 68 ms against 26 ms for the page, 67 against 18 for the facets).
+  const reading = <T>(work: (sql: SqlClient | SqlTransaction) => Promise<T>) =>
+    query
+      ? db.transaction(async (tx) => {
+          await tx.exec('SET LOCAL enable_seqscan = off');
+          return work(tx);
+        })
+      : work(db);
   // The page and, unless cached, the facets: two queries at once (in parallel on a pool).
   const [rows, counts] = await Promise.all([
-    db.query<Row>(
-      `SELECT p.sku, p.title, p.brand, p.category, p.attributes, p.price_amount, p.currency,
-              COALESCE(a.available, 0) AS available
-         ${FROM_CATALOG} WHERE ${where}
-        ORDER BY ${orderBy} LIMIT ${filters.pageSize} OFFSET ${offset}`,
-      params,
+    reading((sql) =>
+      sql.query<Row>(
+        `SELECT p.sku, p.title, p.brand, p.category, p.attributes, p.price_amount, p.currency,
+                COALESCE(a.available, 0) AS available
+           ${FROM_CATALOG} WHERE ${where}
+          ORDER BY ${orderBy} LIMIT ${filters.pageSize} OFFSET ${offset}`,
+        params,
+      ),
     ),
-    cached ?? countFacets(db, where, params),
+    cached ?? reading((sql) => countFacets(sql, where, params)),
   ]);
   if (!cached) cache.set(search, version, counts);
   return { items: rows.map(summaryOf), ...counts };
 }
 
 /** Facets over every match in one pass (grouping sets; GROUPING() is 1 for category, 2 brand, 3 price). */
-async function countFacets(db: SqlClient, where: string, params: unknown[]): Promise<FacetCounts> {
+async function countFacets(
+  db: SqlClient | SqlTransaction,
+  where: string,
+  params: unknown[],
+): Promise<FacetCounts> {
   const bucket = `width_bucket(p.price_amount, ARRAY[${PRICE_STEPS.join(',')}]::bigint[])`;
   const facetRows = await db.query<{ facet: string; value: string; count: number }>(
     `SELECT CASE GROUPING(p.category, p.brand) WHEN 1 THEN 'category' WHEN 2 THEN 'brand' ELSE 'price' END AS facet,
