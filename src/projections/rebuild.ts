@@ -68,7 +68,11 @@ export async function rebuildSqlProjection(
   try {
     for (const plan of plans) await createCopy(db, shadow, plan);
     const { events, checkpoint } = await replay(db, projection, shadow, batchSize, options.onProgress);
-    for (const plan of plans) for (const index of plan.indexes) await db.exec(retarget(index, plan, shadow));
+    for (const plan of plans) {
+      for (const index of plan.indexes) await db.exec(retarget(index, plan, shadow));
+      // Statistics now, so the first queries after the swap are planned for the rows that are there.
+      await db.exec(`ANALYZE ${quote(shadow)}.${quote(plan.table)}`);
+    }
     await options.beforeSwap?.(checkpoint);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -259,7 +263,8 @@ async function dropAbandoned(db: SqlClient | SqlTransaction, prefix: string) {
       WHERE starts_with(nspname, $1)`,
     [prefix],
   );
-  for (const { name, beat } of schemas) {
+  const ours = new RegExp(`^${prefix}[0-9a-f]{8}$`); // not another projection's whose name starts alike
+  for (const { name, beat } of schemas.filter((s) => ours.test(s.name))) {
     const last = beat ? Date.parse(beat) : NaN;
     if (Number.isNaN(last) || Date.now() - last > ABANDONED_AFTER_MS)
       await db.exec(`DROP SCHEMA IF EXISTS ${quote(name)} CASCADE`);
