@@ -1,10 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import { createCommandHandlers, type CommandHandlers } from './commands/index.ts';
 import type { Config } from './config.ts';
 import { openReadModels, type ReadModels } from './cache/read-models.ts';
 import { migrate } from './db/migrate.ts';
-import { openPGlite } from './db/pglite.ts';
-import { connectPostgres } from './db/postgres.ts';
+import { openDatabase } from './db/open.ts';
 import type { SqlClient } from './db/sql-client.ts';
 import { DOMAIN_EVENT_TYPES } from './domain/event-types.ts';
 import type { EventStore, Subscription } from './eventstore/event-store.ts';
@@ -49,11 +47,7 @@ export type Platform = Readonly<{
 }>;
 
 export async function openPlatform(config: Config): Promise<Platform> {
-  const db = config.DATABASE_URL
-    ? connectPostgres({ connectionString: config.DATABASE_URL, maxConnections: config.DATABASE_POOL_SIZE })
-    : config.DATA_DIR === 'memory://'
-      ? await openPGlite()
-      : await mkdir(config.DATA_DIR, { recursive: true }).then(() => openPGlite(config.DATA_DIR));
+  const db = await openDatabase(config);
   await migrate(db);
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
   const searchModule = await openCatalogSearch(config, db, store);
