@@ -1,6 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { v7 as uuidv7 } from 'uuid';
 import { listedPrices } from '../commands/checkout.ts';
@@ -37,7 +37,9 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
     frameworkErrors: sendFrameworkProblem,
     genReqId: () => uuidv7(),
     childLoggerFactory: lazyChildLogger,
-    disableRequestLogging: platform.config.LOG_LEVEL !== 'debug' && platform.config.LOG_LEVEL !== 'trace',
+    logController: new LogController({
+      disableRequestLogging: platform.config.LOG_LEVEL !== 'debug' && platform.config.LOG_LEVEL !== 'trace',
+    }),
   });
   app.setValidatorCompiler(validatorCompiler);
   // Responses are written by our own handlers from typed values: serialise them plainly and fast.
