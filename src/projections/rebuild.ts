@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sqlState, type SqlClient, type SqlTransaction } from '../db/sql-client.ts';
 import type { Checkpoint, RecordedEvent } from '../eventstore/event-store.ts';
-import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from '../eventstore/sql-event-store.ts';
+import { toRecordedEvent, type EventRow } from '../eventstore/sql-event-store.ts';
 import { LOG_START } from '../eventstore/event-store.ts';
 import { compareCheckpoints, ensureCheckpointRow, lockCheckpoint, type SqlProjection } from './runtime.ts';
 
@@ -132,7 +132,7 @@ async function replay(
 ) {
   // The replay stops at the head of the log as it was when it started, or earlier at a short read:
   // under a steady stream of appends it would otherwise chase the head; the live projection goes on from there.
-  const head = await visibleHead(db);
+  const head = await highestPosition(db);
   let checkpoint: Checkpoint = LOG_START;
   let events = 0;
   let heartbeat = Date.now();
@@ -141,7 +141,7 @@ async function replay(
   for (;;) {
     const batch = await next;
     if (batch.scanned === 0) break;
-    const short = batch.scanned < batchSize || compareCheckpoints(batch.next, head) >= 0;
+    const short = batch.scanned < batchSize || batch.next.globalPosition >= head;
     if (!short) {
       next = readRelevant(db, batch.next, batchSize, types);
       next.catch(() => undefined); // awaited on the next turn; until then its failure is not unhandled
@@ -168,35 +168,50 @@ async function replay(
  * and decoding them is what a replay would otherwise spend its time on.
  */
 async function readRelevant(db: SqlClient, after: Checkpoint, limit: number, types: readonly string[]) {
-  const rows = await db.query<EventRow & { relevant: boolean; scanned: string | number; n: string | number }>(
-    `SELECT * FROM (
-       SELECT ${EVENT_COLUMNS}, type = ANY($4::text[]) AS relevant, count(*) OVER () AS scanned,
-              row_number() OVER (ORDER BY transaction_id, global_position) AS n
-         FROM (SELECT * FROM es_events
-                WHERE (transaction_id, global_position) > ($1::xid8, $2)
-                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-                ORDER BY transaction_id, global_position LIMIT $3) AS page
-     ) AS scan
-     WHERE relevant OR n = scanned
-     ORDER BY n`,
+  // Every scanned event comes back, but the payload only for the relevant ones. No sort outside the
+  // index scan: PGlite sorts xid8 values as text ('1000' before '999') when it sorts them itself.
+  const rows = await db.query<
+    Omit<EventRow, 'data' | 'metadata'> & {
+      data: unknown;
+      metadata: EventRow['metadata'] | null;
+      relevant: boolean;
+    }
+  >(
+    `SELECT global_position, transaction_id::text AS transaction_text, stream_id, stream_version,
+            event_id::text AS event_id, type, schema_version, recorded_at, prev_hash, hash, relevant,
+            CASE WHEN relevant THEN data END AS data, CASE WHEN relevant THEN metadata END AS metadata
+       FROM (SELECT *, type = ANY($4::text[]) AS relevant FROM es_events
+              WHERE (transaction_id, global_position) > ($1::xid8, $2)
+                AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY transaction_id, global_position LIMIT $3) AS page`,
     [after.transactionId, after.globalPosition, limit, types],
   );
-  const last = rows.at(-1);
+  let previous = after;
+  for (const row of rows) {
+    const at = { transactionId: row.transaction_text, globalPosition: Number(row.global_position) };
+    if (compareCheckpoints(at, previous) <= 0)
+      throw new Error(
+        `the log came back out of order: ${JSON.stringify(at)} after ${JSON.stringify(previous)}`,
+      );
+    previous = at;
+  }
   return {
-    events: rows.filter((r) => r.relevant).map(toRecordedEvent),
-    scanned: Number(last?.scanned ?? 0),
-    next: last ? toRecordedEvent(last).checkpoint : after,
+    events: rows.filter((r) => r.relevant).map((r) => toRecordedEvent(r as EventRow)),
+    scanned: rows.length,
+    next: previous,
   };
 }
 
-/** The last event visible in the log now (nothing before it can still commit). */
-async function visibleHead(db: SqlClient): Promise<Checkpoint> {
-  const [row] = await db.query<{ transaction_id: string; global_position: string | number }>(
-    `SELECT transaction_id::text AS transaction_id, global_position FROM es_events
-      WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+/**
+ * The highest global position in the log now. Only a bound on the replay's work: wherever the replay
+ * stops, the live projection goes on from there. (Not the last event in log order: PGlite sorts
+ * xid8 wrongly in descending order.)
+ */
+async function highestPosition(db: SqlClient): Promise<number> {
+  const [row] = await db.query<{ position: string | number | null }>(
+    `SELECT max(global_position) AS position FROM es_events`,
   );
-  return row ? { transactionId: row.transaction_id, globalPosition: Number(row.global_position) } : LOG_START;
+  return Number(row?.position ?? 0);
 }
 
 const applyToCopy = (
