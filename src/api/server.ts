@@ -2,7 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
-import { v7 as uuidv7 } from 'uuid';
+import { randomBytes } from 'node:crypto';
 import { listedPrices } from '../commands/checkout.ts';
 import type { Platform } from '../platform.ts';
 import { currentCart } from '../projections/carts/current-cart.ts';
@@ -14,7 +14,6 @@ import { cartRoutes } from './cart.ts';
 import { catalogRoutes } from './catalog.ts';
 import { checkoutRoutes } from './checkout.ts';
 import { identityRoutes } from './identity.ts';
-import { lazyChildLogger } from './lazy-logger.ts';
 import { opsRoutes } from './ops.ts';
 import { orderRoutes } from './orders.ts';
 import { webhookRoutes } from './webhooks.ts';
@@ -22,6 +21,17 @@ import { registerProblemHandlers, sendFrameworkProblem } from './problem.ts';
 import { streamRoutes } from './streams.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Request ids, which also become the correlation id of the events a request causes: unique across
+ * processes (a random prefix per process) and cheap (a counter: a UUID per request cost a fifth of
+ * a cached product page's time).
+ */
+function requestIds(): () => string {
+  const prefix = randomBytes(9).toString('base64url');
+  let next = 0;
+  return () => `${prefix}-${(++next).toString(36)}`;
+}
 
 /** The HTTP API: one Fastify plugin per area, registered here in one visible place. */
 export async function buildServer(platform: Platform): Promise<FastifyInstance> {
@@ -35,8 +45,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
     // Stream ids (GET /streams/:streamId) may be up to 251 characters long.
     routerOptions: { maxParamLength: 300 },
     frameworkErrors: sendFrameworkProblem,
-    genReqId: () => uuidv7(),
-    childLoggerFactory: lazyChildLogger,
+    genReqId: requestIds(),
     logController: new LogController({
       disableRequestLogging: platform.config.LOG_LEVEL !== 'debug' && platform.config.LOG_LEVEL !== 'trace',
     }),
@@ -46,10 +55,23 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerProblemHandlers(app);
 
+  // One labelled histogram per (method, route, status), looked up by a plain string key: prom-client's
+  // own label lookup cost a tenth of a cached product page's time.
+  const latency = new Map<string, ReturnType<typeof platform.metrics.httpRequestDuration.labels>>();
   app.addHook('onResponse', (request, reply, done) => {
-    platform.metrics.httpRequestDuration
-      .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
-      .observe(reply.elapsedTime / 1000);
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let histogram = latency.get(key);
+    if (!histogram)
+      latency.set(
+        key,
+        (histogram = platform.metrics.httpRequestDuration.labels(
+          request.method,
+          route,
+          String(reply.statusCode),
+        )),
+      );
+    histogram.observe(reply.elapsedTime / 1000);
     done();
   });
 
