@@ -56,7 +56,8 @@ export async function openPlatform(config: Config): Promise<Platform> {
   const projections = new ProjectionOperations({ db, store, metrics });
   if (searchModule.rebuildable) projections.rebuildable.push(searchModule.rebuildable);
   const commands = createCommandHandlers(store, metrics);
-  const readModels = openReadModels({ config, db, store, commands });
+  const readModels = openReadModels({ config, db, store, commands, metrics });
+  projections.followed.push(...readModels.checkpointed);
   const gateway = paymentGateway(config, db);
   const saga = new CheckoutSaga({
     commands,

@@ -9,6 +9,7 @@ import {
   writtenRevisionsOf,
   type PageCache,
 } from '../projections/catalog/product-cache.ts';
+import { observeProjectionLag, type Metrics } from '../observability/metrics.ts';
 import { runExternalProjection, type ExternalProjection } from '../projections/runtime.ts';
 import { cartsThroughViews, cartViewProjection, redisCartViews } from './cart-views.ts';
 import { PRODUCT_PAGE_TTL_MS, productPageEviction, redisProductPages } from './product-pages.ts';
@@ -33,6 +34,8 @@ export type ReadModels = Readonly<{
   cartState(streamId: string): Promise<Versioned<CartState>>;
   /** Counters per inventory stream; absent for a stream not counted (yet, or here). */
   stockCounters(inventoryStreamIds: readonly string[]): Promise<(StockCounters | undefined)[]>;
+  /** The projections that keep a checkpoint in the database (none in-process: they start over each time). */
+  checkpointed: readonly string[];
   /** Starts the projections that keep them (ROLE all or worker). */
   start(): Promise<Subscription[]>;
   /** Throws if the store does not answer (for /ready). */
@@ -45,8 +48,10 @@ export function openReadModels(options: {
   db: SqlClient;
   store: EventStore;
   commands: Pick<CommandHandlers, 'cart'>;
+  /** Where the Redis projections report their lag (append to visible). */
+  metrics?: Pick<Metrics, 'projectionLag' | 'projectionLagLast'>;
 }): ReadModels {
-  const { config, db, store, commands } = options;
+  const { config, db, store, commands, metrics } = options;
   const fromStream = async (streamId: string) => {
     const { state, version } = await commands.cart.load(streamId);
     return { state, version };
@@ -60,6 +65,7 @@ export function openReadModels(options: {
     const pages = productCacheOf(db);
     return {
       store: 'in-process',
+      checkpointed: [],
       productPages: inProcessPageCache(pages),
       // The command handler keeps recent cart states in this process: the stream, read from there on.
       cartState: fromStream,
@@ -86,13 +92,17 @@ export function openReadModels(options: {
   ];
   return {
     store: 'redis',
+    checkpointed: projections.map((p) => p.name),
     productPages: pages,
     cartState: cartsThroughViews(carts, store, fromStream),
     stockCounters: (ids) => readCounters(counters, ids),
     async start() {
       return Promise.all(
         projections.map((projection) =>
-          runExternalProjection(store, db, projection, { onError: onError(projection.name) }),
+          runExternalProjection(store, db, projection, {
+            onError: onError(projection.name),
+            onApplied: (events) => metrics && observeProjectionLag(metrics, projection.name, events),
+          }),
         ),
       );
     },

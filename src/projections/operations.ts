@@ -53,6 +53,8 @@ type Dependencies = Readonly<{ db: SqlClient; store: EventStore; metrics: Metric
 export class ProjectionOperations {
   /** Rebuildable projections by name; other read models append theirs. */
   readonly rebuildable: RebuildableProjection[];
+  /** Other read models that keep a checkpoint here (Redis): listed, lag-checked, not rebuilt from here. */
+  readonly followed: string[] = [];
   private readonly live = new Map<string, Subscription>();
   private readonly rebuilds = new Map<string, RebuildStatus>();
 
@@ -91,7 +93,8 @@ export class ProjectionOperations {
   /** Every projection name this process knows, SQL ones first. */
   names(): string[] {
     const names = sqlProjections.map((p) => p.name);
-    for (const { name } of this.rebuildable) if (!names.includes(name)) names.push(name);
+    for (const name of [...this.rebuildable.map((p) => p.name), ...this.followed])
+      if (!names.includes(name)) names.push(name);
     return names;
   }
 

@@ -170,4 +170,19 @@ describe.each([
     await countersMatchStreams();
     expect(await counted('WIDGET-9')).toMatchObject({ onHand: 5, available: 5, version: 2 });
   });
+
+  it('is one of the projections operators see: listed with its checkpoint, its lag in /metrics', async () => {
+    await countersMatchStreams();
+    const overview = await t.platform.projections.overview(60_000);
+    const listed = overview.find((p) => p.name === 'redis-stock-counters');
+    if (!redis) {
+      // In-process counters start over with their process and keep no checkpoint to report.
+      expect(listed).toBeUndefined();
+      return;
+    }
+    expect(listed).toMatchObject({ rebuildable: false, behind: false });
+    expect(listed?.checkpoint).not.toBeNull();
+    const metrics = await (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/projection_lag_seconds_count\{projection="redis-stock-counters"\} [1-9]/);
+  });
 });
