@@ -5,56 +5,31 @@
 //   node scripts/services.mjs env                 print the URLs as shell exports
 // A URL already in the environment (DATABASE_URL, ...) means "use that server": nothing is started.
 // The URLs are written to .services/env.json, which the test setup reads.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chownSync } from 'node:fs';
-import { closeSync, openSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { aptInstall, cacheDir, log, ownedPid, portOpen, waitFor } from './services/common.mjs';
 import * as elasticsearch from './services/elasticsearch.mjs';
 import * as kafka from './services/kafka.mjs';
 import * as redis from './services/redis.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = join(root, '.services');
-const cacheDir = process.env.SERVICES_CACHE_DIR ?? '/var/tmp/eventful-commerce-services';
 const envFile = join(stateDir, 'env.json');
 
-const log = (msg) => console.error(`[services] ${msg}`);
 const sh = (cmd, args, opts = {}) =>
   execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts }).toString();
-
-function portOpen(port, host = '127.0.0.1') {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function waitFor(name, check, timeoutMs, logFile) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  if (logFile && existsSync(logFile))
-    console.error(readFileSync(logFile, 'utf8').split('\n').slice(-60).join('\n'));
-  throw new Error(`${name} did not become ready within ${timeoutMs / 1000}s`);
-}
-
-let aptUpdated = false;
-function aptInstall(...packages) {
-  log(`installing ${packages.join(' ')} with apt-get`);
-  if (!aptUpdated) spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
-  aptUpdated = true;
-  const r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  if (r.status !== 0) throw new Error(`apt-get install ${packages.join(' ')} failed`);
-}
 
 // --- PostgreSQL -------------------------------------------------------------------------------------
 const PG_PORT = Number(process.env.SERVICES_PG_PORT ?? 55432);
@@ -206,10 +181,9 @@ async function startStripeMock() {
 
 async function stopStripeMock() {
   if (!existsSync(stripeMockPidFile)) return;
-  const pid = Number(readFileSync(stripeMockPidFile, 'utf8').trim());
   // Only the process this script started, and only if that pid still is stripe-mock.
-  const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
-  if (cmdline.includes('stripe-mock')) process.kill(pid, 'SIGTERM');
+  const pid = ownedPid(stripeMockPidFile, 'stripe-mock');
+  if (pid !== undefined) process.kill(pid, 'SIGTERM');
   rmSync(stripeMockPidFile, { force: true });
 }
 

@@ -13,15 +13,25 @@ import {
   existsSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readdirSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import {
+  aptInstall,
+  cacheDir,
+  log,
+  ownedPid,
+  portOpen,
+  printTail,
+  runs,
+  sleep,
+  stopProcess,
+  waitFor,
+} from './common.mjs';
 
 export const ELASTICSEARCH_VERSION = process.env.SERVICES_ELASTICSEARCH_VERSION ?? '9.2.0';
 const PORT = Number(process.env.SERVICES_ELASTICSEARCH_PORT ?? 9200);
@@ -33,25 +43,12 @@ const JAVA_HOMES = [
   '/usr/lib/jvm/temurin-25-jdk-amd64',
   '/usr/lib/jvm/temurin-21-jdk-amd64',
 ];
-const cacheDir = process.env.SERVICES_CACHE_DIR ?? '/var/tmp/eventful-commerce-services';
 const distRoot = join(cacheDir, 'elasticsearch', ELASTICSEARCH_VERSION);
 const home = join(distRoot, `elasticsearch-${ELASTICSEARCH_VERSION}`);
 const instanceDir = join(cacheDir, `elasticsearch-${PORT}`);
 const pidFile = join(instanceDir, 'elasticsearch.pid');
 const logFile = join(instanceDir, 'logs', 'elasticsearch-console.log');
 const url = `http://127.0.0.1:${PORT}`;
-
-const log = (msg) => console.error(`[services] ${msg}`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const runs = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** True when Elasticsearch (not just anything on the port) answers with a cluster at least yellow. */
 async function clusterReady() {
@@ -80,32 +77,12 @@ async function speaksElasticsearch() {
   }
 }
 
-/** The tail of the node's own log and of its console output: what to read when it did not come up. */
-function printLogs() {
-  const files = [logFile, join(instanceDir, 'logs', 'eventful-commerce.log')];
-  for (const file of files)
-    if (existsSync(file)) console.error(readFileSync(file, 'utf8').split('\n').slice(-80).join('\n'));
-}
-
-async function waitFor(name, check, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(500);
-  }
-  printLogs();
-  throw new Error(`${name} did not become ready within ${timeoutMs / 1000}s`);
-}
-
-function aptInstall(pkg) {
-  log(`installing ${pkg} with apt-get`);
-  spawnSync('apt-get', ['update', '-q'], { stdio: ['ignore', 2, 2] });
-  const r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', pkg], {
-    stdio: ['ignore', 2, 2],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  if (r.status !== 0) throw new Error(`apt-get install ${pkg} failed`);
-}
+/** The node's console output and its own log: what to read when it did not come up. */
+const logFiles = [logFile, join(instanceDir, 'logs', 'eventful-commerce.log')];
+const printLogs = () => printTail(logFiles, 80);
+/** Polls every 500 ms and prints the last 80 lines of both logs when the node is not ready in time. */
+const waitForNode = (check, timeoutMs) =>
+  waitFor(`Elasticsearch on ${url}`, check, timeoutMs, logFiles, { intervalMs: 500, tailLines: 80 });
 
 function javaHome() {
   const found = JAVA_HOMES.find((dir) => dir && existsSync(join(dir, 'bin', 'java')));
@@ -181,10 +158,7 @@ function chownTree(dir, user) {
 
 /** The pid this script started, if that process still is this node. */
 function runningPid() {
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
-  return cmdline.includes('org.elasticsearch') && cmdline.includes(home) ? pid : undefined;
+  return ownedPid(pidFile, 'org.elasticsearch', home);
 }
 
 /** Starts Elasticsearch if none answers on the port (idempotent) and resolves to { ELASTICSEARCH_URL }. */
@@ -197,7 +171,7 @@ export async function up(options = {}) {
       if (!(await speaksElasticsearch()))
         throw new Error(`something that is not Elasticsearch answers on ${url}`);
     }
-    await waitFor(`Elasticsearch on ${url}`, clusterReady, options.timeoutMs ?? 120_000);
+    await waitForNode(clusterReady, options.timeoutMs ?? 120_000);
     return { ELASTICSEARCH_URL: url };
   }
   const esHome = distribution();
@@ -251,28 +225,15 @@ export async function up(options = {}) {
   child.unref();
   let exitCode;
   child.once('exit', (code) => (exitCode = code ?? 1));
-  await waitFor(
-    `Elasticsearch on ${url}`,
-    async () => {
-      if (exitCode !== undefined && exitCode !== 0) {
-        printLogs();
-        throw new Error(`Elasticsearch's launcher exited with code ${exitCode} during start-up`);
-      }
-      return clusterReady();
-    },
-    options.timeoutMs ?? 180_000,
-  );
+  await waitForNode(async () => {
+    if (exitCode !== undefined && exitCode !== 0) {
+      printLogs();
+      throw new Error(`Elasticsearch's launcher exited with code ${exitCode} during start-up`);
+    }
+    return clusterReady();
+  }, options.timeoutMs ?? 180_000);
   log(`Elasticsearch on ${url} ready after ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return { ELASTICSEARCH_URL: url };
-}
-
-/** A process that ended but was not reaped yet (a zombie) counts as gone. */
-function alive(pid) {
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** Stops the node this script started and waits for it to end (SIGKILL after the time limit). */
@@ -282,17 +243,10 @@ export async function down(options = {}) {
     rmSync(pidFile, { force: true });
     return;
   }
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let killed = false;
-  while (alive(pid)) {
-    if (!killed && Date.now() > deadline) {
-      log(`Elasticsearch on ${url} did not stop in time: killing it`);
-      process.kill(pid, 'SIGKILL');
-      killed = true;
-    }
-    await sleep(100);
-  }
-  while (await portOpen(PORT)) await sleep(100);
+  await stopProcess(pid, {
+    name: `Elasticsearch on ${url}`,
+    port: PORT,
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
   rmSync(pidFile, { force: true });
 }

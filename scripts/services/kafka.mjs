@@ -18,11 +18,21 @@ import {
 } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import {
+  aptInstall,
+  cacheDir,
+  log,
+  ownedPid,
+  portOpen,
+  runs,
+  sleep,
+  stopProcess,
+  waitFor,
+} from './common.mjs';
 
 export const KAFKA_VERSION = process.env.SERVICES_KAFKA_VERSION ?? '4.1.1';
 const SLF4J_VERSION = '2.0.17';
 const DEFAULT_PORT = 9092;
-const cacheDir = process.env.SERVICES_CACHE_DIR ?? '/var/tmp/eventful-commerce-services';
 const distDir = join(cacheDir, 'kafka', KAFKA_VERSION);
 const libsDir = join(distDir, 'libs');
 // Small on purpose: the machine has two cores and other servers share them.
@@ -33,17 +43,6 @@ const JVM_OPTIONS = [
   '-XX:MaxGCPauseMillis=20',
   '-Djava.awt.headless=true',
 ];
-
-const log = (msg) => console.error(`[services] ${msg}`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function portOpen(port, host = '127.0.0.1') {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /**
  * True when a Kafka broker answers an ApiVersions request (API key 18, version 0) on `port` with no
@@ -99,16 +98,8 @@ async function brokerReady(brokers) {
   }
 }
 
-async function waitFor(name, check, timeoutMs, logFile) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(250);
-  }
-  if (logFile && existsSync(logFile))
-    console.error(readFileSync(logFile, 'utf8').split('\n').slice(-80).join('\n'));
-  throw new Error(`${name} did not become ready within ${timeoutMs / 1000}s`);
-}
+/** The last 80 lines of the broker's log when it does not come up in time. */
+const logTail = { tailLines: 80 };
 
 const pom = () => `<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -139,22 +130,13 @@ const pom = () => `<?xml version="1.0" encoding="UTF-8"?>
 </project>
 `;
 
-const runs = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-
 /** Java (and Maven to fetch the jars) from Debian when this machine lacks them (the project's have both). */
 function ensureTools({ maven }) {
   const missing = [
     ...(runs('java', ['-version']) ? [] : ['openjdk-17-jre-headless']),
     ...(maven && !runs('mvn', ['-v']) ? ['maven'] : []),
   ];
-  if (missing.length === 0) return;
-  log(`installing ${missing.join(' ')} with apt-get`);
-  spawnSync('apt-get', ['update', '-q'], { stdio: ['ignore', 2, 2] });
-  const r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
-    stdio: ['ignore', 2, 2],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  if (r.status !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed`);
+  if (missing.length > 0) aptInstall(...missing);
 }
 
 /** The broker's jars in the cache folder: fetched from Maven Central on first use only. */
@@ -240,11 +222,7 @@ const pidFileOf = (port) => join(instanceDir(port), 'kafka.pid');
 
 /** The pid of the broker this script started on `port`, if that process still is that broker. */
 function runningPid(port) {
-  const pidFile = pidFileOf(port);
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
-  return cmdline.includes('kafka.Kafka') && cmdline.includes(instanceDir(port)) ? pid : undefined;
+  return ownedPid(pidFileOf(port), 'kafka.Kafka', instanceDir(port));
 }
 
 /**
@@ -265,7 +243,7 @@ export async function up(options = {}) {
       await sleep(1_000);
       if (!(await speaksKafka(port))) throw new Error(`something that is not Kafka answers on ${brokers}`);
     }
-    await waitFor(`Kafka on ${brokers}`, () => brokerReady(brokers), 60_000, logFile);
+    await waitFor(`Kafka on ${brokers}`, () => brokerReady(brokers), 60_000, logFile, logTail);
     return { KAFKA_BROKERS: brokers };
   }
   if (await portOpen(controllerPort))
@@ -312,18 +290,10 @@ export async function up(options = {}) {
     },
     options.timeoutMs ?? 90_000,
     logFile,
+    logTail,
   );
   log(`Kafka on ${brokers} ready after ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return { KAFKA_BROKERS: brokers };
-}
-
-/** A process that ended but was not reaped yet (a zombie) counts as gone. */
-function alive(pid) {
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** Stops the broker this script started on the port; `signal: 'SIGKILL'` for a crash. Waits for it to end. */
@@ -334,18 +304,12 @@ export async function down(options = {}) {
     rmSync(pidFileOf(port), { force: true });
     return;
   }
-  process.kill(pid, options.signal ?? 'SIGTERM');
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let killed = options.signal === 'SIGKILL';
-  while (alive(pid)) {
-    if (!killed && Date.now() > deadline) {
-      log(`Kafka on port ${port} did not stop in time: killing it`);
-      process.kill(pid, 'SIGKILL');
-      killed = true;
-    }
-    await sleep(100);
-  }
-  while (await portOpen(port)) await sleep(100);
+  await stopProcess(pid, {
+    name: `Kafka on port ${port}`,
+    port,
+    signal: options.signal ?? 'SIGTERM',
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
   rmSync(pidFileOf(port), { force: true });
 }
 

@@ -3,18 +3,15 @@
 //   up()     REDIS_URL from the environment, else a server on 127.0.0.1:6379 (started if none answers)
 //   down()   stops the server this script started (its pid file), never another one
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { aptInstall, cacheDir, log, ownedPid, portOpen, runs, sleep, waitFor } from './common.mjs';
 
 const PORT = Number(process.env.SERVICES_REDIS_PORT ?? 6379);
-const cacheDir = process.env.SERVICES_CACHE_DIR ?? '/var/tmp/eventful-commerce-services';
 const dir = join(cacheDir, 'redis');
 const pidFile = join(dir, 'redis.pid');
 const logFile = join(dir, 'redis.log');
-
-const log = (msg) => console.error(`[services] ${msg}`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** True when a Redis server answers PING with +PONG on the port (anything else listening is not Redis). */
 function answersPing(port) {
@@ -32,37 +29,15 @@ function answersPing(port) {
   });
 }
 
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function waitFor(name, check, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  if (existsSync(logFile)) console.error(readFileSync(logFile, 'utf8').split('\n').slice(-60).join('\n'));
-  throw new Error(`${name} did not become ready within ${timeoutMs / 1000}s`);
-}
-
-const runs = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+/** Polls every 100 ms and prints the last 60 lines of the server's log when it is not ready in time. */
+const waitForPing = (name, timeoutMs) =>
+  waitFor(name, () => answersPing(PORT), timeoutMs, logFile, { intervalMs: 100, tailLines: 60 });
 
 /** redis-server from Debian when this machine lacks it. */
 function ensureRedisServer() {
   if (runs('redis-server', ['--version'])) return;
-  log('installing redis-server with apt-get');
-  spawnSync('apt-get', ['update', '-q'], { stdio: ['ignore', 2, 2] });
-  const r = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'redis-server'], {
-    stdio: ['ignore', 2, 2],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  if (r.status !== 0 || !runs('redis-server', ['--version']))
-    throw new Error('apt-get install redis-server failed');
+  aptInstall('redis-server');
+  if (!runs('redis-server', ['--version'])) throw new Error('apt-get install redis-server failed');
 }
 
 /** Starts Redis if none answers on the port (idempotent) and resolves to { REDIS_URL }. */
@@ -71,7 +46,7 @@ export async function up() {
   const url = `redis://127.0.0.1:${PORT}`;
   if (await portOpen(PORT)) {
     // Another run of this script may still be starting it: give it a moment, but only if it is Redis.
-    await waitFor(`Redis on 127.0.0.1:${PORT}`, () => answersPing(PORT), 5_000).catch(() => {
+    await waitForPing(`Redis on 127.0.0.1:${PORT}`, 5_000).catch(() => {
       throw new Error(`something that is not Redis answers on 127.0.0.1:${PORT}`);
     });
     return { REDIS_URL: url };
@@ -102,16 +77,13 @@ export async function up() {
     { stdio: ['ignore', 2, 2] },
   );
   if (r.status !== 0) throw new Error(`redis-server exited with ${r.status ?? r.signal}`);
-  await waitFor(`Redis on ${url}`, () => answersPing(PORT), 30_000);
+  await waitForPing(`Redis on ${url}`, 30_000);
   return { REDIS_URL: url };
 }
 
 /** The pid of the server this script started, if that process still is redis-server. */
 function runningPid() {
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
-  return cmdline.includes('redis-server') ? pid : undefined;
+  return ownedPid(pidFile, 'redis-server');
 }
 
 /** Stops the server this script started and waits until the port is free. */
