@@ -37,7 +37,7 @@ describe('the broker dies while orders flow (dedicated broker, PostgreSQL)', () 
 
   it(
     'publishes every integration event after the broker is back; consumers apply each once',
-    { timeout: 100_000 },
+    { timeout: 150_000 },
     async () => {
       const prefix = uniquePrefix();
       recorder = await recordTopics(broker.brokers, prefix);
@@ -112,7 +112,7 @@ describe('the broker dies while orders flow (dedicated broker, PostgreSQL)', () 
             await t.platform.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM notifications_outbox`)
           )[0]!.n,
         );
-      await until('the notification service to catch up', async () => (await outboxSize()) >= emails, 30_000);
+      await until('the notification service to catch up', async () => (await outboxSize()) >= emails, 60_000);
       await sleep(500);
       expect(await outboxSize()).toBe(emails);
       const byKind = await t.platform.db.query<{ kind: string; n: string }>(

@@ -366,7 +366,7 @@ describe('two workers over one queue (PostgreSQL)', () => {
       await receive(shop, 'TWO-COLD', 200);
       // Few orders per worker at a time and a one-second lease, so the two take turns on the queue.
       const workers = [0, 1].map(() => spawnWorker(workerEnv(shop.database, { SAGA_CONCURRENCY: '6' })));
-      await within(Promise.all(workers.map((w) => w.ready)), 20_000, () =>
+      await within(Promise.all(workers.map((w) => w.ready)), 60_000, () =>
         workers.map((w) => w.output()).join('\n'),
       );
       const leaseOwners = watchLeaseOwners(shop);
@@ -410,5 +410,5 @@ describe('two workers over one queue (PostgreSQL)', () => {
     } finally {
       await closeShop(shop);
     }
-  });
+  }, 120_000);
 });
