@@ -55,6 +55,22 @@ export const toRecordedEvent = (row: EventRow): RecordedEvent => {
   };
 };
 
+type AppendRow = { outcome: string; stream_version: string | number; last_position: string | number | null };
+
+type QueuedAppend = {
+  streamId: string;
+  expected: number;
+  payload: string;
+  resolve(row: AppendRow): void;
+  reject(error: unknown): void;
+};
+
+/** Append calls in flight at once; appends made meanwhile wait and then go together in one call. */
+const MAX_APPEND_CALLS = 4;
+const MAX_APPENDS_PER_CALL = 100;
+/** How long a call of several appends waits for a stream row another transaction holds. */
+const APPEND_MANY_LOCK_TIMEOUT = '250ms';
+
 export type SqlEventStoreOptions = {
   /** The event types this platform knows; an append of any other type is refused. */
   eventTypes: Iterable<string>;
@@ -68,6 +84,8 @@ export class SqlEventStore implements EventStore {
   private readonly knownTypes: ReadonlySet<string>;
   private readonly appendWaiters = new Set<() => void>();
   private readonly subscriptions = new Set<Subscription>();
+  private readonly appendQueue: QueuedAppend[] = [];
+  private appendCalls = 0;
 
   constructor(
     private readonly db: SqlClient,
@@ -84,21 +102,10 @@ export class SqlEventStore implements EventStore {
     assertStreamId(streamId);
     const expected = encodeExpectedVersion(expectedVersion);
     const prepared = prepareEvents(streamId, events, this.knownTypes);
-    type AppendRow = {
-      outcome: string;
-      stream_version: string | number;
-      last_position: string | number | null;
-    };
-    let row: AppendRow | undefined;
-    try {
-      [row] = await this.db.query<AppendRow>(
-        `SELECT outcome, stream_version, last_position FROM es_append($1, $2, $3::jsonb)`,
-        [streamId, expected, appendPayload(prepared)],
-      );
-    } catch (error) {
-      throw translateAppendError(error);
-    }
-    if (!row) throw new Error('es_append returned no row');
+    const row = await new Promise<AppendRow>((resolve, reject) => {
+      this.appendQueue.push({ streamId, expected, payload: appendPayload(prepared), resolve, reject });
+      this.flushAppends();
+    });
     if (row.outcome === 'conflict')
       throw new WrongExpectedVersionError(streamId, expectedVersion, Number(row.stream_version));
     if (row.outcome === 'ok') this.wakeSubscribers();
@@ -107,6 +114,74 @@ export class SqlEventStore implements EventStore {
       lastPosition: Number(row.last_position),
       written: row.outcome === 'ok',
     };
+  }
+
+  /**
+   * Sends the appends waiting, up to `MAX_APPEND_CALLS` calls at a time: appends made while those
+   * calls run wait for a free one and then go together, in one `es_append_many` call (one round trip,
+   * one commit). Each keeps its own expected version and outcome; a lone append is a plain `es_append`.
+   */
+  private flushAppends(): void {
+    while (this.appendQueue.length > 0 && this.appendCalls < MAX_APPEND_CALLS) {
+      const batch = this.appendQueue.splice(0, MAX_APPENDS_PER_CALL);
+      this.appendCalls++;
+      void this.sendAppends(batch).finally(() => {
+        this.appendCalls--;
+        this.flushAppends();
+      });
+    }
+  }
+
+  private async sendAppends(batch: QueuedAppend[]): Promise<void> {
+    if (batch.length === 1) {
+      const [one] = batch as [QueuedAppend];
+      await this.appendOne(one.streamId, one.expected, one.payload).then(one.resolve, one.reject);
+      return;
+    }
+    // Stream rows are locked in stream id order, so two calls never wait for each other in a cycle.
+    const sorted = [...batch].sort((a, b) =>
+      a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0,
+    );
+    let rows: (AppendRow & { ordinal: number })[];
+    try {
+      rows = await this.db.query<AppendRow & { ordinal: number }>(
+        `SELECT ordinal, outcome, stream_version, last_position FROM es_append_many($1::jsonb, $2)`,
+        [
+          `[${sorted.map((a) => `{"streamId":${JSON.stringify(a.streamId)},"expectedVersion":${a.expected},"events":${a.payload}}`).join(',')}]`,
+          APPEND_MANY_LOCK_TIMEOUT,
+        ],
+      );
+    } catch {
+      // Nothing of the call was written (one statement): an event id reused, invalid data, a stream
+      // held by another transaction past the lock timeout, a lost connection. Append one by one, each
+      // then meeting its own outcome (event ids make an append that did land a no-op).
+      rows = [];
+    }
+    const byOrdinal = new Map(rows.map((row) => [Number(row.ordinal), row]));
+    await Promise.all(
+      sorted.map(async (append, i) => {
+        const row = byOrdinal.get(i + 1);
+        if (row) return append.resolve(row);
+        await this.appendOne(append.streamId, append.expected, append.payload).then(
+          append.resolve,
+          append.reject,
+        );
+      }),
+    );
+  }
+
+  private async appendOne(streamId: string, expected: number, payload: string): Promise<AppendRow> {
+    let row: AppendRow | undefined;
+    try {
+      [row] = await this.db.query<AppendRow>(
+        `SELECT outcome, stream_version, last_position FROM es_append($1, $2, $3::jsonb)`,
+        [streamId, expected, payload],
+      );
+    } catch (error) {
+      throw translateAppendError(error);
+    }
+    if (!row) throw new Error('es_append returned no row');
+    return row;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
