@@ -133,18 +133,15 @@ export class LedgerChanges {
   ) {}
 
   async authorize(request: Omit<NewAuthorization, 'idempotencyKey'>): Promise<string> {
-    const [next] = await this.tx.query<{ id: string | number }>(
-      `SELECT nextval('simulated_gateway_authorization_seq') AS id`,
-    );
-    const id = Number(next!.id);
-    const gatewayRef = `pi_sim_${String(id).padStart(6, '0')}`;
-    await this.tx.query(
+    // The reference numbers the hold (pi_sim_000001, ...): drawn and inserted in one statement.
+    const [row] = await this.tx.query<{ gateway_ref: string }>(
       `INSERT INTO simulated_gateway_authorizations
          (id, gateway_ref, idempotency_key, order_id, customer_id, amount, currency, payment_method, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'authorized')`,
+       SELECT n.id, 'pi_sim_' || repeat('0', greatest(0, 6 - length(n.id::text))) || n.id::text,
+              $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::text, 'authorized'
+         FROM (SELECT nextval('simulated_gateway_authorization_seq') AS id) n
+       RETURNING gateway_ref`,
       [
-        id,
-        gatewayRef,
         this.idempotencyKey,
         request.orderId,
         request.customerId ?? null,
@@ -153,7 +150,7 @@ export class LedgerChanges {
         request.paymentMethod,
       ],
     );
-    return gatewayRef;
+    return row!.gateway_ref;
   }
 
   /** Takes the held funds, once: only the statement that finds the hold still `authorized` counts. */

@@ -110,8 +110,12 @@ export class SimulatedGateway implements PaymentGateway {
       });
       return { status: 'authorized', gatewayRef };
     };
-    return this.once<Authorization>(request.idempotencyKey, fingerprint, work, () =>
-      this.processing(paymentMethod),
+    const slow = paymentMethod === 'pm_sim_timeout' || paymentMethod === 'pm_sim_slow';
+    return this.once<Authorization>(
+      request.idempotencyKey,
+      fingerprint,
+      work,
+      slow ? () => this.processing(paymentMethod) : undefined,
     );
   }
 
@@ -145,15 +149,18 @@ export class SimulatedGateway implements PaymentGateway {
    * Answers a key once. A key answered before, by any process, replays that answer. A new key waits
    * out the gateway's `processing`, then runs `work` and stores its answer in one transaction, where a
    * racing request with the same key gets the first answer instead. Only the caller's wait is bounded
-   * by the timeout: work that outlives it still lands, and a retry with the key finds it.
+   * by the timeout: work that outlives it still lands, and a retry with the key finds it. Without a
+   * `processing` wait, the transaction alone answers a key seen before (no read first).
    */
   private once<T>(idempotencyKey: string, request: unknown[], work: Work, processing?: () => Promise<void>) {
     const fingerprint = JSON.stringify(request);
     const answer = (async () => {
       await this.networkLatency();
-      const earlier = await this.memory.answerTo(idempotencyKey);
-      if (earlier) return replay<T>(idempotencyKey, fingerprint, earlier);
-      await processing?.();
+      if (processing) {
+        const earlier = await this.memory.answerTo(idempotencyKey);
+        if (earlier) return replay<T>(idempotencyKey, fingerprint, earlier);
+        await processing();
+      }
       return replay<T>(
         idempotencyKey,
         fingerprint,
