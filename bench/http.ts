@@ -8,8 +8,9 @@
 //  3. at a fixed offered rate (open loop): the 202's latency, and the time from POST /checkout to
 //     the order confirmed, p50/p99.
 // BENCH_SECONDS (default 10) per measurement, BENCH_CHECKOUTS (default 3000) for the second,
-// BENCH_RATE (default 200) orders/s for the third.
+// BENCH_RATE (default 200) orders/s for the third. BENCH_ONLY=confirmation runs the third alone.
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { demoCatalog } from '../src/seed/demo-catalog.ts';
 import { scratchDatabase } from './lib/database.ts';
@@ -20,6 +21,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 3000);
 const CONNECTIONS = 32;
+const ONLY_CONFIRMATION = process.env.BENCH_ONLY === 'confirmation';
 const PASSWORD = 'bench password 123';
 const json = { 'content-type': 'application/json' };
 
@@ -111,6 +113,21 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
     await new Promise((r) => setTimeout(r, 200));
   }
 
+  if (!ONLY_CONFIRMATION) await measureDetailAndAcceptance(profile, base, auditor, skus);
+  await measureConfirmation(profile, base, auditor, skus, {
+    processUrls: processes.map((p) => p.url),
+    databaseUrl: scratch?.url,
+  });
+  const rss = await (await fetch(`${base}/metrics`)).text();
+  rows.at(-1)!['platform RSS MiB'] = fixed(
+    Number(/process_resident_memory_bytes (\d+)/.exec(rss)?.[1] ?? 0) / 2 ** 20,
+  );
+
+  for (const p of processes) await p.stop();
+  await scratch?.drop();
+}
+
+async function measureDetailAndAcceptance(profile: string, base: string, auditor: string, skus: string[]) {
   // 1. product detail, next to a bare Fastify route serving the same document from memory
   const document = await (await fetch(`${base}/products/${skus[0]}`)).text();
   const ceiling = await startBareRoute(document);
@@ -169,9 +186,40 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
     'non-2xx': accepted.non2xx,
   });
   await untilQueueEmpty(base, auditor, placed);
+}
 
+/** CPU seconds the platform's processes used so far, and the commits of its database (PostgreSQL). */
+async function workDone(processUrls: string[], databaseUrl?: string) {
+  let cpu = 0;
+  for (const url of processUrls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    cpu += Number(/^process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? 0);
+  }
+  let commits = 0;
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    await new Promise((r) => setTimeout(r, 1_500)); // the statistics collector reports about once a second
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()`,
+    );
+    commits = Number(rows[0]?.n ?? 0);
+    await client.end();
+  }
+  return { cpu, commits };
+}
+
+async function measureConfirmation(
+  profile: string,
+  base: string,
+  auditor: string,
+  skus: string[],
+  platform: { processUrls: string[]; databaseUrl?: string | undefined },
+) {
   // 3. placement to confirmation at a fixed offered rate (open loop)
   const rateBuyers = await customersWithCarts(base, RATE * SECONDS, skus);
+  await untilQueueEmpty(base, auditor, []);
+  const before = await workDone(platform.processUrls, platform.databaseUrl);
   const sent = new Map<string, number>();
   const acceptance: number[] = [];
   const failed: string[] = [];
@@ -194,6 +242,8 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
     }),
   );
   await untilQueueEmpty(base, auditor, [...sent.keys()]);
+  const drained = performance.now();
+  const after = await workDone(platform.processUrls, platform.databaseUrl);
   const latencies: number[] = [];
   for (const [orderId, at] of sent) {
     const events = (await (
@@ -221,14 +271,12 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
     'p50 ms': fixed(confirmation.p50),
     'p99 ms': fixed(confirmation.p99),
     confirmed: `${latencies.length}/${rateBuyers.length}${failed.length ? ` (${failed.length} failed: ${failed[0]})` : ''}`,
+    // Work per order, less noisy than latency on a shared machine: platform CPU (API + worker), and
+    // database transactions, read-only ones too (everything on the scratch database, projections and saga included).
+    'CPU ms/order': fixed((1000 * (after.cpu - before.cpu)) / sent.size),
+    'xacts/order': platform.databaseUrl ? fixed((after.commits - before.commits) / sent.size) : '',
+    'drained s': fixed((drained - started) / 1000),
   });
-  const rss = await (await fetch(`${base}/metrics`)).text();
-  rows.at(-1)!['platform RSS MiB'] = fixed(
-    Number(/process_resident_memory_bytes (\d+)/.exec(rss)?.[1] ?? 0) / 2 ** 20,
-  );
-
-  for (const p of processes) await p.stop();
-  await scratch?.drop();
 }
 
 /** The ceiling: a bare Fastify route in its own process, answering the same bytes from memory. */
