@@ -11,20 +11,37 @@ export const activeReservationsProjection: SqlProjection = {
   name: 'active-reservations',
   eventTypes: new Set(['StockReserved', 'ReservationCommitted', 'ReservationReleased', 'ReservationExpired']),
   async apply(tx, events) {
+    // The batch folded into two statements with the same outcome as one statement per event: a
+    // reservation whose last event removes it is deleted; one reserved last is inserted (the first
+    // insert since the row was last removed wins), after deleting a row removed earlier in the batch.
+    const final = new Map<
+      string,
+      { sku: string; reservationId: string; insert?: string; deleted: boolean }
+    >();
     for (const event of events) {
       const { sku, reservationId, expiresAt } = event.data as ReservationEvent;
-      if (event.type === 'StockReserved')
-        await tx.query(
-          `INSERT INTO active_reservations (sku, reservation_id, expires_at) VALUES ($1, $2, $3)
-           ON CONFLICT (sku, reservation_id) DO NOTHING`,
-          [sku, reservationId, expiresAt],
-        );
-      else
-        await tx.query(`DELETE FROM active_reservations WHERE sku = $1 AND reservation_id = $2`, [
-          sku,
-          reservationId,
-        ]);
+      const key = JSON.stringify([sku, reservationId]);
+      const known = final.get(key);
+      if (event.type !== 'StockReserved') final.set(key, { sku, reservationId, deleted: true });
+      else if (!known) final.set(key, { sku, reservationId, insert: expiresAt, deleted: false });
+      else if (known.insert === undefined) known.insert = expiresAt; // re-reserved after its removal
     }
+    const rows = [...final.values()];
+    const deleted = rows.filter((r) => r.deleted);
+    const inserted = rows.filter((r) => r.insert !== undefined);
+    if (deleted.length > 0)
+      await tx.query(
+        `DELETE FROM active_reservations a USING unnest($1::text[], $2::text[]) AS d(sku, reservation_id)
+          WHERE a.sku = d.sku AND a.reservation_id = d.reservation_id`,
+        [deleted.map((r) => r.sku), deleted.map((r) => r.reservationId)],
+      );
+    if (inserted.length > 0)
+      await tx.query(
+        `INSERT INTO active_reservations (sku, reservation_id, expires_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+         ON CONFLICT (sku, reservation_id) DO NOTHING`,
+        [inserted.map((r) => r.sku), inserted.map((r) => r.reservationId), inserted.map((r) => r.insert)],
+      );
   },
 };
 

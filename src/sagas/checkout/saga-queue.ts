@@ -6,13 +6,13 @@ export const checkoutQueueProjection: SqlProjection = {
   name: 'checkout-saga-queue',
   eventTypes: new Set(['OrderPlaced']),
   async apply(tx, events) {
-    for (const event of events) {
-      const { orderId, placedAt } = event.data as { orderId: string; placedAt: string };
-      await tx.query(
-        `INSERT INTO checkout_saga (order_id, placed_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING`,
-        [orderId, placedAt],
-      );
-    }
+    // One statement per batch: the first of an order's rows wins, as it would one event at a time.
+    const placed = events.map((event) => event.data as { orderId: string; placedAt: string });
+    await tx.query(
+      `INSERT INTO checkout_saga (order_id, placed_at)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[]) ON CONFLICT (order_id) DO NOTHING`,
+      [placed.map((p) => p.orderId), placed.map((p) => p.placedAt)],
+    );
   },
 };
 
