@@ -38,6 +38,8 @@ export type NewAuthorization = {
   paymentMethod: string;
 };
 
+type AnswerRow = { answer_fingerprint: string; answer_outcome: StoredOutcome };
+
 type AuthorizationRow = {
   gateway_ref: string;
   order_id: string;
@@ -106,6 +108,38 @@ export class SimulatedGatewayLedger {
       );
       return { fingerprint, outcome };
     });
+  }
+
+  /** `answerOnce` for an authorization (a hold, or the decline `decline` names), in one statement. */
+  async authorizeOnce(
+    idempotencyKey: string,
+    fingerprint: string,
+    request: Omit<NewAuthorization, 'idempotencyKey'>,
+    decline: string | undefined,
+  ): Promise<StoredAnswer> {
+    const [row] = await this.db.query<AnswerRow>(
+      `SELECT answer_fingerprint, answer_outcome FROM simulated_gateway_authorize($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        idempotencyKey,
+        fingerprint,
+        request.orderId,
+        request.customerId ?? null,
+        request.amount.amount,
+        request.amount.currency,
+        request.paymentMethod,
+        decline ?? null,
+      ],
+    );
+    return { fingerprint: row!.answer_fingerprint, outcome: row!.answer_outcome };
+  }
+
+  /** `answerOnce` for a capture (`LedgerChanges.capture`), in one statement. */
+  async captureOnce(idempotencyKey: string, fingerprint: string, gatewayRef: string): Promise<StoredAnswer> {
+    const [row] = await this.db.query<AnswerRow>(
+      `SELECT answer_fingerprint, answer_outcome FROM simulated_gateway_capture($1, $2, $3)`,
+      [idempotencyKey, fingerprint, gatewayRef],
+    );
+    return { fingerprint: row!.answer_fingerprint, outcome: row!.answer_outcome };
   }
 
   /** Every authorization made, oldest first. */

@@ -111,18 +111,27 @@ export class SimulatedGateway implements PaymentGateway {
       return { status: 'authorized', gatewayRef };
     };
     const slow = paymentMethod === 'pm_sim_timeout' || paymentMethod === 'pm_sim_slow';
-    return this.once<Authorization>(
-      request.idempotencyKey,
-      fingerprint,
-      work,
-      slow ? () => this.processing(paymentMethod) : undefined,
+    if (slow)
+      return this.once<Authorization>(request.idempotencyKey, fingerprint, work, () =>
+        this.processing(paymentMethod),
+      );
+    // No processing to wait out: the same claim, hold and answer as `work`, in one statement.
+    return this.inOneStatement<Authorization>(request.idempotencyKey, fingerprint, (key, print) =>
+      this.memory.authorizeOnce(
+        key,
+        print,
+        { orderId, amount, paymentMethod, ...(customerId === undefined ? {} : { customerId }) },
+        declineReason(paymentMethod),
+      ),
     );
   }
 
   async capture(gatewayRef: string, idempotencyKey: string): Promise<void> {
     assertGatewayRef(gatewayRef);
     assertIdempotencyKey(idempotencyKey);
-    await this.once(idempotencyKey, ['capture', gatewayRef], (changes) => changes.capture(gatewayRef));
+    await this.inOneStatement(idempotencyKey, ['capture', gatewayRef], (key, fingerprint) =>
+      this.memory.captureOnce(key, fingerprint, gatewayRef),
+    );
   }
 
   async voidAuthorization(gatewayRef: string, idempotencyKey: string): Promise<void> {
@@ -166,6 +175,20 @@ export class SimulatedGateway implements PaymentGateway {
         fingerprint,
         await this.memory.answerOnce(idempotencyKey, fingerprint, work),
       );
+    })();
+    return this.withinTimeout(answer);
+  }
+
+  /** `once` for a request whose claim, work and answer the ledger makes in one statement. */
+  private inOneStatement<T>(
+    idempotencyKey: string,
+    request: unknown[],
+    answerOnce: (idempotencyKey: string, fingerprint: string) => Promise<StoredAnswer>,
+  ) {
+    const fingerprint = JSON.stringify(request);
+    const answer = (async () => {
+      await this.networkLatency();
+      return replay<T>(idempotencyKey, fingerprint, await answerOnce(idempotencyKey, fingerprint));
     })();
     return this.withinTimeout(answer);
   }
