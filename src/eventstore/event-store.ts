@@ -82,6 +82,12 @@ export type SubscribeOptions = Readonly<{
   batchSize?: number;
   /** Longest pause between polls when nothing new arrives (ms). */
   maxPollIntervalMs?: number;
+  /**
+   * After a batch that caught up with the log, wait this long before reading on, so that events
+   * arriving meanwhile are handled in one batch instead of a few at a time (default 20, at most
+   * `maxPollIntervalMs`).
+   */
+  gatherMs?: number;
   onError?: (error: unknown) => void;
 }>;
 

@@ -29,6 +29,7 @@ export function followLog(
 ): Subscription {
   const batchSize = options.batchSize ?? 500;
   const maxPause = options.maxPollIntervalMs ?? 50;
+  const gatherMs = Math.min(options.gatherMs ?? 20, maxPause);
   let checkpoint: Checkpoint = options.after ?? LOG_START;
   let stopped = false;
 
@@ -41,6 +42,9 @@ export function followLog(
           await handler(batch.events);
           checkpoint = batch.next;
           pause = 1;
+          // Caught up (a short batch): let the next events gather for a moment rather than reading
+          // them a few at a time, each batch costing the subscriber a read and (projections) a commit.
+          if (batch.events.length < batchSize && gatherMs > 0) await sleep(gatherMs);
           continue;
         }
         await source.waitForAppend(pause);
