@@ -58,8 +58,12 @@ export class CheckoutSaga {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  /** Returns once the order needs nothing more; throws if a step failed (the caller retries later). */
-  async drive(orderId: string): Promise<void> {
+  /**
+   * Returns once the order needs nothing more; throws if a step failed (the caller retries later).
+   * `onConfirmed` is told when the order stands confirmed and only its capture is left (the worker
+   * then counts the order apart from those still on their way to confirmation).
+   */
+  async drive(orderId: string, onConfirmed?: () => void): Promise<void> {
     this.crashPoint('before-first-step');
     try {
       for (let steps = 0; steps < 50; steps++) {
@@ -72,6 +76,7 @@ export class CheckoutSaga {
         this.latest.set(orderId, { order, payment });
         const step = nextStep(order, payment);
         if (step.kind === 'done') return;
+        if (step.kind === 'capture') onConfirmed?.();
         try {
           await this.perform(step);
         } catch (error) {

@@ -6,7 +6,7 @@ import { expireDueReservations } from './reservation-expiry.ts';
 import { SagaQueue } from './saga-queue.ts';
 
 export type SagaWorkerOptions = Readonly<{
-  /** Orders driven at once by this worker. */
+  /** Orders this worker drives at once towards confirmation (as many again may be capturing). */
   concurrency?: number;
   /** How long a claimed order stays with this worker before another may take it over. */
   leaseMs?: number;
@@ -35,6 +35,8 @@ export function startSagaWorker(
   const retryDelayMs = options.retryDelayMs ?? 500;
   const queue = new SagaQueue(db, `worker-${randomUUID()}`);
   const inFlight = new Set<string>();
+  /** Orders in flight that are confirmed and only need their capture: off the path to confirmation. */
+  const capturing = new Set<string>();
   const failures = new Map<string, number>();
   let stopped = false;
 
@@ -42,7 +44,7 @@ export function startSagaWorker(
     // A long drive (a slow gateway) keeps its lease, so no other worker starts on the same order.
     const renewal = setInterval(() => void queue.renew(orderId, leaseMs).catch(() => undefined), leaseMs / 3);
     try {
-      await saga.drive(orderId);
+      await saga.drive(orderId, () => capturing.add(orderId));
       failures.delete(orderId);
       await queue.finish(orderId);
     } catch (error) {
@@ -54,6 +56,7 @@ export function startSagaWorker(
         .catch(() => undefined);
     } finally {
       clearInterval(renewal);
+      capturing.delete(orderId);
       inFlight.delete(orderId);
     }
   };
@@ -62,7 +65,12 @@ export function startSagaWorker(
     let pause = 5;
     while (!stopped) {
       try {
-        const free = concurrency - inFlight.size;
+        // `concurrency` orders on their way to confirmation, and as many more being captured: a
+        // confirmed order's capture does not hold up the next order's confirmation.
+        const free = Math.min(
+          concurrency - (inFlight.size - capturing.size),
+          2 * concurrency - inFlight.size,
+        );
         const claimed = free > 0 ? await queue.claim(free, leaseMs) : [];
         for (const orderId of claimed) {
           inFlight.add(orderId);
