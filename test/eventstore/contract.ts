@@ -106,6 +106,36 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
         expect(await store.streamVersion(other)).toBe(0);
       });
 
+      it('gives each of many appends made at once its own outcome, as if each had been made alone', async () => {
+        // More appends than the store sends at once: later ones share calls, and one bad append among
+        // them must not change what happens to the others.
+        const existing = newStream();
+        const first = thing();
+        await store.append(existing, [first], 'no_stream');
+        const reused = thing();
+        await store.append(newStream(), [reused], 'no_stream');
+        const fresh = Array.from({ length: 24 }, () => newStream());
+        const outcomes = await Promise.allSettled([
+          ...fresh.map((stream) => store.append(stream, [thing(), thing()], 'no_stream')),
+          store.append(existing, [thing()], 5), // stale
+          store.append(existing, [first], 'any'), // the same event again
+          store.append(existing, [thing()], 1),
+          store.append(newStream(), [reused], 'any'), // an id of another stream
+          store.append(existing, [thing()], 'no_stream'), // it exists
+        ]);
+        const [stale, again, next, stolen, exists] = outcomes.slice(fresh.length);
+        expect(outcomes.slice(0, fresh.length).every((o) => o.status === 'fulfilled')).toBe(true);
+        for (const stream of fresh) expect(await store.streamVersion(stream)).toBe(2);
+        expect(stale).toMatchObject({ status: 'rejected', reason: { expectedVersion: 5 } });
+        expect((stale as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+        expect(again).toMatchObject({ status: 'fulfilled', value: { written: false } });
+        expect(next).toMatchObject({ status: 'fulfilled', value: { written: true, nextExpectedVersion: 2 } });
+        expect(stolen).toMatchObject({ status: 'rejected', reason: { reason: 'event_id_reused' } });
+        expect((exists as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+        expect(await store.streamVersion(existing)).toBe(2);
+        expect(verifyChain(await store.readStream(existing)).valid).toBe(true);
+      });
+
       it('reads forward and backward from a version, a bounded number of events', async () => {
         const stream = newStream();
         await store.append(
