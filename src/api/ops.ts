@@ -16,7 +16,8 @@ export const opsRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
     try {
       const bound = platform.config.PROJECTION_LAG_BOUND_MS;
       const behind = await platform.projections.behind(bound);
-      checks.projections = behind.length === 0 ? 'ok' : `behind by more than ${bound} ms: ${behind.join(', ')}`;
+      checks.projections =
+        behind.length === 0 ? 'ok' : `behind by more than ${bound} ms: ${behind.join(', ')}`;
     } catch (error) {
       checks.projections = (error as Error).message;
     }

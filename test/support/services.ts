@@ -7,7 +7,9 @@ const envFile = fileURLToPath(new URL('../../.services/env.json', import.meta.ur
  * The URL of a real server for a suite: from the environment, else from what `scripts/services.mjs up`
  * started. A missing server fails the suite with a clear message; it never skips.
  */
-export function serviceUrl(name: 'DATABASE_URL' | 'KAFKA_BROKERS' | 'REDIS_URL' | 'ELASTICSEARCH_URL'): string {
+export function serviceUrl(
+  name: 'DATABASE_URL' | 'KAFKA_BROKERS' | 'REDIS_URL' | 'ELASTICSEARCH_URL',
+): string {
   const fromEnv = process.env[name];
   if (fromEnv) return fromEnv;
   const started = existsSync(envFile)
