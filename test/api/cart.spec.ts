@@ -6,6 +6,7 @@ import { streams } from '../../src/commands/index.ts';
 import type { Role } from '../../src/identity/users.ts';
 import { productBySku } from '../../src/projections/catalog/index.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
+import { testListing } from '../support/catalog.ts';
 
 const admin = { actor: { id: 'admin', role: 'admin' }, correlationId: 'cart-spec' };
 
@@ -40,25 +41,8 @@ describe.each(['embedded', 'postgres'] as const)('the cart over HTTP (%s)', (pro
 
   /** Lists a product with stock straight through the commands, and waits until the catalog shows it. */
   async function stock(sku: string, price: number, quantity: number) {
-    const at = new Date().toISOString();
     const { product, inventory } = t.platform.commands;
-    await product.handle(
-      streams.product(sku),
-      {
-        type: 'ListProduct',
-        data: {
-          sku,
-          title: sku,
-          description: '',
-          brand: 'Acme',
-          category: 'Test',
-          attributes: {},
-          price: { amount: price, currency: 'USD' },
-          at,
-        },
-      },
-      admin,
-    );
+    await product.handle(streams.product(sku), testListing(sku, price), admin);
     if (quantity > 0)
       await inventory.handle(
         streams.inventory(sku),

@@ -10,6 +10,7 @@ import { cartLines } from '../../src/projections/carts/current-cart.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { testRedis } from './redis.ts';
 import { waitUntil } from './wait.ts';
+import { testListing } from '../support/catalog.ts';
 
 const admin = { actor: { id: 'admin', role: 'admin' }, correlationId: 'cart-views-spec' };
 
@@ -56,24 +57,7 @@ describe.each([
   };
 
   async function stock(sku: string, price: number, quantity: number) {
-    const at = new Date().toISOString();
-    await t.platform.commands.product.handle(
-      streams.product(sku),
-      {
-        type: 'ListProduct',
-        data: {
-          sku,
-          title: sku,
-          description: '',
-          brand: 'Acme',
-          category: 'Test',
-          attributes: {},
-          price: { amount: price, currency: 'USD' },
-          at,
-        },
-      },
-      admin,
-    );
+    await t.platform.commands.product.handle(streams.product(sku), testListing(sku, price), admin);
     await t.platform.commands.inventory.handle(
       streams.inventory(sku),
       { type: 'ReceiveStock', data: { sku, quantity } },

@@ -7,21 +7,9 @@ import { productBySku, productCacheOf } from '../../src/projections/catalog/inde
 import { freshPGlite } from '../support/databases.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { waitUntil } from './wait.ts';
+import { testListing } from '../support/catalog.ts';
 
 const context = () => ({ actor: { id: 'spec', role: 'admin' }, correlationId: uuidv7() });
-const listing = (sku: string, amount: number): ProductCommand => ({
-  type: 'ListProduct',
-  data: {
-    sku,
-    title: sku,
-    description: '',
-    brand: 'Acme',
-    category: 'Test',
-    attributes: {},
-    price: { amount, currency: 'USD' },
-    at: new Date().toISOString(),
-  },
-});
 const priceChange = (sku: string, amount: number): ProductCommand => ({
   type: 'ChangePrice',
   data: { sku, price: { amount, currency: 'USD' }, at: new Date().toISOString() },
@@ -59,10 +47,10 @@ describe('the in-process product cache (embedded)', () => {
 
   it('keeps what one database wrote apart from another database of the same process', async () => {
     // The same SKU written three times in A, once in B: A's revisions must not refuse B's page.
-    await product(a, 'SHARED-1', listing('SHARED-1', 100));
+    await product(a, 'SHARED-1', testListing('SHARED-1', 100));
     await product(a, 'SHARED-1', priceChange('SHARED-1', 200));
     await product(a, 'SHARED-1', priceChange('SHARED-1', 300));
-    await product(b, 'SHARED-1', listing('SHARED-1', 700));
+    await product(b, 'SHARED-1', testListing('SHARED-1', 700));
     await shows(a, 'SHARED-1', 300);
     await shows(b, 'SHARED-1', 700);
     const inB = counting(b.platform.db);
@@ -77,7 +65,7 @@ describe('the in-process product cache (embedded)', () => {
   });
 
   it('keeps a page 30 minutes where the catalog projection runs in the same process', async () => {
-    await product(a, 'LONG-1', listing('LONG-1', 100));
+    await product(a, 'LONG-1', testListing('LONG-1', 100));
     await shows(a, 'LONG-1', 100);
     const inA = counting(a.platform.db);
     expect(await productBySku(inA.db, 'LONG-1')).toBeDefined();
