@@ -3,21 +3,7 @@ import { streams } from '../../src/commands/index.ts';
 import { signIn } from '../support/http.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { adminContext, checkout, settled, stockProduct } from '../support/shop.ts';
-
-const waitPast = async (ms: number) => {
-  while (Date.now() <= ms) await new Promise((resolve) => setTimeout(resolve, 1));
-};
-
-/**
- * An instant strictly after every event recorded before the call and strictly before every event
- * recorded after it (recorded times are compared at millisecond precision).
- */
-const nextInstant = async () => {
-  await waitPast(Date.now());
-  const instant = Date.now();
-  await waitPast(instant);
-  return new Date(instant).toISOString();
-};
+import { nextInstant } from '../support/time.ts';
 
 describe.each(['embedded', 'postgres'] as const)('state as of a moment (%s)', (profile) => {
   let t: TestApp;

@@ -10,6 +10,7 @@ import type { NewEvent, RecordedEvent } from '../../src/eventstore/event-store.t
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
 import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 import { testMetadata } from '../support/events.ts';
+import { nextInstant } from '../support/time.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -56,21 +57,6 @@ const event = (type: string, data: Record<string, unknown>): NewEvent => ({
   data,
   metadata: testMetadata(),
 });
-
-const waitPast = async (ms: number) => {
-  while (Date.now() <= ms) await new Promise((resolve) => setTimeout(resolve, 1));
-};
-
-/**
- * An instant strictly after every event recorded before the call and strictly before every event
- * recorded after it (recorded times are compared at millisecond precision).
- */
-const nextInstant = async () => {
-  await waitPast(Date.now());
-  const instant = Date.now();
-  await waitPast(instant);
-  return new Date(instant).toISOString();
-};
 
 describe('npm run export (PostgreSQL, as a child process)', () => {
   let database: TestDatabase;
