@@ -70,11 +70,21 @@ export type ReadAllOptions = Readonly<{
   /** Read events after this place in the log: a checkpoint, or the global position of an event read before. */
   after?: Checkpoint | number;
   maxCount?: number;
+  /**
+   * Only events of these types (`maxCount` of them at most); the others are passed over without
+   * being sent. `next` then says how far the read got, which may be past the last event returned.
+   */
+  types?: readonly string[];
 }>;
 
+/** `next`: where to read on from (after the last event read, returned or passed over). */
 export type ReadAllBatch = Readonly<{ events: readonly RecordedEvent[]; next: Checkpoint }>;
 
-export type SubscriptionHandler = (events: readonly RecordedEvent[]) => Promise<void>;
+/**
+ * `next`: where the subscription reads on from once the handler succeeds. With `types`, the handler
+ * may get no events at all: the log moved past events of other types only, up to `next`.
+ */
+export type SubscriptionHandler = (events: readonly RecordedEvent[], next: Checkpoint) => Promise<void>;
 
 export type SubscribeOptions = Readonly<{
   /** Catch up from here (exclusive), then follow live. */
@@ -88,6 +98,8 @@ export type SubscribeOptions = Readonly<{
    * `maxPollIntervalMs`).
    */
   gatherMs?: number;
+  /** Only events of these types reach the handler (see `ReadAllOptions.types`). */
+  types?: readonly string[];
   onError?: (error: unknown) => void;
 }>;
 

@@ -37,9 +37,15 @@ export function followLog(
     let pause = 1;
     while (!stopped) {
       try {
-        const batch = await source.readAll({ after: checkpoint, maxCount: batchSize });
-        if (batch.events.length > 0) {
-          await handler(batch.events);
+        const batch = await source.readAll({ after: checkpoint, maxCount: batchSize, types: options.types });
+        // Without `types`, the read moves on exactly when it returns events; with them, it can move
+        // past events of other types only, and the handler is told so (to move its checkpoint on).
+        const moved =
+          batch.events.length > 0 ||
+          batch.next.transactionId !== checkpoint.transactionId ||
+          batch.next.globalPosition !== checkpoint.globalPosition;
+        if (moved) {
+          await handler(batch.events, batch.next);
           checkpoint = batch.next;
           pause = 1;
           // Caught up (a short batch): let the next events gather for a moment rather than reading

@@ -89,20 +89,48 @@ export async function applyFencedBatch(
   projection: SqlProjection,
   events: readonly RecordedEvent[],
   after: Checkpoint,
+  /** Where the read that gave the batch got to (past its last event when others were passed over). */
+  to: Checkpoint | undefined = events.at(-1)?.checkpoint,
 ): Promise<{ resumeFrom?: Checkpoint }> {
-  const last = events.at(-1);
-  if (!last) return {};
+  if (!to || compareCheckpoints(to, after) <= 0) return {};
+  const relevantOf = (batch: readonly RecordedEvent[]) =>
+    batch.filter((e) => projection.eventTypes.has(e.type));
+  // The usual case first: the stored checkpoint is where the batch was read from. Moving it on in one
+  // statement also locks the row until the transaction ends, as the fence below would. Nothing to
+  // apply (the read passed over other types only): that statement alone, no transaction around it.
+  if (relevantOf(events).length === 0 && (await moveCheckpoint(db, projection.name, after, to))) return {};
   return db.transaction(async (tx) => {
+    if (await moveCheckpoint(tx, projection.name, after, to)) {
+      const relevant = relevantOf(events);
+      if (relevant.length > 0) await projection.apply(tx, relevant);
+      return {};
+    }
     const stored = await lockCheckpoint(tx, projection.name);
     const order = compareCheckpoints(stored, after);
     if (order < 0) return { resumeFrom: stored };
-    if (compareCheckpoints(stored, last.checkpoint) >= 0) return {};
+    if (compareCheckpoints(stored, to) >= 0) return {};
     const fresh = order === 0 ? events : events.filter((e) => compareCheckpoints(e.checkpoint, stored) > 0);
-    const relevant = fresh.filter((e) => projection.eventTypes.has(e.type));
+    const relevant = relevantOf(fresh);
     if (relevant.length > 0) await projection.apply(tx, relevant);
-    await saveCheckpoint(tx, projection.name, last.checkpoint);
+    await saveCheckpoint(tx, projection.name, to);
     return {};
   });
+}
+
+/** Moves the stored checkpoint from `from` to `to`; false (nothing changed) when it is not at `from`. */
+async function moveCheckpoint(
+  db: SqlClient | SqlTransaction,
+  projection: string,
+  from: Checkpoint,
+  to: Checkpoint,
+): Promise<boolean> {
+  const moved = await db.query(
+    `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
+      WHERE projection = $1 AND transaction_id = $4::xid8 AND global_position = $5
+      RETURNING projection`,
+    [projection, to.transactionId, to.globalPosition, from.transactionId, from.globalPosition],
+  );
+  return moved.length > 0;
 }
 
 /** Applies one batch to an external store, then moves the checkpoint (at least once, idempotent writes). */
@@ -110,12 +138,12 @@ export async function applyExternalBatch(
   db: SqlClient,
   projection: ExternalProjection,
   events: readonly RecordedEvent[],
+  to: Checkpoint | undefined = events.at(-1)?.checkpoint,
 ) {
-  const last = events.at(-1);
-  if (!last) return;
+  if (!to) return;
   const relevant = events.filter((e) => projection.eventTypes.has(e.type));
   if (relevant.length > 0) await projection.apply(relevant);
-  await saveCheckpoint(db, projection.name, last.checkpoint);
+  await saveCheckpoint(db, projection.name, to);
 }
 
 export type ProjectionOptions = Readonly<{
@@ -140,8 +168,8 @@ export async function runSqlProjection(
   return follow(
     store,
     db,
-    projection.name,
-    (events, after) => applyFencedBatch(db, projection, events, after),
+    projection,
+    (events, after, to) => applyFencedBatch(db, projection, events, after, to),
     options,
   );
 }
@@ -156,23 +184,33 @@ export async function runExternalProjection(
   return follow(
     store,
     db,
-    projection.name,
-    async (events) => {
-      await applyExternalBatch(db, projection, events);
+    projection,
+    async (events, _after, to) => {
+      await applyExternalBatch(db, projection, events, to);
       return {};
     },
     options,
   );
 }
 
-/** Subscribes from the stored checkpoint, and subscribes again from wherever a batch says to resume. */
+/**
+ * Subscribes from the stored checkpoint, and subscribes again from wherever a batch says to resume.
+ * Only the projection's event types are read; a read that passed over other types only moves the
+ * checkpoint on (so lag and /ready see the projection up to date).
+ */
 async function follow(
   store: EventStore,
   db: SqlClient,
-  name: string,
-  apply: (events: readonly RecordedEvent[], after: Checkpoint) => Promise<{ resumeFrom?: Checkpoint }>,
+  projection: Readonly<{ name: string; eventTypes: ReadonlySet<string> }>,
+  apply: (
+    events: readonly RecordedEvent[],
+    after: Checkpoint,
+    to: Checkpoint,
+  ) => Promise<{ resumeFrom?: Checkpoint }>,
   options: ProjectionOptions,
 ): Promise<Subscription> {
+  const { name } = projection;
+  const types = [...projection.eventTypes];
   let after = await loadCheckpoint(db, name);
   let stopped = false;
   let current: Subscription;
@@ -180,8 +218,8 @@ async function follow(
   const start = (from: Checkpoint) => {
     after = from;
     current = store.subscribe(
-      async (events) => {
-        const { resumeFrom } = await apply(events, after);
+      async (events, next) => {
+        const { resumeFrom } = await apply(events, after, next);
         if (resumeFrom) {
           // Stopping from inside the handler: the loop ends as soon as this handler returns.
           const replaced = current;
@@ -190,10 +228,10 @@ async function follow(
           });
           return;
         }
-        after = events.at(-1)!.checkpoint;
-        options.onApplied?.(events);
+        after = next;
+        if (events.length > 0) options.onApplied?.(events);
       },
-      { after: from, batchSize: options.batchSize ?? 500, onError: options.onError },
+      { after: from, batchSize: options.batchSize ?? 500, types, onError: options.onError },
     );
   };
   start(after);

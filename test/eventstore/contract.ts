@@ -4,7 +4,7 @@ import {
   UnknownPositionError,
   WrongExpectedVersionError,
 } from '../../src/eventstore/errors.ts';
-import type { EventStore, RecordedEvent } from '../../src/eventstore/event-store.ts';
+import type { EventStore, NewEvent, RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { verifyChain } from '../../src/eventstore/hash-chain.ts';
 import { thing } from '../support/events.ts';
 
@@ -258,6 +258,65 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
         const fromPosition = await store.readAll({ after: third!.globalPosition - 1, maxCount: 2 });
         expect(fromPosition.events.map((e) => e.streamVersion)).toEqual([3, 4]);
         await expect(store.readAll({ after: 10 ** 12 })).rejects.toBeInstanceOf(UnknownPositionError);
+      });
+
+      it('reads only the events of the types asked for, and resumes past the others', async () => {
+        const stream = newStream();
+        const other = (n: number): NewEvent => ({ ...thing({ n }), type: 'OtherThingHappened' });
+        const start = (await readWholeLog(store)).at(-1)?.checkpoint;
+        await store.append(
+          stream,
+          [thing({ n: 0 }), other(1), other(2), thing({ n: 3 }), other(4)],
+          'no_stream',
+        );
+        const types = ['ThingHappened'];
+        // Two at most per read: the first read stops at the second event of the type, the next
+        // passes over the last (other) event and says how far it got.
+        const seen: number[] = [];
+        let after = start;
+        await expect
+          .poll(
+            async () => {
+              for (;;) {
+                const batch = await store.readAll({ after, maxCount: 2, types });
+                expect(batch.events.every((e) => e.type === 'ThingHappened')).toBe(true);
+                seen.push(
+                  ...batch.events
+                    .filter((e) => e.streamId === stream)
+                    .map((e) => (e.data as { n: number }).n),
+                );
+                const moved = JSON.stringify(batch.next) !== JSON.stringify(after);
+                after = batch.next;
+                if (!moved) return seen;
+              }
+            },
+            { timeout: 10_000 },
+          )
+          .toEqual([0, 3]);
+        const [last] = await store.readStream(stream, { direction: 'backward', maxCount: 1 });
+        const end = (await readWholeLog(store)).at(-1)!.checkpoint;
+        // Caught up: `next` is the end of the log, past the last event of the stream (another type).
+        expect(after).toEqual(end);
+        expect(BigInt(end.transactionId) >= BigInt(last!.checkpoint.transactionId)).toBe(true);
+
+        // A subscription with types gets its types only, and is told when it moved past others only.
+        const received: string[] = [];
+        const nexts: string[] = [];
+        const subscription = store.subscribe(
+          async (events, next) => {
+            received.push(...events.filter((e) => e.streamId === stream).map((e) => e.type));
+            nexts.push(JSON.stringify(next));
+          },
+          { after: end, types, maxPollIntervalMs: 5 },
+        );
+        await store.append(stream, [other(5)], 5);
+        const [sixth] = await store.readStream(stream, { fromVersion: 6 });
+        await expect
+          .poll(() => nexts.includes(JSON.stringify(sixth!.checkpoint)), { timeout: 10_000 })
+          .toBe(true);
+        await store.append(stream, [thing({ n: 6 })], 6);
+        await expect.poll(() => received, { timeout: 10_000 }).toEqual(['ThingHappened']);
+        await subscription.stop();
       });
 
       it('catches up from a checkpoint, then delivers live appends', async () => {

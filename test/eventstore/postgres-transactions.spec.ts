@@ -55,6 +55,28 @@ describe('PostgreSQL event store under overlapping transactions', () => {
     expect(first.globalPosition).toBeLessThan(second.globalPosition);
   });
 
+  it('reading some types only, never moves past an event of another type that may still commit', async () => {
+    // The read with types says how far it got past events of other types: never beyond a transaction
+    // still running, or the held event (of the type asked for) would be skipped when it commits.
+    const received: RecordedEvent[] = [];
+    const subscription = store.subscribe(async (events) => void received.push(...events), {
+      maxPollIntervalMs: 5,
+      types: ['ThingHappened'],
+      after: (await store.readAll({ after: 0, maxCount: 0 })).next,
+    });
+    const slow = await holdAppend('typed-late-slow');
+    await store.append('typed-late-fast', [{ ...thing(), type: 'OtherThingHappened' }], 'no_stream');
+    await store.append('typed-late-fast', [thing()], 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received.map((e) => e.streamId).filter((s) => s.startsWith('typed-'))).toEqual([]);
+    await slow.commit();
+    await expect
+      .poll(() => received.map((e) => e.streamId).filter((s) => s.startsWith('typed-')), { timeout: 10_000 })
+      .toEqual(['typed-late-slow', 'typed-late-fast']);
+    await subscription.stop();
+    expect(received.every((e) => e.type === 'ThingHappened')).toBe(true);
+  });
+
   it('lets writers to other streams proceed while one stream is locked by an open append', async () => {
     const open = await holdAppend('busy-stream');
     const started = Date.now();

@@ -189,11 +189,17 @@ const crashEvidence: Record<CrashPoint, (shop: Shop) => Promise<boolean>> = {
     );
   },
   async 'after-reservation'(shop) {
-    return someOrder(
-      shop,
-      async (o) =>
-        o.status === 'pending' && o.reservedSkus.length === o.lines.length && (await notRequested(shop, o)),
-    );
+    // Every line reserved and the payment requested (the saga records both at once), the gateway not asked.
+    return someOrder(shop, async (o) => {
+      if (o.status !== 'pending' || o.reservedSkus.length !== o.lines.length) return false;
+      const payment = await paymentOf(shop.platform, o.orderId);
+      if (payment.status !== 'requested') return false;
+      const asked = await shop.platform.db.query(
+        `SELECT 1 FROM simulated_gateway_requests WHERE idempotency_key = $1`,
+        [payment.idempotencyKey],
+      );
+      return asked.length === 0;
+    });
   },
   async 'after-authorization'(shop) {
     // The gateway answered (and remembers it), but the payment stream never heard the answer.

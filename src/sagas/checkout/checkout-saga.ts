@@ -132,33 +132,33 @@ export class CheckoutSaga {
           if (code === 'ReservationEnded') return this.cancel(order, 'reservation_expired', at);
           throw new SagaStepError(`reserving ${sku} for ${order.orderId}: ${code}`);
         }
-        await this.onOrder(order, {
-          type: 'RecordLineReserved',
-          data: { orderId: order.orderId, sku, quantity, at },
-        });
+        // The last line's record and the payment request concern two streams: sent together, they go
+        // to the store together. A crash between the two leaves one out, and it is the next step then.
+        await Promise.all([
+          this.onOrder(order, {
+            type: 'RecordLineReserved',
+            data: { orderId: order.orderId, sku, quantity, at },
+          }),
+          step.requestPayment && this.requestPayment(order, 1, at),
+        ]);
         const reservedLines = order.reservedSkus.length + 1;
         return this.crashPoint(reservedLines < order.lines.length ? 'mid-reservation' : 'after-reservation');
       }
       case 'requestPayment':
-        return this.onPayment(order, {
-          type: 'RequestPayment',
-          data: {
-            orderId: order.orderId,
-            amount: order.total,
-            paymentMethod: order.paymentMethod,
-            idempotencyKey: paymentKey(order.orderId, step.attempt),
-            attempt: step.attempt,
-            at,
-          },
-        });
+        return this.requestPayment(order, step.attempt, at);
       case 'authorize': {
         const outcome = await this.authorize(order, step.idempotencyKey);
         this.crashPoint('after-authorization');
-        if (outcome.status === 'authorized')
-          return this.onPayment(order, {
+        if (outcome.status === 'authorized') {
+          // Commit the stock while the payment stream records the authorization (two streams, one
+          // trip to the store), then confirm. A crash before the authorization is recorded asks the
+          // gateway again with the same key (the same answer) and finds the commits already made.
+          const recorded = this.onPayment(order, {
             type: 'RecordAuthorization',
             data: { orderId: order.orderId, gatewayRef: outcome.gatewayRef, amount: order.total, at },
           });
+          return this.commitAndConfirm(order, at, outcome.gatewayRef, recorded);
+        }
         return this.onPayment(order, {
           type: 'RecordPaymentFailure',
           data: { orderId: order.orderId, reason: outcome.reason, at },
@@ -188,17 +188,26 @@ export class CheckoutSaga {
   /**
    * Commits every line, then records the authorization (if the order does not know it yet) and
    * confirms, both in one append. A reservation that ended meanwhile cancels the order instead.
+   * `alongside`: a record made at the same time as the commits, awaited before the order is told.
    */
-  private async commitAndConfirm(order: PlacedOrder, at: string, gatewayRef?: string) {
-    const commits = await Promise.all(
-      order.lines.map((line) =>
-        this.options.commands.inventory.handle(
-          streams.inventory(line.sku),
-          { type: 'CommitReservation', data: { reservationId: order.orderId, now: at } },
-          this.context(order),
+  private async commitAndConfirm(
+    order: PlacedOrder,
+    at: string,
+    gatewayRef?: string,
+    alongside?: Promise<void>,
+  ) {
+    const [commits] = await Promise.all([
+      Promise.all(
+        order.lines.map((line) =>
+          this.options.commands.inventory.handle(
+            streams.inventory(line.sku),
+            { type: 'CommitReservation', data: { reservationId: order.orderId, now: at } },
+            this.context(order),
+          ),
         ),
       ),
-    );
+      alongside,
+    ]);
     for (const [i, committed] of commits.entries()) {
       if (!isLeft(committed)) continue;
       if (committed.left.code === 'ReservationEnded') return this.cancel(order, 'reservation_expired', at);
@@ -322,6 +331,20 @@ export class CheckoutSaga {
       stop?.({ outcome: error instanceof GatewayTimeoutError ? 'timeout' : 'error' });
       throw error;
     }
+  }
+
+  private requestPayment(order: PlacedOrder, attempt: number, at: string) {
+    return this.onPayment(order, {
+      type: 'RequestPayment',
+      data: {
+        orderId: order.orderId,
+        amount: order.total,
+        paymentMethod: order.paymentMethod,
+        idempotencyKey: paymentKey(order.orderId, attempt),
+        attempt,
+        at,
+      },
+    });
   }
 
   private cancel(order: PlacedOrder, reason: string, at: string) {

@@ -7,6 +7,9 @@ import type { PaymentState } from '../../domain/payment/index.ts';
  *
  *   pending:   reserve each line (SKU order) -> request payment -> authorize -> commit every
  *              reservation -> record the authorization on the order and confirm it (one append)
+ *              (the saga records the last line's reservation and the payment request at once, and
+ *              commits the reservations while it records the authorization: each pair concerns two
+ *              streams, and whichever of the two a crash left out is the step picked next)
  *              any line short, payment declined, a reservation expired: cancel
  *   confirmed: capture the payment                                   (then the saga is done)
  *   cancelled: release every reservation; void or refund the payment (then the saga is done)
@@ -16,7 +19,8 @@ import type { PaymentState } from '../../domain/payment/index.ts';
  * instead of leaving a confirmed order without stock.
  */
 export type SagaStep =
-  | { kind: 'reserve'; order: PlacedOrder; line: PricedLine }
+  /** `requestPayment`: the last line to reserve, and no payment requested yet (recorded together). */
+  | { kind: 'reserve'; order: PlacedOrder; line: PricedLine; requestPayment: boolean }
   | { kind: 'requestPayment'; order: PlacedOrder; attempt: number }
   | { kind: 'authorize'; order: PlacedOrder; idempotencyKey: string }
   | { kind: 'recordPaymentFailure'; order: PlacedOrder; reason: string }
@@ -52,8 +56,14 @@ export function nextStep(order: OrderState, payment: PaymentState): SagaStep {
 function nextPendingStep(order: PlacedOrder, payment: PaymentState): SagaStep {
   if (order.stockRejection) return { kind: 'cancel', order, reason: 'out_of_stock' };
   if (order.paymentFailureReason) return { kind: 'cancel', order, reason: 'payment_failed' };
-  const unreserved = order.lines.find((line) => !order.reservedSkus.includes(line.sku));
-  if (unreserved) return { kind: 'reserve', order, line: unreserved };
+  const unreserved = order.lines.filter((line) => !order.reservedSkus.includes(line.sku));
+  if (unreserved.length > 0)
+    return {
+      kind: 'reserve',
+      order,
+      line: unreserved[0]!,
+      requestPayment: unreserved.length === 1 && payment.status === 'not_requested',
+    };
   if (!order.paymentAuthorized) {
     switch (payment.status) {
       case 'not_requested':
