@@ -28,6 +28,11 @@ export const projectionTables: Readonly<Record<string, readonly string[] | { ref
   },
   // Derived from inventory events alone (no leases): the expiry timer finds the same rows after a swap.
   [activeReservationsProjection.name]: ['active_reservations'],
-  [catalogProjection.name]: ['products', 'product_availability'],
+  [catalogProjection.name]: [
+    'products',
+    'product_availability',
+    'catalog_facet_counts',
+    'catalog_products_written',
+  ],
   [businessMetricsProjection.name]: ['business_order_outcomes', 'business_carts'],
 };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import type { CommandContext } from '../../src/commands/command-handler.ts';
@@ -7,6 +8,7 @@ import type { InventoryCommand } from '../../src/domain/inventory/index.ts';
 import type { ProductCommand } from '../../src/domain/product/index.ts';
 import type { Checkpoint, RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { catalogProjection, productBySku } from '../../src/projections/catalog/index.ts';
+import { priceBucketOf } from '../../src/projections/catalog/queries.ts';
 import { ProductCache, projectionWrites } from '../../src/projections/catalog/product-cache.ts';
 import { applyBatch, loadCheckpoint } from '../../src/projections/runtime.ts';
 import { freshPGlite, freshPostgres, type TestDatabase } from '../support/databases.ts';
@@ -34,11 +36,32 @@ const productRows = (db: SqlClient) =>
             listed_at::text AS listed_at, updated_at::text AS updated_at, revision::int AS revision
        FROM products ORDER BY sku`,
   );
+/** The facet counts the projection keeps, and the same counted afresh from the products themselves. */
+const facetCounts = (db: SqlClient) =>
+  db.query(
+    `SELECT category, brand, price_bucket, in_stock, products::int AS products FROM catalog_facet_counts
+      WHERE products <> 0 ORDER BY 1, 2, 3, 4`,
+  );
+const facetCountsAfresh = (db: SqlClient) =>
+  db.query(
+    `SELECT p.category, p.brand, ${priceBucketOf('p.price_amount')} AS price_bucket,
+            COALESCE(a.available, 0) > 0 AS in_stock, count(*)::int AS products
+       FROM products p LEFT JOIN product_availability a ON a.sku = p.sku
+      WHERE p.listed GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+  );
 const stockRows = (db: SqlClient) =>
   db.query(
     `SELECT sku, on_hand::int AS on_hand, reserved::int AS reserved, available::int AS available,
             revision::int AS revision FROM product_availability ORDER BY sku`,
   );
+
+it("counts the migration's facet counts in the price ranges the queries use", () => {
+  const migration = readFileSync(
+    new URL('../../migrations/0015_catalog_facet_counts.sql', import.meta.url),
+    'utf8',
+  );
+  expect(migration).toContain(priceBucketOf('p.price_amount'));
+});
 
 describe('the product cache', () => {
   const revisions = (product: number, stock: number) => ({ product, stock });
@@ -223,14 +246,67 @@ describe.each(['embedded', 'postgres'] as const)('the catalog projection (%s)', 
     'builds the same rows when replayed from the start in batches of %i',
     async (size) => {
       replica ??= profile === 'postgres' ? await freshPostgres(4) : await freshPGlite();
-      await replica.db.exec(`DELETE FROM products; DELETE FROM product_availability`);
+      await replica.db.exec(
+        `DELETE FROM products; DELETE FROM product_availability; DELETE FROM catalog_facet_counts`,
+      );
       const events = await allEvents();
       for (let i = 0; i < events.length; i += size)
         await applyBatch(replica.db, catalogProjection, events.slice(i, i + size));
       expect(await productRows(replica.db)).toEqual(await productRows(t.platform.db));
       expect(await stockRows(replica.db)).toEqual(await stockRows(t.platform.db));
+      expect(await facetCounts(replica.db)).toEqual(await facetCounts(t.platform.db));
     },
   );
+
+  it('keeps the facet counts of the listed products through relisting, moves, price changes and selling out', async () => {
+    const sku = `FACETS-${profile}`;
+    const same = async () => {
+      await caughtUp();
+      expect(await facetCounts(t.platform.db)).toEqual(await facetCountsAfresh(t.platform.db));
+      return facetCounts(t.platform.db);
+    };
+    const { length: before } = await same();
+    await product(sku, listing(sku, 20, 2000));
+    await inventory(sku, { type: 'ReceiveStock', data: { sku, quantity: 1 } });
+    expect(await same()).toContainEqual({
+      category: 'Tools',
+      brand: 'Acme',
+      price_bucket: 1,
+      in_stock: true,
+      products: 1,
+    });
+    const now = new Date().toISOString();
+    const expiresAt = new Date(Date.now() + 600_000).toISOString();
+    await inventory(sku, {
+      type: 'ReserveStock',
+      data: { sku, reservationId: `o-${sku}`, quantity: 1, expiresAt, now },
+    });
+    await product(sku, {
+      type: 'ChangeProductDetails',
+      data: {
+        sku,
+        title: 'Lamp',
+        description: 'Bright',
+        brand: 'Lumo',
+        category: 'Lighting',
+        attributes: {},
+        at: at(21),
+      },
+    });
+    await product(sku, {
+      type: 'ChangePrice',
+      data: { sku, price: { amount: 60_000, currency: 'USD' }, at: at(22) },
+    });
+    expect(await same()).toContainEqual({
+      category: 'Lighting',
+      brand: 'Lumo',
+      price_bucket: 6,
+      in_stock: false,
+      products: 1,
+    });
+    await product(sku, { type: 'DelistProduct', data: { sku, at: at(23) } });
+    expect(await same()).toHaveLength(before);
+  });
 
   it('answers product pages from memory until the projection writes the SKU again', async () => {
     // The cache's knowledge of writes is per process: a SKU of its own keeps the other profile's writes out.

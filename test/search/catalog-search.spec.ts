@@ -222,6 +222,32 @@ describe.each(ENGINES)('catalog search (%s)', (engine) => {
       { value: 'Cupco', count: 1 },
     ]);
   });
+
+  it('counts a product in its new price range once its price changes', async () => {
+    const floor = floors.get(engine)!;
+    const priceFacet = async (filters: Partial<CatalogFilters>) =>
+      (await search(engine, filters)).facets.price.filter((range) => range.from >= 50_000);
+    const reprice = (amount: number, minute: number) =>
+      floor.product('TOASTER-1', {
+        type: 'ChangePrice',
+        data: {
+          sku: 'TOASTER-1',
+          price: { amount, currency: 'USD' },
+          at: new Date(Date.UTC(2025, 1, 1, 0, minute)).toISOString(),
+        },
+      });
+    // Asked once before the change, so a count kept from then would show.
+    for (const filters of [{ category: 'Kitchen' }, { q: 'toaster' }])
+      expect(await priceFacet(filters)).toEqual([]);
+    await reprice(60_000, 1);
+    const moved = [{ from: 50_000, to: 100_000, count: 1 }];
+    await expect
+      .poll(() => priceFacet({ category: 'Kitchen' }), { timeout: 15_000, interval: 50 })
+      .toEqual(moved);
+    await expect.poll(() => priceFacet({ q: 'toaster' }), { timeout: 15_000, interval: 50 }).toEqual(moved);
+    await reprice(3499, 2);
+    await expect.poll(() => priceFacet({ q: 'toaster' }), { timeout: 15_000, interval: 50 }).toEqual([]);
+  });
 });
 
 describe('every adapter', () => {

@@ -5,6 +5,7 @@ import type { ProductEvent } from '../../domain/product/index.ts';
 import type { RecordedEvent } from '../../eventstore/event-store.ts';
 import type { SqlProjection } from '../runtime.ts';
 import { projectionWrites } from './product-cache.ts';
+import { priceBucketOf } from './queries.ts';
 
 type ProductRow = {
   sku: string;
@@ -23,8 +24,9 @@ type ProductRow = {
 const productTypes: ReadonlySet<string> = new Set(PRODUCT_EVENT_TYPES);
 
 /**
- * Product documents and availability per SKU. A batch is folded in memory first and written with
- * one statement per table, so catching up on a large catalog costs a few round trips, not one per event.
+ * Product documents, availability per SKU and the facet counts of the catalog. A batch is folded in
+ * memory first and written with one statement per table, so catching up on a large catalog costs a
+ * few round trips, not one per event.
  */
 export const catalogProjection: SqlProjection = {
   name: 'catalog',
@@ -32,10 +34,29 @@ export const catalogProjection: SqlProjection = {
   async apply(tx, events) {
     const productEvents = events.filter((e) => productTypes.has(e.type));
     const stockEvents = events.filter((e) => !productTypes.has(e.type));
+    const skus = JSON.stringify([...new Set(events.map((e) => (e.data as { sku: string }).sku))]);
+    await countFacets(tx, skus, -1);
     if (productEvents.length > 0) await writeProducts(tx, asDomain<ProductEvent>(productEvents));
     if (stockEvents.length > 0) await writeAvailability(tx, asDomain<InventoryEvent>(stockEvents));
+    await countFacets(tx, skus, 1);
   },
 };
+
+/**
+ * Takes the batch's SKUs out of `catalog_facet_counts` as they were (sign -1) or puts them in as they
+ * now are (sign 1): a SKU listed, delisted, moved to another category, brand or price range, sold out
+ * or restocked moves from one count to another, and every other SKU leaves the counts as they were.
+ */
+const countFacets = (tx: SqlTransaction, skus: string, sign: 1 | -1) =>
+  tx.query(
+    `INSERT INTO catalog_facet_counts AS f (category, brand, price_bucket, in_stock, products)
+     SELECT p.category, p.brand, ${priceBucketOf('p.price_amount')}, COALESCE(a.available, 0) > 0, $2 * count(*)
+       FROM products p LEFT JOIN product_availability a ON a.sku = p.sku
+      WHERE p.listed AND p.sku IN (SELECT jsonb_array_elements_text($1::jsonb))
+      GROUP BY 1, 2, 3, 4
+     ON CONFLICT (category, brand, price_bucket, in_stock) DO UPDATE SET products = f.products + EXCLUDED.products`,
+    [skus, sign],
+  );
 
 /** Only the deciders write these event types, so each one's data has the shape its type declares. */
 const asDomain = <E>(events: readonly RecordedEvent[]) => events as unknown as readonly E[];
@@ -119,6 +140,10 @@ async function writeProducts(tx: SqlTransaction, events: readonly ProductEvent[]
     [JSON.stringify(changes)],
   );
   for (const row of written) projectionWrites(row.sku, 'product', Number(row.revision));
+  await tx.query(
+    `INSERT INTO catalog_products_written (written) VALUES (pg_current_xact_id())
+     ON CONFLICT (one) DO UPDATE SET written = EXCLUDED.written`,
+  );
 }
 
 /** What one stock event does to on hand and reserved. */
