@@ -8,7 +8,8 @@
 //  3. at a fixed offered rate (open loop): the 202's latency, and the time from POST /checkout to
 //     the order confirmed, p50/p99.
 // BENCH_SECONDS (default 10) per measurement, BENCH_CHECKOUTS (default 3000) for the second,
-// BENCH_RATE (default 200) orders/s for the third. BENCH_ONLY=confirmation runs the third alone.
+// BENCH_RATE (default 200) orders/s for the third. BENCH_ONLY=confirmation runs the third alone,
+// BENCH_ONLY=detail the first alone.
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
@@ -22,6 +23,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 200);
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 3000);
 const CONNECTIONS = 32;
 const ONLY_CONFIRMATION = process.env.BENCH_ONLY === 'confirmation';
+const ONLY_DETAIL = process.env.BENCH_ONLY === 'detail';
 const PASSWORD = 'bench password 123';
 const json = { 'content-type': 'application/json' };
 
@@ -114,10 +116,11 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
   }
 
   if (!ONLY_CONFIRMATION) await measureDetailAndAcceptance(profile, base, auditor, skus);
-  await measureConfirmation(profile, base, auditor, skus, {
-    processUrls: processes.map((p) => p.url),
-    databaseUrl: scratch?.url,
-  });
+  if (!ONLY_DETAIL)
+    await measureConfirmation(profile, base, auditor, skus, {
+      processUrls: processes.map((p) => p.url),
+      databaseUrl: scratch?.url,
+    });
   const rss = await (await fetch(`${base}/metrics`)).text();
   rows.at(-1)!['platform RSS MiB'] = fixed(
     Number(/process_resident_memory_bytes (\d+)/.exec(rss)?.[1] ?? 0) / 2 ** 20,
@@ -152,6 +155,8 @@ async function measureDetailAndAcceptance(profile: string, base: string, auditor
     'bare p99 ms': bareResult.latency.p99,
     'of bare': `${fixed((100 * detail.requests.average) / bareResult.requests.average)}%`,
   });
+
+  if (ONLY_DETAIL) return;
 
   // 2. checkout acceptance: every request a different customer with one item in the cart
   const buyers = await customersWithCarts(base, CHECKOUTS, skus);

@@ -1,6 +1,11 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomBytes } from 'node:crypto';
 import { listedPrices } from '../commands/checkout.ts';
@@ -33,6 +38,38 @@ function requestIds(): () => string {
   return () => `${prefix}-${(++next).toString(36)}`;
 }
 
+type Latency = Platform['metrics']['httpRequestDuration'];
+
+/**
+ * Request latency by (method, route, status). Each route gets an onResponse hook of its own that knows
+ * its method and URL, so a request costs one small lookup by status and the observation (the route
+ * options Fastify builds on each `request.routeOptions`, and a string key, cost more than the
+ * observation); requests no route matched are observed by one global hook under `unmatched`.
+ */
+function recordLatency(app: FastifyInstance, latency: Latency) {
+  const observer = (route: string, method?: string) => {
+    // A route of one method: by status alone; of several (or none matched): by method and status.
+    const histograms = new Map<number | string, ReturnType<Latency['labels']>>();
+    return (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const status = reply.statusCode;
+      const key = method ? status : `${request.method} ${status}`;
+      let histogram = histograms.get(key);
+      if (!histogram)
+        histograms.set(key, (histogram = latency.labels(method ?? request.method, route, String(status))));
+      histogram.observe(reply.elapsedTime / 1000);
+      done();
+    };
+  };
+  const unmatched = observer('unmatched');
+  app.addHook('onResponse', (request, reply, done) =>
+    request.is404 ? unmatched(request, reply, done) : done(),
+  );
+  app.addHook('onRoute', (route) => {
+    const own = observer(route.url, typeof route.method === 'string' ? route.method : undefined);
+    route.onResponse = [...[route.onResponse ?? []].flat(), own] as typeof route.onResponse;
+  });
+}
+
 /** The HTTP API: one Fastify plugin per area, registered here in one visible place. */
 export async function buildServer(platform: Platform): Promise<FastifyInstance> {
   const app = Fastify({
@@ -55,25 +92,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerProblemHandlers(app);
 
-  // One labelled histogram per (method, route, status), looked up by a plain string key: prom-client's
-  // own label lookup cost a tenth of a cached product page's time.
-  const latency = new Map<string, ReturnType<typeof platform.metrics.httpRequestDuration.labels>>();
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const key = `${request.method} ${route} ${reply.statusCode}`;
-    let histogram = latency.get(key);
-    if (!histogram)
-      latency.set(
-        key,
-        (histogram = platform.metrics.httpRequestDuration.labels(
-          request.method,
-          route,
-          String(reply.statusCode),
-        )),
-      );
-    histogram.observe(reply.elapsedTime / 1000);
-    done();
-  });
+  recordLatency(app, platform.metrics.httpRequestDuration);
 
   await app.register(fastifySwagger, {
     openapi: {

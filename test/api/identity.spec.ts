@@ -83,8 +83,22 @@ describe('identity over HTTP', () => {
     expect(openapi.json().paths).toHaveProperty('/auth/login');
     expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
     expect((await t.app.inject({ method: 'GET', url: '/ready' })).json()).toMatchObject({ status: 'ready' });
+    expect((await t.app.inject({ method: 'GET', url: '/no/such/route' })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'HEAD', url: '/health' })).statusCode).toBe(200);
     const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toContain('http_request_duration_seconds');
+    // Latency by method, route (as declared, with its prefix and parameters) and status.
+    const count = (labels: string) =>
+      Number(
+        new RegExp(`^http_request_duration_seconds_count\\{${labels}\\} (\\d+)$`, 'm').exec(
+          metrics.body,
+        )?.[1],
+      );
+    expect(count('method="GET",route="/health",status="200"')).toBeGreaterThanOrEqual(1);
+    expect(count('method="HEAD",route="/health",status="200"')).toBe(1);
+    expect(count('method="GET",route="/ready",status="200"')).toBe(1);
+    expect(count('method="GET",route="unmatched",status="404"')).toBe(1);
+    expect(count('method="GET",route="/openapi.json",status="200"')).toBe(1);
     expect((await t.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
   });
 });

@@ -101,6 +101,11 @@ export class ProductCache<T> {
 /** Where product pages are cached: in this process (ProductCache) or in Redis (src/cache/). */
 export interface PageCache<T> {
   get(sku: string): Promise<T | undefined>;
+  /**
+   * The page if this process holds it, at once (in-process caches only): a busy product page is then
+   * answered in the tick that read its request, without a promise on the way.
+   */
+  peek?(sku: string): T | undefined;
   /** Keeps the page read at `revisions`, unless something newer was written meanwhile. */
   offer(sku: string, value: T, revisions: Revisions): Promise<void>;
 }
@@ -108,5 +113,6 @@ export interface PageCache<T> {
 /** The in-process cache behind the PageCache port. */
 export const inProcessPageCache = <T>(cache: ProductCache<T>): PageCache<T> => ({
   get: async (sku) => cache.get(sku),
+  peek: (sku) => cache.get(sku),
   offer: async (sku, value, revisions) => cache.offer(sku, value, revisions),
 });
