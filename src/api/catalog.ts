@@ -1,6 +1,8 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsync, FastifyReply, FastifySchemaCompiler } from 'fastify';
+import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
 import { streams } from '../commands/index.ts';
 import { availableToSell, inventoryDecider, type InventoryState } from '../domain/inventory/index.ts';
 import type { Platform } from '../platform.ts';
@@ -22,7 +24,19 @@ export const text = (max: number) =>
     .regex(/^[^\u0000\p{Cs}]*$/u, 'must be text without NUL characters or unpaired surrogates');
 
 /** Reads take any SKU: one that cannot exist is simply not found. */
-export const anySku = z.strictObject({ sku: z.string().max(200) });
+const ANY_SKU_MAX = 200;
+export const anySku = z.strictObject({ sku: z.string().max(ANY_SKU_MAX) });
+
+/**
+ * The params validator of `/products/:sku`: the router hands over exactly `{ sku }`, as text, so only
+ * its length is left to check; zod (anySku, the documented schema) judges the rest and words the error.
+ */
+const skuParams: FastifySchemaCompiler<unknown> = (route) => {
+  const zod = validatorCompiler(route as FastifyRouteSchemaDef<$ZodType>);
+  if (route.httpPart !== 'params' || route.schema !== anySku) return zod;
+  return (params: { sku?: unknown }) =>
+    typeof params.sku === 'string' && params.sku.length <= ANY_SKU_MAX ? { value: params } : zod(params);
+};
 
 const money = z.object({ amount: z.int(), currency: z.string() });
 const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
@@ -133,7 +147,10 @@ export const catalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
   };
   routes.get(
     '/products/:sku',
-    { schema: { tags: ['catalog'], params: anySku, response: { 200: productDocument } } },
+    {
+      schema: { tags: ['catalog'], params: anySku, response: { 200: productDocument } },
+      validatorCompiler: skuParams,
+    },
     // Not async: a page this process holds is sent at once, in the tick that read the request, with
     // no promise on the way (the busiest route of the shop). Only a miss waits for the read model.
     (request, reply) => {

@@ -22,6 +22,7 @@ import { identityRoutes } from './identity.ts';
 import { opsRoutes } from './ops.ts';
 import { orderRoutes } from './orders.ts';
 import { webhookRoutes } from './webhooks.ts';
+import { RequestLogger } from './request-logger.ts';
 import { registerProblemHandlers, sendFrameworkProblem } from './problem.ts';
 import { streamRoutes } from './streams.ts';
 
@@ -83,6 +84,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
     routerOptions: { maxParamLength: 300 },
     frameworkErrors: sendFrameworkProblem,
     genReqId: requestIds(),
+    childLoggerFactory: (logger, bindings, options) => new RequestLogger(logger, bindings, options),
     logController: new LogController({
       disableRequestLogging: platform.config.LOG_LEVEL !== 'debug' && platform.config.LOG_LEVEL !== 'trace',
     }),

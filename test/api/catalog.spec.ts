@@ -174,6 +174,17 @@ describe.each(['embedded', 'postgres'] as const)('catalog over HTTP (%s)', (prof
       await eventually('/products/GONE-1', (_body, status) => status === 404);
       expectProblem(await get('/products/GONE-1'), 404);
     });
+
+    it('answers 404 for a SKU of up to 200 characters that cannot exist, 400 for a longer one', async () => {
+      expectProblem(await get(`/products/${'x'.repeat(200)}`), 404);
+      const tooLong = await get(`/products/${'x'.repeat(201)}`);
+      expectProblem(tooLong, 400);
+      expect(tooLong.json()).toMatchObject({
+        type: 'https://eventful-commerce.dev/problems/validation',
+        detail: 'invalid params.sku',
+        errors: [{ field: 'params.sku', problem: expect.stringContaining('200') }],
+      });
+    });
   });
 
   describe('stock', () => {
