@@ -180,17 +180,18 @@ async function loadSql(db: SqlClient) {
       listed_at: d.listedAt,
       updated_at: d.updatedAt,
       revision: 1,
+      in_stock: d.onHand > 0,
       on_hand: d.onHand,
       reserved: 0,
     }));
     await db.query(
       `INSERT INTO products (sku, title, description, brand, category, attributes, price_amount, currency,
-                             listed, listed_at, updated_at, revision)
+                             listed, listed_at, updated_at, revision, in_stock)
        SELECT sku, title, description, brand, category, attributes, price_amount, currency, listed, listed_at,
-              updated_at, revision
+              updated_at, revision, in_stock
          FROM jsonb_to_recordset($1::jsonb) AS r(sku text, title text, description text, brand text,
               category text, attributes jsonb, price_amount bigint, currency text, listed boolean,
-              listed_at timestamptz, updated_at timestamptz, revision bigint)`,
+              listed_at timestamptz, updated_at timestamptz, revision bigint, in_stock boolean)`,
       [JSON.stringify(rows)],
     );
     await db.query(

@@ -12,17 +12,22 @@ CREATE TABLE catalog_facet_counts (
   PRIMARY KEY (category, brand, price_bucket, in_stock)
 );
 
--- The counts of the catalog as it stands (the projection adjusts them with every batch from here on).
-INSERT INTO catalog_facet_counts (category, brand, price_bucket, in_stock, products)
-SELECT p.category, p.brand, width_bucket(p.price_amount, ARRAY[1000,2500,5000,10000,25000,50000,100000]::bigint[]),
-       COALESCE(a.available, 0) > 0, count(*)
-  FROM products p LEFT JOIN product_availability a ON a.sku = p.sku
- WHERE p.listed
- GROUP BY 1, 2, 3, 4;
-
 -- The last transaction that wrote product documents: facet counts that do not depend on stock stay
 -- good until it changes, however often checkouts move stock (src/search/facet-cache.ts).
 CREATE TABLE catalog_products_written (
   one     boolean PRIMARY KEY DEFAULT true CHECK (one),
   written xid8 NOT NULL
 );
+
+-- Whether any of a product is available, kept on its row by the catalog projection, so that an
+-- in-stock filter needs no join with product_availability.
+ALTER TABLE products ADD COLUMN in_stock boolean NOT NULL DEFAULT false;
+UPDATE products p SET in_stock = true FROM product_availability a WHERE a.sku = p.sku AND a.available > 0;
+
+-- The counts of the catalog as it stands (the projection adjusts them with every batch from here on).
+INSERT INTO catalog_facet_counts (category, brand, price_bucket, in_stock, products)
+SELECT p.category, p.brand, width_bucket(p.price_amount, ARRAY[1000,2500,5000,10000,25000,50000,100000]::bigint[]),
+       p.in_stock, count(*)
+  FROM products p
+ WHERE p.listed
+ GROUP BY 1, 2, 3, 4;

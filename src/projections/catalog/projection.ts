@@ -50,8 +50,8 @@ export const catalogProjection: SqlProjection = {
 const countFacets = (tx: SqlTransaction, skus: string, sign: 1 | -1) =>
   tx.query(
     `INSERT INTO catalog_facet_counts AS f (category, brand, price_bucket, in_stock, products)
-     SELECT p.category, p.brand, ${priceBucketOf('p.price_amount')}, COALESCE(a.available, 0) > 0, $2 * count(*)
-       FROM products p LEFT JOIN product_availability a ON a.sku = p.sku
+     SELECT p.category, p.brand, ${priceBucketOf('p.price_amount')}, p.in_stock, $2 * count(*)
+       FROM products p
       WHERE p.listed AND p.sku IN (SELECT jsonb_array_elements_text($1::jsonb))
       GROUP BY 1, 2, 3, 4
      ON CONFLICT (category, brand, price_bucket, in_stock) DO UPDATE SET products = f.products + EXCLUDED.products`,
@@ -127,8 +127,9 @@ async function writeProducts(tx: SqlTransaction, events: readonly ProductEvent[]
   if (changes.length === 0) return;
   const written = await tx.query<{ sku: string; revision: string | number }>(
     `INSERT INTO products AS p (sku, title, description, brand, category, attributes, price_amount, currency,
-                                listed, listed_at, updated_at, revision)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(sku text, title text, description text, brand text,
+                                listed, listed_at, updated_at, revision, in_stock)
+     SELECT r.*, COALESCE((SELECT a.available > 0 FROM product_availability a WHERE a.sku = r.sku), false)
+       FROM jsonb_to_recordset($1::jsonb) AS r(sku text, title text, description text, brand text,
        category text, attributes jsonb, price_amount bigint, currency text, listed boolean,
        listed_at timestamptz, updated_at timestamptz, revision bigint)
      ON CONFLICT (sku) DO UPDATE SET
@@ -173,12 +174,18 @@ async function writeAvailability(tx: SqlTransaction, events: readonly InventoryE
     revision: group.length,
   }));
   const written = await tx.query<{ sku: string; revision: string | number }>(
-    `INSERT INTO product_availability AS a (sku, on_hand, reserved, revision)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(sku text, on_hand bigint, reserved bigint, revision bigint)
-     ON CONFLICT (sku) DO UPDATE SET
-       on_hand = a.on_hand + EXCLUDED.on_hand, reserved = a.reserved + EXCLUDED.reserved,
-       revision = a.revision + EXCLUDED.revision
-     RETURNING sku, revision`,
+    // A product row says whether any is available, for searches that filter on it without a join.
+    `WITH written AS (
+       INSERT INTO product_availability AS a (sku, on_hand, reserved, revision)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(sku text, on_hand bigint, reserved bigint, revision bigint)
+       ON CONFLICT (sku) DO UPDATE SET
+         on_hand = a.on_hand + EXCLUDED.on_hand, reserved = a.reserved + EXCLUDED.reserved,
+         revision = a.revision + EXCLUDED.revision
+       RETURNING sku, revision, available),
+     flipped AS (
+       UPDATE products p SET in_stock = w.available > 0 FROM written w
+        WHERE p.sku = w.sku AND p.in_stock <> (w.available > 0))
+     SELECT sku, revision FROM written`,
     [JSON.stringify(changes)],
   );
   for (const row of written) projectionWrites(row.sku, 'stock', Number(row.revision));

@@ -193,7 +193,7 @@ function whereOf(filters: CatalogFilters): { where: string; params: unknown[]; q
   if (filters.brand !== undefined) conditions.push(`p.brand = ${param(filters.brand)}`);
   if (filters.minPrice !== undefined) conditions.push(`p.price_amount >= ${param(filters.minPrice)}`);
   if (filters.maxPrice !== undefined) conditions.push(`p.price_amount <= ${param(filters.maxPrice)}`);
-  if (filters.inStock) conditions.push(`COALESCE(a.available, 0) > 0`);
+  if (filters.inStock) conditions.push('p.in_stock');
   for (const [name, values] of Object.entries(filters.attributes ?? {})) {
     // Containment answers from the GIN index; any one of the values given for a name will do.
     const alternatives = values
@@ -245,12 +245,12 @@ export async function searchCatalog(db: SqlClient, filters: CatalogFilters): Pro
   // than a materialised copy of them is read.
   const reuseMatches = facetsHere && sort === 'relevance' && query !== undefined;
   const matches = `matches AS ${reuseMatches ? 'MATERIALIZED ' : ''}(
-      SELECT p.sku, p.category, p.brand, p.price_amount, ${key} AS key ${FROM_CATALOG} WHERE ${where})`;
+      SELECT p.sku, p.category, p.brand, p.price_amount, ${key} AS key FROM products p WHERE ${where})`;
   const page = `SELECT p.sku, p.key FROM matches p
       ORDER BY ${orderBy} LIMIT ${filters.pageSize} OFFSET ${(filters.page - 1) * filters.pageSize}`;
   const bucket = priceBucketOf('p.price_amount');
   const facets = `SELECT ${FACET_COLUMNS('p.category', 'p.brand', bucket)}, count(*)::int AS count
-      ${reuseMatches ? 'FROM matches p' : `${FROM_CATALOG} WHERE ${where}`}
+      ${reuseMatches ? 'FROM matches p' : `FROM products p WHERE ${where}`}
      GROUP BY GROUPING SETS ((p.category), (p.brand), (${bucket}))`;
   const statement = `WITH ${matches}, page AS (${page})
     SELECT (SELECT COALESCE(json_agg(i ORDER BY i.n), '[]') FROM (
