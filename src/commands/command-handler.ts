@@ -2,7 +2,7 @@ import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { Decider, DomainCommand, DomainError, DomainEvent } from '../domain/decider.ts';
 import { WrongExpectedVersionError } from '../eventstore/errors.ts';
-import type { Actor, EventStore, NewEvent } from '../eventstore/event-store.ts';
+import type { Actor, EventStore, NewEvent, RecordedEvent } from '../eventstore/event-store.ts';
 import { StreamStateCache, type CachedStream } from './stream-state-cache.ts';
 
 /** Who asks, and why: becomes the metadata of every event the command produces. */
@@ -93,6 +93,17 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
     return this.catchUp(streamId, this.cache.get(streamId));
   }
 
+  /** The current states of several streams, read from the store in one go (and refreshing the cache). */
+  async loadMany(streamIds: readonly string[]): Promise<Map<string, CachedStream<S>>> {
+    const known = streamIds.map((streamId) => ({ streamId, cached: this.cache.get(streamId) }));
+    const read = await this.store.readStreams(
+      known.map(({ streamId, cached }) => ({ streamId, fromVersion: (cached?.version ?? 0) + 1 })),
+    );
+    return new Map(
+      known.map(({ streamId, cached }) => [streamId, this.fold(streamId, cached, read.get(streamId) ?? [])]),
+    );
+  }
+
   private async drain(streamId: string): Promise<void> {
     const queue = this.queues.get(streamId)!;
     // Let commands sent in the same tick (e.g. two saga records) join this first batch.
@@ -175,6 +186,14 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
   /** Reads the events appended after `known` (all of them without it) and folds them in. */
   private async catchUp(streamId: string, known: CachedStream<S> | undefined): Promise<CachedStream<S>> {
     const recorded = await this.store.readStream(streamId, { fromVersion: (known?.version ?? 0) + 1 });
+    return this.fold(streamId, known, recorded);
+  }
+
+  private fold(
+    streamId: string,
+    known: CachedStream<S> | undefined,
+    recorded: readonly RecordedEvent[],
+  ): CachedStream<S> {
     let state = known?.state ?? this.decider.initialState();
     for (const event of recorded)
       state = this.decider.evolve(state, { type: event.type, data: event.data } as E);

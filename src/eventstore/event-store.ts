@@ -116,6 +116,10 @@ export interface EventStore {
     expectedVersion: ExpectedVersion,
   ): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** Several streams at once, each forward from its own version: one read instead of one per stream. */
+  readStreams(
+    streams: readonly Readonly<{ streamId: string; fromVersion: number }>[],
+  ): Promise<Map<string, RecordedEvent[]>>;
   /** The stream's version (0 when it has no events). */
   streamVersion(streamId: string): Promise<number>;
   readAll(options?: ReadAllOptions): Promise<ReadAllBatch>;

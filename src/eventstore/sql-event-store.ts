@@ -198,6 +198,23 @@ export class SqlEventStore implements EventStore {
     return rows.map(toRecordedEvent);
   }
 
+  async readStreams(
+    streams: readonly Readonly<{ streamId: string; fromVersion: number }>[],
+  ): Promise<Map<string, RecordedEvent[]>> {
+    for (const { streamId } of streams) assertStreamId(streamId);
+    const read = new Map<string, RecordedEvent[]>(streams.map((s) => [s.streamId, []]));
+    if (streams.length === 0) return read;
+    const rows = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM es_events
+         JOIN unnest($1::text[], $2::bigint[]) AS wanted(stream_id, from_version) USING (stream_id)
+        WHERE stream_version >= wanted.from_version
+        ORDER BY stream_id, stream_version`,
+      [streams.map((s) => s.streamId), streams.map((s) => s.fromVersion)],
+    );
+    for (const row of rows) read.get(row.stream_id)?.push(toRecordedEvent(row));
+    return read;
+  }
+
   async streamVersion(streamId: string): Promise<number> {
     assertStreamId(streamId);
     const [row] = await this.db.query<{ version: string | number }>(

@@ -8,6 +8,8 @@ export type SqlProjection = Readonly<{
   /** The event types it reads; others only move its checkpoint. */
   eventTypes: ReadonlySet<string>;
   apply(tx: SqlTransaction, events: readonly RecordedEvent[]): Promise<void>;
+  /** Told of the events of its types once a live batch holding them has committed (this process only). */
+  afterCommit?: (events: readonly RecordedEvent[]) => void;
 }>;
 
 export async function loadCheckpoint(
@@ -201,7 +203,11 @@ export async function runExternalProjection(
 async function follow(
   store: EventStore,
   db: SqlClient,
-  projection: Readonly<{ name: string; eventTypes: ReadonlySet<string> }>,
+  projection: Readonly<{
+    name: string;
+    eventTypes: ReadonlySet<string>;
+    afterCommit?: (events: readonly RecordedEvent[]) => void;
+  }>,
   apply: (
     events: readonly RecordedEvent[],
     after: Checkpoint,
@@ -229,7 +235,9 @@ async function follow(
           return;
         }
         after = next;
-        if (events.length > 0) options.onApplied?.(events);
+        if (events.length === 0) return;
+        options.onApplied?.(events);
+        projection.afterCommit?.(events);
       },
       { after: from, batchSize: options.batchSize ?? 500, types, onError: options.onError },
     );

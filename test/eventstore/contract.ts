@@ -56,6 +56,26 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
         expect(await store.streamVersion(stream)).toBe(2);
       });
 
+      it('reads several streams at once, each from its own version', async () => {
+        const [a, b, none] = [newStream(), newStream(), newStream()];
+        await store.append(a, [thing({ n: 1 }), thing({ n: 2 }), thing({ n: 3 })], 'no_stream');
+        await store.append(b, [thing({ n: 10 })], 'no_stream');
+        const read = await store.readStreams([
+          { streamId: a, fromVersion: 2 },
+          { streamId: b, fromVersion: 1 },
+          { streamId: none, fromVersion: 1 },
+        ]);
+        expect([...read.keys()].sort()).toEqual([a, b, none].sort());
+        expect(read.get(a)!.map((e) => [e.streamVersion, e.data])).toEqual([
+          [2, { n: 2 }],
+          [3, { n: 3 }],
+        ]);
+        expect(read.get(a)).toEqual((await store.readStream(a)).slice(1));
+        expect(read.get(b)!.map((e) => e.data)).toEqual([{ n: 10 }]);
+        expect(read.get(none)).toEqual([]);
+        expect((await store.readStreams([{ streamId: b, fromVersion: 2 }])).get(b)).toEqual([]);
+      });
+
       it('appends at the exact expected version and refuses a stale one with the actual version', async () => {
         const stream = newStream();
         await store.append(stream, [thing()], 'no_stream');

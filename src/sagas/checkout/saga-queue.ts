@@ -1,10 +1,30 @@
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { SqlProjection } from '../../projections/runtime.ts';
 
+/** Saga workers of this process waiting for orders to claim. */
+const queuedListeners = new Set<() => void>();
+
+/** Resolves when this process queued orders (their rows committed), or after `ms`. */
+export function ordersQueued(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      queuedListeners.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    queuedListeners.add(done);
+  });
+}
+
 /** Every placed order enters the saga's queue; the checkpoint moves with it, so none is missed. */
 export const checkoutQueueProjection: SqlProjection = {
   name: 'checkout-saga-queue',
   eventTypes: new Set(['OrderPlaced']),
+  // A worker of this process claims new orders at once instead of at its next poll.
+  afterCommit: () => {
+    for (const wake of [...queuedListeners]) wake();
+  },
   async apply(tx, events) {
     // One statement per batch: the first of an order's rows wins, as it would one event at a time.
     const placed = events.map((event) => event.data as { orderId: string; placedAt: string });

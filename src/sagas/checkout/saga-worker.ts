@@ -3,7 +3,7 @@ import type { CommandHandlers } from '../../commands/index.ts';
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { CheckoutSaga } from './checkout-saga.ts';
 import { expireDueReservations } from './reservation-expiry.ts';
-import { SagaQueue } from './saga-queue.ts';
+import { ordersQueued, SagaQueue } from './saga-queue.ts';
 
 export type SagaWorkerOptions = Readonly<{
   /** Orders this worker drives at once towards confirmation (as many again may be capturing). */
@@ -39,6 +39,8 @@ export function startSagaWorker(
   const capturing = new Set<string>();
   const failures = new Map<string, number>();
   let stopped = false;
+  /** Set while the claim loop waits with every slot taken: the next drive to end wakes it. */
+  let slotFreed: (() => void) | undefined;
 
   const driveOne = async (orderId: string) => {
     // A long drive (a slow gateway) keeps its lease, so no other worker starts on the same order.
@@ -58,11 +60,13 @@ export function startSagaWorker(
       clearInterval(renewal);
       capturing.delete(orderId);
       inFlight.delete(orderId);
+      slotFreed?.();
     }
   };
 
   const claimLoop = (async () => {
     let pause = 5;
+    let full = false;
     while (!stopped) {
       try {
         // `concurrency` orders on their way to confirmation, and as many more being captured: a
@@ -72,6 +76,9 @@ export function startSagaWorker(
           2 * concurrency - inFlight.size,
         );
         const claimed = free > 0 ? await queue.claim(free, leaseMs) : [];
+        full = free <= 0 || claimed.length === free;
+        // Their streams in two reads for all of them (a drive reads its own if this fails).
+        await saga.prepare(claimed).catch((error) => options.onError?.(error));
         for (const orderId of claimed) {
           inFlight.add(orderId);
           void driveOne(orderId);
@@ -79,9 +86,17 @@ export function startSagaWorker(
         pause = claimed.length > 0 ? 1 : Math.min(pause * 2, 50);
       } catch (error) {
         options.onError?.(error);
-        pause = 500;
+        await sleep(500);
+        continue;
       }
-      await sleep(pause);
+      // Orders queued by this process's projection wake the loop, and so does a slot set free while
+      // every slot was taken (orders may be waiting); orders queued elsewhere are found by polling.
+      // (A few milliseconds after the first slot, so that one claim takes the slots freed meanwhile.)
+      const freed = full
+        ? new Promise<void>((resolve) => (slotFreed = () => setTimeout(resolve, 5)))
+        : undefined;
+      await Promise.race([ordersQueued(pause), ...(freed ? [freed] : [])]);
+      slotFreed = undefined;
     }
   })();
 
