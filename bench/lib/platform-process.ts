@@ -4,11 +4,16 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
-/** The platform as an operator runs it (`src/main.ts`), in its own process; resolves with its URL. */
+/**
+ * The platform as an operator runs it (`src/main.ts`), in its own process; resolves with its URL.
+ * BENCH_CPU_PROFILE=<dir>: each platform process writes a V8 CPU profile there when it stops.
+ */
 export async function startPlatformProcess(
   env: Record<string, string>,
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main], {
+  const profile = process.env.BENCH_CPU_PROFILE;
+  const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profiling, '--import', 'tsx', main], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error', ...env },
