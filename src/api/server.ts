@@ -22,6 +22,7 @@ import { identityRoutes } from './identity.ts';
 import { opsRoutes } from './ops.ts';
 import { orderRoutes } from './orders.ts';
 import { webhookRoutes } from './webhooks.ts';
+import { LatencySeries, RequestLatency } from './request-latency.ts';
 import { RequestLogger } from './request-logger.ts';
 import { registerProblemHandlers, sendFrameworkProblem } from './problem.ts';
 import { streamRoutes } from './streams.ts';
@@ -39,25 +40,23 @@ function requestIds(): () => string {
   return () => `${prefix}-${(++next).toString(36)}`;
 }
 
-type Latency = Platform['metrics']['httpRequestDuration'];
-
 /**
  * Request latency by (method, route, status). Each route gets an onResponse hook of its own that knows
  * its method and URL, so a request costs one small lookup by status and the observation (the route
  * options Fastify builds on each `request.routeOptions`, and a string key, cost more than the
  * observation); requests no route matched are observed by one global hook under `unmatched`.
  */
-function recordLatency(app: FastifyInstance, latency: Latency) {
+function recordLatency(app: FastifyInstance, latency: RequestLatency) {
   const observer = (route: string, method?: string) => {
     // A route of one method: by status alone; of several (or none matched): by method and status.
-    const histograms = new Map<number | string, ReturnType<Latency['labels']>>();
+    const byStatus = new Map<number | string, LatencySeries>();
     return (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       const status = reply.statusCode;
       const key = method ? status : `${request.method} ${status}`;
-      let histogram = histograms.get(key);
-      if (!histogram)
-        histograms.set(key, (histogram = latency.labels(method ?? request.method, route, String(status))));
-      histogram.observe(reply.elapsedTime / 1000);
+      let series = byStatus.get(key);
+      if (!series)
+        byStatus.set(key, (series = latency.series(method ?? request.method, route, String(status))));
+      series.observe(reply.elapsedTime / 1000);
       done();
     };
   };
@@ -94,7 +93,10 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerProblemHandlers(app);
 
-  recordLatency(app, platform.metrics.httpRequestDuration);
+  recordLatency(
+    app,
+    await RequestLatency.replacing(platform.metrics.httpRequestDuration, platform.metrics.registry),
+  );
 
   await app.register(fastifySwagger, {
     openapi: {
