@@ -62,6 +62,15 @@ describe('the in-process product cache (embedded)', () => {
     await shows(b, 'SHARED-1', 650);
     expect(await productBySku(inB.db, 'SHARED-1')).toMatchObject({ price: { amount: 650 } });
     expect(inB.queries).toBe(2);
+    // And A's, the first database of the process, whose writes carry no asynchronous context.
+    const inA = counting(a.platform.db);
+    expect(await productBySku(inA.db, 'SHARED-1')).toMatchObject({ price: { amount: 300 } });
+    expect(await productBySku(inA.db, 'SHARED-1')).toMatchObject({ price: { amount: 300 } });
+    expect(inA.queries).toBe(1);
+    await product(a, 'SHARED-1', priceChange('SHARED-1', 350));
+    await shows(a, 'SHARED-1', 350);
+    expect(await productBySku(inA.db, 'SHARED-1')).toMatchObject({ price: { amount: 350 } });
+    expect(inA.queries).toBe(2);
   });
 
   it('keeps a page 30 minutes where the catalog projection runs in the same process', async () => {
