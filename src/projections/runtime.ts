@@ -10,6 +10,8 @@ export type SqlProjection = Readonly<{
   apply(tx: SqlTransaction, events: readonly RecordedEvent[]): Promise<void>;
   /** Told of the events of its types once a live batch holding them has committed (this process only). */
   afterCommit?: (events: readonly RecordedEvent[]) => void;
+  /** How eagerly it follows the log (see `SubscribeOptions`); a work queue reads sooner than a view. */
+  follow?: Readonly<{ gatherMs?: number; maxPollIntervalMs?: number }>;
 }>;
 
 export async function loadCheckpoint(
@@ -207,6 +209,7 @@ async function follow(
     name: string;
     eventTypes: ReadonlySet<string>;
     afterCommit?: (events: readonly RecordedEvent[]) => void;
+    follow?: Readonly<{ gatherMs?: number; maxPollIntervalMs?: number }>;
   }>,
   apply: (
     events: readonly RecordedEvent[],
@@ -239,7 +242,13 @@ async function follow(
         options.onApplied?.(events);
         projection.afterCommit?.(events);
       },
-      { after: from, batchSize: options.batchSize ?? 500, types, onError: options.onError },
+      {
+        ...projection.follow,
+        after: from,
+        batchSize: options.batchSize ?? 500,
+        types,
+        onError: options.onError,
+      },
     );
   };
   start(after);

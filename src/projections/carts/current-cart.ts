@@ -20,6 +20,19 @@ export const cartLines = (state: CartState): CartLine[] =>
     .map(([sku, quantity]) => ({ sku, quantity }))
     .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
 
+/**
+ * The cart numbers this process found open lately, per database: like `customer_carts`, a place to
+ * start looking from (every cart below it is checked out), which saves looking that row up.
+ */
+const openCartNumbers = new WeakMap<SqlClient, Map<string, number>>();
+const REMEMBERED_CUSTOMERS = 50_000;
+
+function rememberedCartNumbers(db: SqlClient): Map<string, number> {
+  let numbers = openCartNumbers.get(db);
+  if (!numbers) openCartNumbers.set(db, (numbers = new Map()));
+  return numbers;
+}
+
 /** The customer's open cart, with its lines in SKU order and its stream version. */
 export async function currentCart(
   platform: {
@@ -29,21 +42,29 @@ export async function currentCart(
   },
   customerId: string,
 ): Promise<CurrentCart> {
-  const [known] = await platform.db.query<{ cart_number: number }>(
-    `SELECT cart_number FROM customer_carts WHERE customer_id = $1`,
-    [customerId],
-  );
-  for (let cartNumber = known?.cart_number ?? 1; ; cartNumber++) {
+  const remembered = rememberedCartNumbers(platform.db);
+  let start = remembered.get(customerId);
+  if (start === undefined) {
+    const [known] = await platform.db.query<{ cart_number: number }>(
+      `SELECT cart_number FROM customer_carts WHERE customer_id = $1`,
+      [customerId],
+    );
+    start = known?.cart_number ?? 1;
+  }
+  for (let cartNumber = start; ; cartNumber++) {
     const cartId = cartIdOf(customerId, cartNumber);
     const { state, version } = await platform.commands.cart.load(cartStreamId(cartId));
     if (state.status === 'checked_out') continue;
-    if (cartNumber !== (known?.cart_number ?? 1))
+    if (cartNumber !== start)
       await platform.db.query(
         `INSERT INTO customer_carts (customer_id, cart_number) VALUES ($1, $2)
          ON CONFLICT (customer_id) DO UPDATE
            SET cart_number = GREATEST(customer_carts.cart_number, EXCLUDED.cart_number), updated_at = now()`,
         [customerId, cartNumber],
       );
+    remembered.delete(customerId);
+    remembered.set(customerId, cartNumber);
+    if (remembered.size > REMEMBERED_CUSTOMERS) remembered.delete(remembered.keys().next().value!);
     return { cartId, items: cartLines(state), version };
   }
 }

@@ -21,7 +21,9 @@ export function ordersQueued(ms: number): Promise<void> {
 export const checkoutQueueProjection: SqlProjection = {
   name: 'checkout-saga-queue',
   eventTypes: new Set(['OrderPlaced']),
-  // A worker of this process claims new orders at once instead of at its next poll.
+  // The saga's work queue: placed orders are read within a few milliseconds (a view may gather longer),
+  // and a worker of this process claims them as soon as their rows commit instead of at its next poll.
+  follow: { gatherMs: 5, maxPollIntervalMs: 15 },
   afterCommit: () => {
     for (const wake of [...queuedListeners]) wake();
   },
