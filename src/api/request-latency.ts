@@ -1,3 +1,4 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 
 type Label = 'method' | 'route' | 'status';
@@ -140,4 +141,34 @@ export class RequestLatency extends Histogram<Label> {
     // (prom-client resets a new metric from its constructor, before this class has set its fields.)
     for (const series of this.all?.values() ?? []) series.reset();
   }
+}
+
+/**
+ * Observes every request's latency by (method, route, status). Each route gets an onResponse hook of
+ * its own that knows its method and URL, so a request costs a lookup by status and a few array writes
+ * (not `request.routeOptions`, which Fastify builds afresh on each read, nor a string key); requests
+ * no route matched are observed by one global hook, under `unmatched`.
+ */
+export function recordRequestLatency(app: FastifyInstance, latency: RequestLatency): void {
+  const observer = (route: string, method?: string) => {
+    // A route of one method: by status alone; of several (or none matched): by method and status.
+    const byStatus = new Map<number | string, LatencySeries>();
+    return (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const status = reply.statusCode;
+      const key = method ? status : `${request.method} ${status}`;
+      let series = byStatus.get(key);
+      if (!series)
+        byStatus.set(key, (series = latency.series(method ?? request.method, route, String(status))));
+      series.observe(reply.elapsedTime / 1000);
+      done();
+    };
+  };
+  const unmatched = observer('unmatched');
+  app.addHook('onResponse', (request, reply, done) =>
+    request.is404 ? unmatched(request, reply, done) : done(),
+  );
+  app.addHook('onRoute', (route) => {
+    const own = observer(route.url, typeof route.method === 'string' ? route.method : undefined);
+    route.onResponse = [...[route.onResponse ?? []].flat(), own] as typeof route.onResponse;
+  });
 }

@@ -1,11 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, {
-  LogController,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomBytes } from 'node:crypto';
 import { listedPrices } from '../commands/checkout.ts';
@@ -22,7 +17,7 @@ import { identityRoutes } from './identity.ts';
 import { opsRoutes } from './ops.ts';
 import { orderRoutes } from './orders.ts';
 import { webhookRoutes } from './webhooks.ts';
-import { LatencySeries, RequestLatency } from './request-latency.ts';
+import { recordRequestLatency, RequestLatency } from './request-latency.ts';
 import { RequestLogger } from './request-logger.ts';
 import { registerProblemHandlers, sendFrameworkProblem } from './problem.ts';
 import { streamRoutes } from './streams.ts';
@@ -38,36 +33,6 @@ function requestIds(): () => string {
   const prefix = randomBytes(9).toString('base64url');
   let next = 0;
   return () => `${prefix}-${(++next).toString(36)}`;
-}
-
-/**
- * Request latency by (method, route, status). Each route gets an onResponse hook of its own that knows
- * its method and URL, so a request costs one small lookup by status and the observation (the route
- * options Fastify builds on each `request.routeOptions`, and a string key, cost more than the
- * observation); requests no route matched are observed by one global hook under `unmatched`.
- */
-function recordLatency(app: FastifyInstance, latency: RequestLatency) {
-  const observer = (route: string, method?: string) => {
-    // A route of one method: by status alone; of several (or none matched): by method and status.
-    const byStatus = new Map<number | string, LatencySeries>();
-    return (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      const status = reply.statusCode;
-      const key = method ? status : `${request.method} ${status}`;
-      let series = byStatus.get(key);
-      if (!series)
-        byStatus.set(key, (series = latency.series(method ?? request.method, route, String(status))));
-      series.observe(reply.elapsedTime / 1000);
-      done();
-    };
-  };
-  const unmatched = observer('unmatched');
-  app.addHook('onResponse', (request, reply, done) =>
-    request.is404 ? unmatched(request, reply, done) : done(),
-  );
-  app.addHook('onRoute', (route) => {
-    const own = observer(route.url, typeof route.method === 'string' ? route.method : undefined);
-    route.onResponse = [...[route.onResponse ?? []].flat(), own] as typeof route.onResponse;
-  });
 }
 
 /** The HTTP API: one Fastify plugin per area, registered here in one visible place. */
@@ -93,7 +58,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerProblemHandlers(app);
 
-  recordLatency(
+  recordRequestLatency(
     app,
     await RequestLatency.replacing(platform.metrics.httpRequestDuration, platform.metrics.registry),
   );
