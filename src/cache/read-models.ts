@@ -126,9 +126,8 @@ function followInProcess(
 ): Subscription {
   return store.subscribe(
     async (events) => {
-      const relevant = events.filter((e) => projection.eventTypes.has(e.type));
-      if (relevant.length > 0) await projection.apply(relevant);
+      if (events.length > 0) await projection.apply(events);
     },
-    { after: LOG_START, batchSize: 500, onError },
+    { after: LOG_START, batchSize: 500, types: [...projection.eventTypes], onError },
   );
 }

@@ -10,8 +10,10 @@ import { LOG_START } from './event-store.ts';
 
 type LogSource = {
   readAll(options: ReadAllOptions): Promise<ReadAllBatch>;
-  /** Resolves when something may have been appended, or after `ms`. */
-  waitForAppend(ms: number): Promise<void>;
+  /** How many appends this process has seen so far (compared, not counted on). */
+  appendsSoFar(): number;
+  /** Resolves when something may have been appended since the count was `seen`, or after `ms`. */
+  waitForAppend(ms: number, seen: number): Promise<void>;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,6 +39,8 @@ export function followLog(
     let pause = 1;
     while (!stopped) {
       try {
+        // Counted before the read: an append signalled while it runs ends the wait below at once.
+        const seen = source.appendsSoFar();
         const batch = await source.readAll({ after: checkpoint, maxCount: batchSize, types: options.types });
         // Without `types`, the read moves on exactly when it returns events; with them, it can move
         // past events of other types only, and the handler is told so (to move its checkpoint on).
@@ -53,7 +57,7 @@ export function followLog(
           if (batch.events.length < batchSize && gatherMs > 0) await sleep(gatherMs);
           continue;
         }
-        await source.waitForAppend(pause);
+        await source.waitForAppend(pause, seen);
         pause = Math.min(pause * 2, maxPause);
       } catch (error) {
         options.onError?.(error);
