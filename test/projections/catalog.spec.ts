@@ -306,6 +306,18 @@ describe.each(['embedded', 'postgres'] as const)('the catalog projection (%s)', 
     });
     await product(sku, { type: 'DelistProduct', data: { sku, at: at(23) } });
     expect(await same()).toHaveLength(before);
+    // One event per batch: the sale and the stock arriving each move counts on their own.
+    replica ??= profile === 'postgres' ? await freshPostgres(4) : await freshPGlite();
+    await replica.db.exec(
+      `DELETE FROM products; DELETE FROM product_availability; DELETE FROM catalog_facet_counts`,
+    );
+    const events = (await allEvents()).filter((e) => e.streamId.endsWith(sku));
+    for (const [i, event] of events.entries()) {
+      await applyBatch(replica.db, catalogProjection, [event]);
+      expect(await facetCounts(replica.db), `after ${event.type} (#${i})`).toEqual(
+        await facetCountsAfresh(replica.db),
+      );
+    }
   });
 
   it('answers product pages from memory until the projection writes the SKU again', async () => {

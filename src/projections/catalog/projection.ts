@@ -34,10 +34,16 @@ export const catalogProjection: SqlProjection = {
   async apply(tx, events) {
     const productEvents = events.filter((e) => productTypes.has(e.type));
     const stockEvents = events.filter((e) => !productTypes.has(e.type));
+    if (productEvents.length === 0) {
+      // Stock alone (most batches: every checkout): only SKUs that sell out or come back move counts.
+      await writeAvailability(tx, asDomain<InventoryEvent>(stockEvents), { countFlips: true });
+      return;
+    }
     const skus = JSON.stringify([...new Set(events.map((e) => (e.data as { sku: string }).sku))]);
     await countFacets(tx, skus, -1);
-    if (productEvents.length > 0) await writeProducts(tx, asDomain<ProductEvent>(productEvents));
-    if (stockEvents.length > 0) await writeAvailability(tx, asDomain<InventoryEvent>(stockEvents));
+    await writeProducts(tx, asDomain<ProductEvent>(productEvents));
+    if (stockEvents.length > 0)
+      await writeAvailability(tx, asDomain<InventoryEvent>(stockEvents), { countFlips: false });
     await countFacets(tx, skus, 1);
   },
 };
@@ -166,7 +172,17 @@ const stockChange = (event: InventoryEvent): { onHand: number; reserved: number 
   }
 };
 
-async function writeAvailability(tx: SqlTransaction, events: readonly InventoryEvent[]) {
+/**
+ * Adds the batch's stock changes to `product_availability` and keeps `products.in_stock` in step (for
+ * searches that filter on it without a join). With `countFlips`, a listed product that sold out or
+ * came back also moves from one facet count to the other, in the same statement; without, the
+ * caller recounts the batch's SKUs itself.
+ */
+async function writeAvailability(
+  tx: SqlTransaction,
+  events: readonly InventoryEvent[],
+  { countFlips }: { countFlips: boolean },
+) {
   const changes = [...bySku(events)].map(([sku, group]) => ({
     sku,
     on_hand: group.reduce((sum, e) => sum + stockChange(e).onHand, 0),
@@ -174,7 +190,6 @@ async function writeAvailability(tx: SqlTransaction, events: readonly InventoryE
     revision: group.length,
   }));
   const written = await tx.query<{ sku: string; revision: string | number }>(
-    // A product row says whether any is available, for searches that filter on it without a join.
     `WITH written AS (
        INSERT INTO product_availability AS a (sku, on_hand, reserved, revision)
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(sku text, on_hand bigint, reserved bigint, revision bigint)
@@ -184,9 +199,17 @@ async function writeAvailability(tx: SqlTransaction, events: readonly InventoryE
        RETURNING sku, revision, available),
      flipped AS (
        UPDATE products p SET in_stock = w.available > 0 FROM written w
-        WHERE p.sku = w.sku AND p.in_stock <> (w.available > 0))
+        WHERE p.sku = w.sku AND p.in_stock <> (w.available > 0)
+       RETURNING p.category, p.brand, p.price_amount, p.in_stock, p.listed),
+     counted AS (
+       INSERT INTO catalog_facet_counts AS f (category, brand, price_bucket, in_stock, products)
+       SELECT category, brand, ${priceBucketOf('price_amount')}, s.in_stock, sum(s.delta)
+         FROM flipped, LATERAL (VALUES (flipped.in_stock, 1), (NOT flipped.in_stock, -1)) AS s(in_stock, delta)
+        WHERE $2 AND flipped.listed
+        GROUP BY 1, 2, 3, 4
+       ON CONFLICT (category, brand, price_bucket, in_stock) DO UPDATE SET products = f.products + EXCLUDED.products)
      SELECT sku, revision FROM written`,
-    [JSON.stringify(changes)],
+    [JSON.stringify(changes), countFlips],
   );
   for (const row of written) projectionWrites(row.sku, 'stock', Number(row.revision));
 }
