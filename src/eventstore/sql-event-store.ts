@@ -1,4 +1,4 @@
-import { constraintName, sqlState, type SqlClient } from '../db/sql-client.ts';
+import { constraintName, perDatabase, sqlState, type SqlClient } from '../db/sql-client.ts';
 import { InvalidAppendError, UnknownPositionError, WrongExpectedVersionError } from './errors.ts';
 import {
   LOG_START,
@@ -346,14 +346,8 @@ class AppendSignal {
   }
 }
 
-/** One signal per database, known by its client's `transaction` function (as the read-model caches). */
-const appendSignals = new WeakMap<SqlClient['transaction'], AppendSignal>();
-
-function appendSignalOf(db: SqlClient): AppendSignal {
-  let signal = appendSignals.get(db.transaction);
-  if (!signal) appendSignals.set(db.transaction, (signal = new AppendSignal()));
-  return signal;
-}
+/** One signal per database, shared by every store on it. */
+const appendSignalOf = perDatabase(() => new AppendSignal());
 
 const logOrder = (a: Checkpoint, b: Checkpoint) => {
   const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);

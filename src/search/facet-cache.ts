@@ -1,4 +1,4 @@
-import type { SqlClient } from '../db/sql-client.ts';
+import { perDatabase } from '../db/sql-client.ts';
 import type { CatalogPage } from '../projections/catalog/queries.ts';
 
 export type FacetCounts = Readonly<Pick<CatalogPage, 'total' | 'facets'>>;
@@ -43,11 +43,5 @@ export class FacetCache {
   }
 }
 
-/** One cache per database, known by its client's `transaction` function (as the product cache). */
-const caches = new WeakMap<SqlClient['transaction'], FacetCache>();
-
-export function facetCacheOf(db: SqlClient): FacetCache {
-  let cache = caches.get(db.transaction);
-  if (!cache) caches.set(db.transaction, (cache = new FacetCache()));
-  return cache;
-}
+/** One cache per database. */
+export const facetCacheOf = perDatabase(() => new FacetCache());

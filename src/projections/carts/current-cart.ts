@@ -1,5 +1,5 @@
 import { streams } from '../../commands/index.ts';
-import type { SqlClient } from '../../db/sql-client.ts';
+import { perDatabase, type SqlClient } from '../../db/sql-client.ts';
 import type { CartState } from '../../domain/cart/index.ts';
 
 export type CartLine = { sku: string; quantity: number };
@@ -24,14 +24,8 @@ export const cartLines = (state: CartState): CartLine[] =>
  * The cart numbers this process found open lately, per database: like `customer_carts`, a place to
  * start looking from (every cart below it is checked out), which saves looking that row up.
  */
-const openCartNumbers = new WeakMap<SqlClient, Map<string, number>>();
+const rememberedCartNumbers = perDatabase(() => new Map<string, number>());
 const REMEMBERED_CUSTOMERS = 50_000;
-
-function rememberedCartNumbers(db: SqlClient): Map<string, number> {
-  let numbers = openCartNumbers.get(db);
-  if (!numbers) openCartNumbers.set(db, (numbers = new Map()));
-  return numbers;
-}
 
 /** The customer's open cart, with its lines in SKU order and its stream version. */
 export async function currentCart(

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { SqlClient } from '../../db/sql-client.ts';
+import { perDatabase, type SqlClient } from '../../db/sql-client.ts';
 
 /** How far the catalog rows of one SKU had been written when they were read. */
 export type Revisions = Readonly<{ product: number; stock: number }>;
@@ -25,18 +25,8 @@ export class WrittenRevisions {
   }
 }
 
-/**
- * One set of revisions per database. A database is known by its client's `transaction` function: a
- * wrapper that copies the client (`{ ...db, query }`, as tests do to count queries) still names the
- * same database, while two databases opened by one process (tests open several) stay apart.
- */
-const byDatabase = new WeakMap<SqlClient['transaction'], WrittenRevisions>();
-
-export function writtenRevisionsOf(db: SqlClient): WrittenRevisions {
-  let revisions = byDatabase.get(db.transaction);
-  if (!revisions) byDatabase.set(db.transaction, (revisions = new WrittenRevisions()));
-  return revisions;
-}
+/** One set of revisions per database. */
+export const writtenRevisionsOf = perDatabase(() => new WrittenRevisions());
 
 /** For a projection applied outside any platform (tests replaying into a spare database). */
 const unattributed = new WrittenRevisions();

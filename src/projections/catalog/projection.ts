@@ -48,6 +48,11 @@ export const catalogProjection: SqlProjection = {
   },
 };
 
+/** Adds the (category, brand, price bucket, in stock, products) rows `select` makes to the counts. */
+const addToFacetCounts = (select: string) =>
+  `INSERT INTO catalog_facet_counts AS f (category, brand, price_bucket, in_stock, products) ${select}
+   ON CONFLICT (category, brand, price_bucket, in_stock) DO UPDATE SET products = f.products + EXCLUDED.products`;
+
 /**
  * Takes the batch's SKUs out of `catalog_facet_counts` as they were (sign -1) or puts them in as they
  * now are (sign 1): a SKU listed, delisted, moved to another category, brand or price range, sold out
@@ -55,12 +60,11 @@ export const catalogProjection: SqlProjection = {
  */
 const countFacets = (tx: SqlTransaction, skus: string, sign: 1 | -1) =>
   tx.query(
-    `INSERT INTO catalog_facet_counts AS f (category, brand, price_bucket, in_stock, products)
+    addToFacetCounts(`
      SELECT p.category, p.brand, ${priceBucketOf('p.price_amount')}, p.in_stock, $2 * count(*)
        FROM products p
       WHERE p.listed AND p.sku IN (SELECT jsonb_array_elements_text($1::jsonb))
-      GROUP BY 1, 2, 3, 4
-     ON CONFLICT (category, brand, price_bucket, in_stock) DO UPDATE SET products = f.products + EXCLUDED.products`,
+      GROUP BY 1, 2, 3, 4`),
     [skus, sign],
   );
 
@@ -202,12 +206,11 @@ async function writeAvailability(
         WHERE p.sku = w.sku AND p.in_stock <> (w.available > 0)
        RETURNING p.category, p.brand, p.price_amount, p.in_stock, p.listed),
      counted AS (
-       INSERT INTO catalog_facet_counts AS f (category, brand, price_bucket, in_stock, products)
+       ${addToFacetCounts(`
        SELECT category, brand, ${priceBucketOf('price_amount')}, s.in_stock, sum(s.delta)
          FROM flipped, LATERAL (VALUES (flipped.in_stock, 1), (NOT flipped.in_stock, -1)) AS s(in_stock, delta)
         WHERE $2 AND flipped.listed
-        GROUP BY 1, 2, 3, 4
-       ON CONFLICT (category, brand, price_bucket, in_stock) DO UPDATE SET products = f.products + EXCLUDED.products)
+        GROUP BY 1, 2, 3, 4`)})
      SELECT sku, revision FROM written`,
     [JSON.stringify(changes), countFlips],
   );

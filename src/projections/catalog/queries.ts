@@ -1,4 +1,4 @@
-import type { SqlClient, SqlTransaction } from '../../db/sql-client.ts';
+import { perDatabase, type SqlClient } from '../../db/sql-client.ts';
 import type { Money } from '../../domain/money.ts';
 import type { ProductAttributes } from '../../domain/product/index.ts';
 import {
@@ -87,23 +87,15 @@ const FROM_CATALOG = `FROM products p LEFT JOIN product_availability a ON a.sku 
 /** A product page as the cache keeps it: the document, and the JSON the API answers with. */
 export type ProductPage = Readonly<{ document: ProductDocument; json: string }>;
 
-/** The in-process product cache of each database (known as in product-cache.ts). */
-const caches = new WeakMap<SqlClient['transaction'], ProductCache<ProductPage>>();
-
 /**
  * This process's cache of product pages read from `db`. Its pages are kept 3 s, enough to bound how
  * stale a page can get when the catalog projection runs in another process; the platform keeps them
  * 30 minutes once the projection runs in this one (eviction is exact then, see ProductCache).
  */
-export function productCacheOf(db: SqlClient): ProductCache<ProductPage> {
-  let cache = caches.get(db.transaction);
-  if (!cache)
-    caches.set(
-      db.transaction,
-      (cache = new ProductCache(10_000, 3_000, () => Date.now(), writtenRevisionsOf(db))),
-    );
-  return cache;
-}
+export const productCacheOf = perDatabase(
+  (db): ProductCache<ProductPage> =>
+    new ProductCache(10_000, 3_000, () => Date.now(), writtenRevisionsOf(db)),
+);
 
 /**
  * A listed product's page with what is available now: one indexed query, or none when cached. The
