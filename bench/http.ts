@@ -16,6 +16,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { demoCatalog } from '../src/seed/demo-catalog.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { fixed, printTable, summarise } from './lib/measure.ts';
+import { post } from './lib/http-client.ts';
 import { startPlatformProcess } from './lib/platform-process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -29,16 +30,6 @@ const json = { 'content-type': 'application/json' };
 
 type Row = Record<string, string | number>;
 const rows: Row[] = [];
-
-const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { ...json, ...headers },
-    body: JSON.stringify(body),
-  });
-  if (response.status >= 400) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
-  return response.json() as Promise<Record<string, unknown>>;
-};
 
 const login = async (base: string, email: string) =>
   `Bearer ${(await post(`${base}/auth/login`, { email, password: PASSWORD })).token as string}`;

@@ -8,21 +8,12 @@ import { v7 as uuidv7 } from 'uuid';
 import { demoCatalog } from '../src/seed/demo-catalog.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { fixed, printTable } from './lib/measure.ts';
+import { post } from './lib/http-client.ts';
 import { startPlatformProcess } from './lib/platform-process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const PASSWORD = 'bench password 123';
-
-const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  if (response.status >= 400) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
-  return response.json() as Promise<Record<string, unknown>>;
-};
 
 /** Cumulative bucket counts per projection: projection -> (upper bound -> count). */
 type Buckets = Map<string, Map<number, number>>;

@@ -53,10 +53,15 @@ function postgresBin() {
 
 async function startPostgres() {
   if (process.env.DATABASE_URL) return { DATABASE_URL: process.env.DATABASE_URL };
-  const url = `postgres://postgres@127.0.0.1:${PG_PORT}/postgres`;
-  if (await portOpen(PG_PORT)) return { DATABASE_URL: url };
-  const bin = postgresBin();
   const dataDir = join(cacheDir, 'postgres');
+  // Clients on this machine connect through the server's Unix socket: the same server as on
+  // 127.0.0.1, but a query costs client and server about a quarter less CPU than over loopback TCP.
+  const url = () =>
+    existsSync(join(dataDir, `.s.PGSQL.${PG_PORT}`))
+      ? `postgres://postgres@localhost:${PG_PORT}/postgres?host=${dataDir}`
+      : `postgres://postgres@127.0.0.1:${PG_PORT}/postgres`;
+  if (await portOpen(PG_PORT)) return { DATABASE_URL: url() };
+  const bin = postgresBin();
   const logFile = join(cacheDir, 'postgres.log');
   mkdirSync(cacheDir, { recursive: true });
   const asPostgres = (cmd, args) => {
@@ -101,7 +106,7 @@ async function startPostgres() {
   }
   asPostgres('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', 'start']);
   await waitFor('PostgreSQL', () => portOpen(PG_PORT), 60_000, logFile);
-  return { DATABASE_URL: url };
+  return { DATABASE_URL: url() };
 }
 
 async function stopPostgres() {
