@@ -1,13 +1,14 @@
 // Projection lag (append to visible) while checkouts run, on PostgreSQL, with the platform in its own
 // processes as operators run it (an API process and a worker process):
 //   node scripts/services.mjs up postgres && tsx bench/lag.ts     (BENCH_SECONDS=10, BENCH_RATE=200)
+// Measured after BENCH_WARMUP (default 3) seconds at the same rate.
 // Checkouts are offered at a fixed rate (open loop); the worker's `projection_lag_seconds` histogram
 // is scraped before and after, and p50/p99 are read from the difference as Prometheus'
 // histogram_quantile does (linear within a bucket).
 import { v7 as uuidv7 } from 'uuid';
 import { demoCatalog } from '../src/seed/demo-catalog.ts';
 import { scratchDatabase } from './lib/database.ts';
-import { fixed, printTable } from './lib/measure.ts';
+import { fixed, offerAtRate, printTable, WARMUP_SECONDS } from './lib/measure.ts';
 import { post } from './lib/http-client.ts';
 import { startPlatformProcess } from './lib/platform-process.ts';
 
@@ -72,10 +73,11 @@ try {
     );
 
   const buyers: string[] = [];
-  for (let i = 0; i < RATE * SECONDS; i += 8)
+  const count = RATE * (WARMUP_SECONDS + SECONDS);
+  for (let i = 0; i < count; i += 8)
     buyers.push(
       ...(await Promise.all(
-        Array.from({ length: Math.min(8, RATE * SECONDS - i) }, async (_, j) => {
+        Array.from({ length: Math.min(8, count - i) }, async (_, j) => {
           const { token } = await post(`${api.url}/auth/register`, {
             email: `lag-${uuidv7()}@example.com`,
             password: PASSWORD,
@@ -91,27 +93,28 @@ try {
       )),
     );
 
-  // Let the worker catch up with the set-up before the baseline scrape.
+  // Let the worker catch up with the set-up; the baseline is scraped once the warm-up has run.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const before = await lagBuckets(worker.url);
-  const started = performance.now();
+  const before = new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000)).then(() =>
+    lagBuckets(worker.url),
+  );
   let failed = 0;
-  await Promise.all(
-    buyers.map(async (authorization, i) => {
-      await new Promise((r) => setTimeout(r, Math.max(0, started + (i * 1000) / RATE - performance.now())));
-      await post(
-        `${api.url}/checkout`,
-        { paymentMethod: 'pm_card_visa' },
-        { authorization, 'idempotency-key': `lag-${uuidv7()}` },
-      ).catch(() => (failed += 1));
-    }),
+  await offerAtRate(count, RATE, (i) =>
+    post(
+      `${api.url}/checkout`,
+      { paymentMethod: 'pm_card_visa' },
+      { authorization: buyers[i]!, 'idempotency-key': `lag-${uuidv7()}` },
+    ).then(
+      () => undefined,
+      () => void (failed += 1),
+    ),
   );
   // The saga's last steps and the projections' last batches.
   await new Promise((resolve) => setTimeout(resolve, 3_000));
-  const after = await lagBuckets(worker.url);
+  const [baseline, after] = [await before, await lagBuckets(worker.url)];
   const rows = [...after].map(([projection, buckets]) => {
-    const p50 = quantile(0.5, before.get(projection), buckets);
-    const p99 = quantile(0.99, before.get(projection), buckets);
+    const p50 = quantile(0.5, baseline.get(projection), buckets);
+    const p99 = quantile(0.99, baseline.get(projection), buckets);
     return {
       projection,
       batches: p50.total,
@@ -120,7 +123,7 @@ try {
     };
   });
   printTable(
-    `Projection lag on PostgreSQL (API + worker processes) with checkouts offered at ${RATE}/s for ${SECONDS} s` +
+    `Projection lag on PostgreSQL (API + worker processes) with checkouts offered at ${RATE}/s for ${SECONDS} s after ${WARMUP_SECONDS} s` +
       (failed ? ` (${failed} checkouts refused)` : ''),
     rows,
   );

@@ -47,3 +47,26 @@ export function printTable(title: string, rows: Record<string, string | number>[
 }
 
 export const fixed = (n: number, digits = 0) => Number(n.toFixed(digits));
+
+/**
+ * Seconds of load at the offered rate before measuring starts (BENCH_WARMUP, default 3): the
+ * platform's processes compile their hot paths and open their pool's connections meanwhile, as a
+ * shop that has been open a while already has.
+ */
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 3);
+
+/**
+ * Open loop: starts `send(i)` for i = 0 … count-1 at `rate` per second from now, whatever the answers
+ * take. Resolves when every call has.
+ */
+export async function offerAtRate(count: number, rate: number, send: (i: number) => Promise<void>) {
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, Math.max(0, started + (i * 1000) / rate - performance.now())));
+      await send(i);
+    }),
+  );
+}
+
+export const warmingUp = (i: number, rate: number) => i < WARMUP_SECONDS * rate;

@@ -42,7 +42,7 @@ export function createMetrics() {
       name: 'projection_lag_seconds',
       help: 'Append to visible: time from recording the oldest event of an applied batch to the commit of that batch',
       labelNames: ['projection'] as const,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],
     }),
     projectionLagLast: new Gauge({
