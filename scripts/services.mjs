@@ -58,7 +58,7 @@ async function startPostgres() {
   // 127.0.0.1, but a query costs client and server about a quarter less CPU than over loopback TCP.
   const url = () =>
     existsSync(join(dataDir, `.s.PGSQL.${PG_PORT}`))
-      ? `postgres://postgres@localhost:${PG_PORT}/postgres?host=${dataDir}`
+      ? `postgres://postgres@localhost:${PG_PORT}/postgres?host=${encodeURIComponent(dataDir)}`
       : `postgres://postgres@127.0.0.1:${PG_PORT}/postgres`;
   if (await portOpen(PG_PORT)) return { DATABASE_URL: url() };
   const bin = postgresBin();
