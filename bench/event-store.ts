@@ -97,7 +97,7 @@ const row = (
 });
 
 console.log(
-  `event store benchmark: ${WRITERS} writers, ${SECONDS}s per scenario, PostgreSQL at ${new URL(scratch.url).host}`,
+  `event store benchmark: ${WRITERS} writers, ${SECONDS}s per scenario, PostgreSQL at ${new URL(scratch.url).searchParams.get('host') ?? new URL(scratch.url).host}`,
 );
 
 {
