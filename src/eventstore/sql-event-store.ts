@@ -16,6 +16,7 @@ import {
   type Subscription,
   type SubscriptionHandler,
 } from './event-store.ts';
+import { Signal } from './signal.ts';
 import { followLog } from './subscription.ts';
 import { appendPayload, assertStreamId, encodeExpectedVersion, prepareEvents } from './validation.ts';
 
@@ -82,7 +83,8 @@ export type SqlEventStoreOptions = {
  */
 export class SqlEventStore implements EventStore {
   private readonly knownTypes: ReadonlySet<string>;
-  private readonly appended: AppendSignal;
+  /** Appends made by this process to the database, whichever store made them. */
+  private readonly appended: Signal;
   private readonly subscriptions = new Set<Subscription>();
   private readonly appendQueue: QueuedAppend[] = [];
   private appendCalls = 0;
@@ -318,36 +320,8 @@ export class SqlEventStore implements EventStore {
 /** How often a subscription to a PGlite store looks for appends it was not told of (none expected). */
 const SOLE_WRITER_POLL_MS = 1_000;
 
-/**
- * Appends made by this process to one database, whichever store made them: a count, and subscribers
- * waiting for the next. Other processes' appends are found by polling.
- */
-class AppendSignal {
-  count = 0;
-  private readonly waiters = new Set<() => void>();
-
-  signal() {
-    this.count++;
-    for (const wake of [...this.waiters]) wake();
-  }
-
-  /** Resolves at once if appends were made since the count was `seen`, else after the next or `ms`. */
-  wait(ms: number, seen: number): Promise<void> {
-    if (this.count !== seen) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.waiters.add(done);
-    });
-  }
-}
-
 /** One signal per database, shared by every store on it. */
-const appendSignalOf = perDatabase(() => new AppendSignal());
+const appendSignalOf = perDatabase(() => new Signal());
 
 const logOrder = (a: Checkpoint, b: Checkpoint) => {
   const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);

@@ -97,25 +97,23 @@ export async function applyFencedBatch(
   to: Checkpoint | undefined = events.at(-1)?.checkpoint,
 ): Promise<{ resumeFrom?: Checkpoint }> {
   if (!to || compareCheckpoints(to, after) <= 0) return {};
-  const relevantOf = (batch: readonly RecordedEvent[]) =>
-    batch.filter((e) => projection.eventTypes.has(e.type));
+  const relevant = events.filter((e) => projection.eventTypes.has(e.type));
   // The usual case first: the stored checkpoint is where the batch was read from. Moving it on in one
   // statement also locks the row until the transaction ends, as the fence below would. Nothing to
   // apply (the read passed over other types only): that statement alone, no transaction around it.
-  if (relevantOf(events).length === 0 && (await moveCheckpoint(db, projection.name, after, to))) return {};
+  if (relevant.length === 0 && (await moveCheckpoint(db, projection.name, after, to))) return {};
   return db.transaction(async (tx) => {
-    if (await moveCheckpoint(tx, projection.name, after, to)) {
-      const relevant = relevantOf(events);
-      if (relevant.length > 0) await projection.apply(tx, relevant);
+    if (relevant.length > 0 && (await moveCheckpoint(tx, projection.name, after, to))) {
+      await projection.apply(tx, relevant);
       return {};
     }
     const stored = await lockCheckpoint(tx, projection.name);
     const order = compareCheckpoints(stored, after);
     if (order < 0) return { resumeFrom: stored };
     if (compareCheckpoints(stored, to) >= 0) return {};
-    const fresh = order === 0 ? events : events.filter((e) => compareCheckpoints(e.checkpoint, stored) > 0);
-    const relevant = relevantOf(fresh);
-    if (relevant.length > 0) await projection.apply(tx, relevant);
+    const fresh =
+      order === 0 ? relevant : relevant.filter((e) => compareCheckpoints(e.checkpoint, stored) > 0);
+    if (fresh.length > 0) await projection.apply(tx, fresh);
     await saveCheckpoint(tx, projection.name, to);
     return {};
   });
@@ -205,12 +203,7 @@ export async function runExternalProjection(
 async function follow(
   store: EventStore,
   db: SqlClient,
-  projection: Readonly<{
-    name: string;
-    eventTypes: ReadonlySet<string>;
-    afterCommit?: (events: readonly RecordedEvent[]) => void;
-    follow?: Readonly<{ gatherMs?: number; maxPollIntervalMs?: number }>;
-  }>,
+  projection: Pick<SqlProjection, 'name' | 'eventTypes' | 'afterCommit' | 'follow'>,
   apply: (
     events: readonly RecordedEvent[],
     after: Checkpoint,

@@ -1,21 +1,9 @@
 import type { SqlClient } from '../../db/sql-client.ts';
+import { Signal } from '../../eventstore/signal.ts';
 import type { SqlProjection } from '../../projections/runtime.ts';
 
-/** Saga workers of this process waiting for orders to claim. */
-const queuedListeners = new Set<() => void>();
-
-/** Resolves when this process queued orders (their rows committed), or after `ms`. */
-export function ordersQueued(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      queuedListeners.delete(done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    queuedListeners.add(done);
-  });
-}
+/** Orders this process queued (their rows committed): saga workers of this process wait for it. */
+export const ordersQueued = new Signal();
 
 /** Every placed order enters the saga's queue; the checkpoint moves with it, so none is missed. */
 export const checkoutQueueProjection: SqlProjection = {
@@ -24,9 +12,7 @@ export const checkoutQueueProjection: SqlProjection = {
   // The saga's work queue: placed orders are read within a few milliseconds (a view may gather longer),
   // and a worker of this process claims them as soon as their rows commit instead of at its next poll.
   follow: { gatherMs: 5, maxPollIntervalMs: 15 },
-  afterCommit: () => {
-    for (const wake of [...queuedListeners]) wake();
-  },
+  afterCommit: () => ordersQueued.signal(),
   async apply(tx, events) {
     // One statement per batch: the first of an order's rows wins, as it would one event at a time.
     const placed = events.map((event) => event.data as { orderId: string; placedAt: string });

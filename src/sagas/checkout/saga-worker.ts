@@ -95,7 +95,7 @@ export function startSagaWorker(
       const freed = full
         ? new Promise<void>((resolve) => (slotFreed = () => setTimeout(resolve, 5)))
         : undefined;
-      await Promise.race([ordersQueued(pause), ...(freed ? [freed] : [])]);
+      await Promise.race([ordersQueued.wait(pause), ...(freed ? [freed] : [])]);
       slotFreed = undefined;
     }
   })();
