@@ -252,17 +252,22 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
     const again = await post('test-external');
     expect(again.statusCode).toBe(409);
     expect(again.headers['content-type']).toMatch(/application\/problem\+json/);
-    const running = await t.app.inject({ method: 'GET', url: '/admin/projections', headers: admin.headers });
-    expect(running.statusCode).toBe(200);
-    const overview = running.json().projections as {
-      name: string;
-      rebuild?: { state: string; events: number };
-    }[];
-    expect(overview.find((p) => p.name === 'test-external')?.rebuild).toMatchObject({
-      state: 'running',
-      events: 7,
-    });
-    expect(overview.map((p) => p.name)).toEqual(expect.arrayContaining(REBUILT));
+    const overview = async () => {
+      const running = await t.app.inject({
+        method: 'GET',
+        url: '/admin/projections',
+        headers: admin.headers,
+      });
+      expect(running.statusCode).toBe(200);
+      return running.json().projections as { name: string; rebuild?: { state: string; events: number } }[];
+    };
+    // The rebuild counts the log before it reports progress: the overview shows it running at once,
+    // and its progress as soon as it is reported.
+    expect((await overview()).find((p) => p.name === 'test-external')?.rebuild?.state).toBe('running');
+    await expect
+      .poll(async () => (await overview()).find((p) => p.name === 'test-external')?.rebuild)
+      .toMatchObject({ state: 'running', events: 7 });
+    expect((await overview()).map((p) => p.name)).toEqual(expect.arrayContaining(REBUILT));
     release();
 
     expect((await post('order-history')).statusCode).toBe(202);

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPGlite } from '../../src/db/pglite.ts';
+import { sqlState, type SqlClient } from '../../src/db/sql-client.ts';
+
+describe('the PGlite adapter', () => {
+  let db: SqlClient;
+  beforeAll(async () => {
+    db = await openPGlite();
+    await db.exec(
+      `CREATE TABLE things (id text PRIMARY KEY, n bigint, doc jsonb, tags text[], at timestamptz)`,
+    );
+  });
+  afterAll(() => db.close());
+
+  it('sends parameters as node-postgres does and reads the columns back typed', async () => {
+    const at = new Date('2026-11-25T10:00:00.123Z');
+    await db.query(`INSERT INTO things VALUES ($1, $2, $3::jsonb, $4::text[], $5)`, [
+      'a',
+      41,
+      JSON.stringify({ quote: 'say "hi"', list: [1, 2] }),
+      ['x', 'y "z"', null, 'c,d'],
+      at,
+    ]);
+    const [row] = await db.query(
+      `SELECT n + 1 AS n, doc, tags, at, $2::boolean AS flag FROM things WHERE id = $1`,
+      ['a', true],
+    );
+    expect(row).toEqual({
+      n: 42,
+      doc: { quote: 'say "hi"', list: [1, 2] },
+      tags: ['x', 'y "z"', null, 'c,d'],
+      at,
+      flag: true,
+    });
+    expect(await db.query(`SELECT $1::text IS NULL AS missing`, [undefined])).toEqual([{ missing: true }]);
+  });
+
+  it('runs a statement again with other parameters, and reports errors with their SQLSTATE', async () => {
+    const byId = (id: string) => db.query<{ id: string }>(`SELECT id FROM things WHERE id = $1`, [id]);
+    for (let i = 0; i < 10; i++) await db.query(`INSERT INTO things (id, n) VALUES ($1, $2)`, [`k${i}`, i]);
+    for (let i = 0; i < 10; i++) expect(await byId(`k${i}`)).toEqual([{ id: `k${i}` }]);
+    expect(await byId('none')).toEqual([]);
+
+    const duplicate = await db.query(`INSERT INTO things (id) VALUES ($1)`, ['k1']).catch((e: unknown) => e);
+    expect(sqlState(duplicate)).toBe('23505');
+    const syntax = await db.query(`SELEC id FROM things`).catch((e: unknown) => e);
+    expect(sqlState(syntax)).toBe('42601');
+    // The same text again fails again (nothing half-prepared was kept), and the database still answers.
+    expect(sqlState(await db.query(`SELEC id FROM things`).catch((e: unknown) => e))).toBe('42601');
+    expect(await byId('k3')).toEqual([{ id: 'k3' }]);
+  });
+
+  it('prepares a statement anew when a table it reads changed its columns', async () => {
+    await db.exec(`CREATE TABLE changing (id int)`);
+    await db.query(`INSERT INTO changing VALUES ($1)`, [1]);
+    const all = () => db.query(`SELECT * FROM changing WHERE id = $1`, [1]);
+    expect(await all()).toEqual([{ id: 1 }]);
+    await db.exec(`ALTER TABLE changing ADD COLUMN label text DEFAULT 'one'`);
+    expect(await all()).toEqual([{ id: 1, label: 'one' }]);
+  });
+
+  it('keeps a transaction all or nothing, and a statement outside it waits for it', async () => {
+    let inside!: () => void;
+    const entered = new Promise<void>((resolve) => (inside = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const failing = db
+      .transaction(async (tx) => {
+        await tx.query(`INSERT INTO things (id) VALUES ($1)`, ['t1']);
+        inside();
+        await held;
+        await tx.query(`INSERT INTO things (id) VALUES ($1)`, ['k1']); // a duplicate: rolls back
+      })
+      .catch((e: unknown) => e);
+    await entered;
+    // Issued while the transaction is open: answers after it, so it never sees t1.
+    const outside = db.query<{ n: number }>(`SELECT count(*)::int AS n FROM things WHERE id = 't1'`);
+    release();
+    expect(sqlState(await failing)).toBe('23505');
+    expect(await outside).toEqual([{ n: 0 }]);
+
+    await db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO things (id) VALUES ($1)`, ['t2']);
+      await tx.exec(`INSERT INTO things (id) VALUES ('t3')`);
+    });
+    expect(await db.query(`SELECT id FROM things WHERE id IN ('t1', 't2', 't3') ORDER BY id`)).toEqual([
+      { id: 't2' },
+      { id: 't3' },
+    ]);
+  });
+
+  it('answers beyond the statements it keeps prepared', async () => {
+    for (let i = 0; i < 600; i++)
+      expect(await db.query(`SELECT $1::int + ${i} AS n`, [1])).toEqual([{ n: i + 1 }]);
+    expect(await db.query(`SELECT $1::int + 599 AS n`, [2])).toEqual([{ n: 601 }]);
+  });
+});
