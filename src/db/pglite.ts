@@ -1,19 +1,69 @@
 import { createRequire } from 'node:module';
-import { parse, PGlite, protocol } from '@electric-sql/pglite';
+import { Worker } from 'node:worker_threads';
+import { types } from '@electric-sql/pglite';
+import { serialize } from 'pg-protocol';
+import { Parser } from 'pg-protocol/dist/parser.js';
+import type { BackendMessage, DataRowMessage, RowDescriptionMessage } from 'pg-protocol/dist/messages.js';
 import type { SqlClient, SqlRow, SqlTransaction } from './sql-client.ts';
 
 // Parameters become text exactly as node-postgres makes them (the PostgreSQL adapter's driver), so
-// one SQL text behaves alike on both databases.
+// both profiles send the same values for the same SQL.
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
   prepareValue(value: unknown): string | null;
 };
 
+type Reply = { id: number; result?: unknown; error?: { message: string } & Record<string, unknown> };
+type Parsers = Record<number, (value: string, typeId?: number) => unknown>;
+
 /**
- * PostgreSQL compiled to WebAssembly, in this process (the embedded profile). `dataDir` persists it;
- * without one it lives in memory. PGlite runs one statement at a time, so it needs no pool.
+ * PostgreSQL compiled to WebAssembly (the embedded profile), on a thread of its own
+ * (`pglite-thread.mjs`), which does nothing but run PostgreSQL: this thread makes the protocol
+ * messages and reads the replies (with node-postgres's own protocol library), so the database's
+ * thread, the busier one, spends itself on the database only. `dataDir` persists it; without one
+ * it lives in memory. PGlite runs one statement at a time, so it needs no pool.
  */
 export async function openPGlite(dataDir?: string): Promise<SqlClient> {
-  const db = await PGlite.create(dataDir);
+  const thread = new Worker(new URL('./pglite-thread.mjs', import.meta.url), { workerData: { dataDir } });
+  const pending = new Map<number, { resolve(result: unknown): void; reject(error: unknown): void }>();
+  let nextId = 0;
+  let broken: Error | undefined;
+
+  const { arrayTypes } = await new Promise<{ arrayTypes: { oid: number; typarray: number }[] }>(
+    (resolve, reject) => {
+      thread.once('message', resolve);
+      thread.once('error', reject);
+    },
+  );
+  // Column values are read as PGlite reads them (its parsers, and its arrays of each type).
+  const parsers: Parsers = { ...types.parsers };
+  for (const { oid, typarray } of arrayTypes)
+    parsers[typarray] = (value) => types.arrayParser(value, parsers[oid]!, typarray);
+
+  // The thread keeps the process alive only while a call waits for it.
+  thread.unref();
+  thread.on('message', ({ id, result, error }: Reply) => {
+    const call = pending.get(id)!;
+    pending.delete(id);
+    if (pending.size === 0) thread.unref();
+    if (error) call.reject(Object.assign(new Error(error.message), error));
+    else call.resolve(result);
+  });
+  const fail = (error: Error) => {
+    broken ??= error;
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  };
+  thread.on('error', fail);
+  thread.on('exit', (code) => fail(new Error(`the PGlite thread stopped (exit code ${code})`)));
+
+  const call = <T>(message: Record<string, unknown>) =>
+    new Promise<T>((resolve, reject) => {
+      if (broken) return reject(broken);
+      const id = ++nextId;
+      if (pending.size === 0) thread.ref();
+      pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
+      thread.postMessage({ ...message, id });
+    });
 
   /** Statements parsed and planned once, by their SQL text: they are bound and run after that. */
   const prepared = new Map<string, string>();
@@ -27,6 +77,7 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
    * the database's time.
    */
   const statement = async <Row extends SqlRow>(
+    run: (bytes: Buffer) => Promise<Uint8Array>,
     sql: string,
     params: readonly unknown[],
     replanned = false,
@@ -34,61 +85,98 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
     let name = prepared.get(sql);
     const parsing = name === undefined;
     if (name === undefined) name = prepared.size < MAX_PREPARED ? `s${++statementsNamed}` : '';
-    const { messages } = await db.execProtocol(
-      concat([
-        ...(parsing ? [protocol.serialize.parse({ name, text: sql })] : []),
-        protocol.serialize.bind({ statement: name, values: params.map((value) => prepareValue(value)) }),
-        protocol.serialize.describe({ type: 'P' }),
-        protocol.serialize.execute({}),
-        protocol.serialize.sync(),
+    const reply = await run(
+      Buffer.concat([
+        ...(parsing ? [serialize.parse({ name, text: sql })] : []),
+        serialize.bind({ statement: name, values: params.map((value) => prepareValue(value)) }),
+        serialize.describe({ type: 'P' }),
+        serialize.execute({}),
+        serialize.sync(),
       ]),
-      { syncToFs: false, throwOnError: false },
     );
-    if (parsing && name && messages.some((m) => m.name === 'parseComplete')) prepared.set(sql, name);
-    const error = messages.find((m) => m.name === 'error');
+    const { rows, parsed, error } = readReply<Row>(reply, parsers);
+    if (parsing && name && parsed) prepared.set(sql, name);
     if (error) {
       // A table the statement reads changed its columns since it was prepared: prepare it anew.
-      if (!replanned && !parsing && (error as { code?: string }).code === '0A000') {
+      if (!replanned && !parsing && error.code === '0A000') {
         prepared.delete(sql);
-        return statement(sql, params, true);
+        return statement(run, sql, params, true);
       }
       throw error;
     }
-    return parse.parseResults(messages, db.parsers)[0]!.rows as Row[];
+    return rows;
   };
+  const alone = (bytes: Buffer) => call<Uint8Array>({ op: 'run', bytes });
 
   return {
     dialect: 'pglite',
-    // Alone, a statement waits for any open transaction (as PGlite's `query` does) and then for
-    // the database, and is written through to `dataDir` when it is done.
     query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>
-      db._runExclusiveTransaction(async () => {
-        const rows = await db.runExclusive(() => statement<Row>(sql, params));
-        await db.syncToFs();
-        return rows;
-      }),
-    exec: async (sql) => void (await db.exec(sql)),
-    transaction: (work) =>
-      db.transaction((tx) =>
-        work({
-          // Inside the transaction, which already holds the database for itself.
-          query: (sql, params = []) => db.runExclusive(() => statement(sql, params)),
-          exec: async (sql) => void (await tx.exec(sql)),
-        } satisfies SqlTransaction),
-      ),
-    close: () => db.close(),
+      statement<Row>(alone, sql, params),
+    exec: (sql) => call({ op: 'exec', sql }),
+    async transaction(work) {
+      const tx = await call<number>({ op: 'begin' });
+      const inside = (bytes: Buffer) => call<Uint8Array>({ op: 'tx-run', tx, bytes });
+      let result;
+      try {
+        result = await work({
+          query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>
+            statement<Row>(inside, sql, params),
+          exec: (sql) => call({ op: 'tx-exec', tx, sql }),
+        } satisfies SqlTransaction);
+      } catch (error) {
+        await call({ op: 'rollback', tx }).catch(() => undefined);
+        throw error;
+      }
+      await call({ op: 'commit', tx });
+      return result;
+    },
+    async close() {
+      if (!broken) await call({ op: 'close' });
+      await thread.terminate();
+    },
   };
 }
 
 /** Statements kept prepared at most (the platform has far fewer). */
 const MAX_PREPARED = 500;
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const whole = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    whole.set(part, offset);
-    offset += part.length;
-  }
-  return whole;
+/** The rows of one statement's reply, whether its Parse was done, and its error if it failed. */
+function readReply<Row extends SqlRow>(reply: Uint8Array, parsers: Parsers) {
+  const rows: Row[] = [];
+  let parsed = false;
+  let error: (Error & { code?: string }) | undefined;
+  let columns: { name: string; parse: Parsers[number] | undefined; typeId: number }[] = [];
+  new Parser().parse(
+    Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength),
+    (message: BackendMessage) => {
+      switch (message.name) {
+        case 'parseComplete':
+          parsed = true;
+          break;
+        case 'rowDescription':
+          columns = (message as RowDescriptionMessage).fields.map((f) => ({
+            name: f.name,
+            parse: parsers[f.dataTypeID],
+            typeId: f.dataTypeID,
+          }));
+          break;
+        case 'dataRow': {
+          const row: SqlRow = {};
+          const values = (message as DataRowMessage).fields;
+          for (let i = 0; i < columns.length; i++) {
+            const { name, parse, typeId } = columns[i]!;
+            const value = values[i];
+            row[name] =
+              value === null || value === undefined || !parse ? (value ?? null) : parse(value, typeId);
+          }
+          rows.push(row as Row);
+          break;
+        }
+        case 'error':
+          error = message as unknown as Error & { code?: string };
+          break;
+      }
+    },
+  );
+  return { rows, parsed, error };
 }

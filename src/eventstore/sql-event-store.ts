@@ -123,9 +123,12 @@ export class SqlEventStore implements EventStore {
    * Sends the appends waiting, up to `MAX_APPEND_CALLS` calls at a time: appends made while those
    * calls run wait for a free one and then go together, in one `es_append_many` call (one round trip,
    * one commit). Each keeps its own expected version and outcome; a lone append is a plain `es_append`.
+   * PGlite runs one statement at a time, so a second call there would only queue behind the first:
+   * one call at a time gathers more appends into each.
    */
   private flushAppends(): void {
-    while (this.appendQueue.length > 0 && this.appendCalls < MAX_APPEND_CALLS) {
+    const maxCalls = this.db.dialect === 'pglite' ? 1 : MAX_APPEND_CALLS;
+    while (this.appendQueue.length > 0 && this.appendCalls < maxCalls) {
       const batch = this.appendQueue.splice(0, MAX_APPENDS_PER_CALL);
       this.appendCalls++;
       void this.sendAppends(batch).finally(() => {

@@ -1,0 +1,165 @@
+// @ts-check
+// PGlite on a thread of its own (see pglite.ts, which talks to it and does all the protocol work:
+// this thread only runs PostgreSQL). Plain JavaScript so that a worker thread can load it whatever
+// runs the main thread (tsx, vitest, node).
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+const db = await PGlite.create(workerData.dataDir);
+
+/**
+ * Runs protocol messages made by the main thread and answers with PostgreSQL's raw reply, whose
+ * buffer is handed over, not copied. The reply is taken as it comes (PGlite's own raw calls also
+ * parse it into messages, which the main thread does instead).
+ * @param {Uint8Array} message
+ */
+const run = async (message) => {
+  /** @type {Uint8Array[]} */
+  const chunks = [];
+  let length = 0;
+  await db.execProtocolRawStream(message, {
+    syncToFs: false,
+    onRawData: (chunk) => {
+      chunks.push(chunk.slice()); // a view of PostgreSQL's memory, reused for the next chunk
+      length += chunk.length;
+    },
+  });
+  const reply = chunks.length === 1 ? chunks[0] : concat(chunks, length);
+  return { result: reply, transfer: [reply.buffer] };
+};
+
+/**
+ * @param {Uint8Array[]} chunks
+ * @param {number} length
+ */
+function concat(chunks, length) {
+  const whole = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return whole;
+}
+
+/**
+ * Transactions open on behalf of the main thread: each holds the database (PGlite's transaction
+ * lock) until the main thread commits or rolls it back.
+ * @type {Map<number, { exec(sql: string): Promise<unknown>; end(commit: boolean): void; done: Promise<void> }>}
+ */
+const transactions = new Map();
+const ROLLBACK = Symbol('rollback');
+
+/**
+ * Opens a transaction for the main thread: resolves once it holds the database.
+ * @param {number} id
+ */
+function begin(id) {
+  return new Promise((opened, failed) => {
+    /** @type {(commit: boolean) => void} */
+    let end = () => undefined;
+    const done = db
+      .transaction(async (tx) => {
+        const ended = new Promise((commit, rollback) => {
+          end = (doCommit) => (doCommit ? commit(undefined) : rollback(ROLLBACK));
+        });
+        transactions.set(id, { exec: (sql) => tx.exec(sql), end: (doCommit) => end(doCommit), done });
+        opened({ result: id });
+        await ended;
+      })
+      .then(
+        () => undefined,
+        (error) => {
+          failed(error); // unless it was opened: then the commit that failed reports it
+          if (error !== ROLLBACK) throw error;
+        },
+      )
+      .finally(() => transactions.delete(id));
+    done.catch(() => undefined); // awaited by the commit or rollback, if any comes
+  });
+}
+
+/** @param {number} id */
+function transaction(id) {
+  const open = transactions.get(id);
+  if (!open) throw new Error(`no open transaction ${id}`);
+  return open;
+}
+
+/**
+ * @param {any} message
+ * @returns {Promise<{ result?: unknown; transfer?: ArrayBuffer[] }>}
+ */
+async function perform(message) {
+  switch (message.op) {
+    case 'run':
+      // Alone, a statement waits for any open transaction (as PGlite's `query` does) and then for
+      // the database, and is written through to the data directory when it is done.
+      return db._runExclusiveTransaction(async () => {
+        const reply = await db.runExclusive(() => run(message.bytes));
+        await db.syncToFs();
+        return reply;
+      });
+    case 'exec':
+      await db.exec(message.sql);
+      return {};
+    case 'begin':
+      return begin(message.id);
+    // Inside a transaction, which already holds the database for itself.
+    case 'tx-run':
+      transaction(message.tx);
+      return db.runExclusive(() => run(message.bytes));
+    case 'tx-exec':
+      await transaction(message.tx).exec(message.sql);
+      return {};
+    case 'commit':
+    case 'rollback': {
+      const open = transaction(message.tx);
+      open.end(message.op === 'commit');
+      await open.done;
+      return {};
+    }
+    case 'close':
+      await db.close();
+      return {};
+    default:
+      throw new Error(`unknown operation ${message.op}`);
+  }
+}
+
+/** The fields of a database error the main thread needs (an Error crosses threads as message only). */
+const ERROR_FIELDS = [
+  'code',
+  'constraint',
+  'detail',
+  'hint',
+  'table',
+  'column',
+  'schema',
+  'severity',
+  'where',
+];
+
+port.on('message', (message) => {
+  perform(message).then(
+    ({ result, transfer }) => port.postMessage({ id: message.id, result }, transfer ?? []),
+    (/** @type {any} */ error) =>
+      port.postMessage({
+        id: message.id,
+        error: {
+          message: String(error?.message ?? error),
+          ...Object.fromEntries(
+            ERROR_FIELDS.filter((f) => error?.[f] !== undefined).map((f) => [f, error[f]]),
+          ),
+        },
+      }),
+  );
+});
+
+// The array types, for the main thread's parsers (as PGlite finds them for its own).
+const { rows: arrayTypes } = await db.query(`
+  SELECT b.oid, b.typarray FROM pg_catalog.pg_type a
+    LEFT JOIN pg_catalog.pg_type b ON b.oid = a.typelem
+   WHERE a.typcategory = 'A' GROUP BY b.oid, b.typarray ORDER BY b.oid`);
+port.postMessage({ ready: true, arrayTypes });
