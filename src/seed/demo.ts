@@ -4,7 +4,6 @@ import { streams } from '../commands/index.ts';
 import type { Decider, DomainCommand, DomainEvent } from '../domain/decider.ts';
 import { inventoryDecider } from '../domain/inventory/index.ts';
 import { productDecider } from '../domain/product/index.ts';
-import type { SqlClient } from '../db/sql-client.ts';
 import type { EventMetadata, EventStore, NewEvent } from '../eventstore/event-store.ts';
 import type { Users } from '../identity/users.ts';
 import { demoCatalog, type DemoProduct } from './demo-catalog.ts';
@@ -77,13 +76,13 @@ function streamsOf(product: DemoProduct): NewStream[] {
  * to do; an interrupted seed resumes, and its already-appended events are recognised by their ids.
  */
 export async function seedDemo(
-  platform: { store: EventStore; db: SqlClient; users: Users },
+  platform: { store: EventStore; users: Users },
   options: { password: string },
 ): Promise<DemoSeedResult> {
   // Password hashing runs on libuv's threads while the catalog is written: start-up pays for one, not both.
   const [usersCreated, streamsWritten] = await Promise.all([
     demoUsers(platform.users, options.password),
-    demoCatalogStreams(platform),
+    demoCatalogStreams(platform.store),
   ]);
   return { streamsWritten, products: demoCatalog().length, usersCreated };
 }
@@ -95,14 +94,14 @@ async function demoUsers(users: Users, password: string): Promise<string[]> {
   return created.flat();
 }
 
-async function demoCatalogStreams(platform: { store: EventStore; db: SqlClient }): Promise<number> {
+async function demoCatalogStreams(store: EventStore): Promise<number> {
   const catalog = demoCatalog();
   const lastListing = streams.product(catalog.at(-1)!.sku);
-  if ((await platform.store.streamVersion(lastListing)) > 0) return 0;
+  if ((await store.streamVersion(lastListing)) > 0) return 0;
   const work = catalog.flatMap(streamsOf);
   const [final] = work.splice(
     work.findIndex((w) => w.stream === lastListing),
     1,
   );
-  return (await appendNewStreams(platform, work)) + (await appendNewStreams(platform, [final!]));
+  return (await appendNewStreams(store, work)) + (await appendNewStreams(store, [final!]));
 }

@@ -119,7 +119,7 @@ describe('an interrupted demo seed', () => {
         },
       ],
     });
-    await appendNewStreams(t.platform, [
+    await appendNewStreams(t.platform.store, [
       listing(first!.sku, 'Edited by an admin'),
       listing(second!.sku, 'Also edited'),
     ]);
