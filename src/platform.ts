@@ -3,7 +3,7 @@ import type { Config } from './config.ts';
 import { openReadModels, type ReadModels } from './cache/read-models.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
-import type { SqlClient } from './db/sql-client.ts';
+import { inBackground, type SqlClient } from './db/sql-client.ts';
 import { DOMAIN_EVENT_TYPES } from './domain/event-types.ts';
 import type { EventStore, Subscription } from './eventstore/event-store.ts';
 import { SqlEventStore } from './eventstore/sql-event-store.ts';
@@ -98,7 +98,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
             },
           }),
         );
-      sagaWorker = startSagaWorker(db, commands, saga, {
+      sagaWorker = startSagaWorker(inBackground(db), commands, saga, {
         leaseMs: config.SAGA_LEASE_SECONDS * 1000,
         concurrency: config.SAGA_CONCURRENCY,
         onError: (error, orderId) => {
@@ -124,7 +124,8 @@ export async function openPlatform(config: Config): Promise<Platform> {
 
 /** Stripe when a key is set; else the simulated gateway, kept in `db` so that every process shares it. */
 function paymentGateway(config: Config, db: SqlClient): PaymentGateway {
-  if (!config.STRIPE_SECRET_KEY) return new SimulatedGateway({ db, timeoutMs: config.PAYMENT_TIMEOUT_MS });
+  if (!config.STRIPE_SECRET_KEY)
+    return new SimulatedGateway({ db: inBackground(db), timeoutMs: config.PAYMENT_TIMEOUT_MS });
   const endpoint = config.STRIPE_API_URL ? new URL(config.STRIPE_API_URL) : undefined;
   return new StripeGateway({
     secretKey: config.STRIPE_SECRET_KEY,

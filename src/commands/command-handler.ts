@@ -13,6 +13,8 @@ export type CommandContext = Readonly<{
   traceId?: string;
   /** When the command is handled; defaults to the clock. */
   now?: Date;
+  /** Nobody waits on the answer (the saga, timers): its append may let a request's go first. */
+  background?: boolean;
 }>;
 
 export type Handled<E, S> = Readonly<{ events: readonly E[]; state: S; version: number }>;
@@ -132,7 +134,9 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
       if (decided.newEvents.length === 0) return this.settle(decided.outcomes, stream);
       try {
         const expected = stream.version === 0 ? 'no_stream' : stream.version;
-        const appended = await this.store.append(streamId, decided.newEvents, expected);
+        const appended = await this.store.append(streamId, decided.newEvents, expected, {
+          background: batch.every((pending) => pending.context.background),
+        });
         this.stats.appends++;
         const next = { state: decided.state, version: appended.nextExpectedVersion, fresh: false };
         this.cache.set(streamId, next);

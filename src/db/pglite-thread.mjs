@@ -44,6 +44,45 @@ function concat(chunks, length) {
 }
 
 /**
+ * Statements made outside a transaction, waiting their turn: those of background work (the main
+ * thread says which) only when no other is waiting. One is given to PGlite at a time, and after each
+ * the thread looks at the messages that came in meanwhile, so a request's statement overtakes the
+ * background ones queued before it.
+ * @type {{ bytes: Uint8Array; resolve(reply: any): void; reject(error: unknown): void }[][]}
+ */
+const [waiting, waitingInBackground] = [[], []];
+let draining = false;
+
+/**
+ * @param {Uint8Array} bytes
+ * @param {boolean} background
+ * @returns {Promise<{ result: Uint8Array; transfer: ArrayBuffer[] }>}
+ */
+function runAlone(bytes, background) {
+  return new Promise((resolve, reject) => {
+    (background ? waitingInBackground : waiting).push({ bytes, resolve, reject });
+    if (!draining) void drain();
+  });
+}
+
+async function drain() {
+  draining = true;
+  for (let next; (next = waiting.shift() ?? waitingInBackground.shift());) {
+    // Alone, a statement waits for any open transaction (as PGlite's `query` does) and then for
+    // the database, and is written through to the data directory when it is done.
+    await db
+      ._runExclusiveTransaction(async () => {
+        const reply = await db.runExclusive(() => run(next.bytes));
+        await db.syncToFs();
+        return reply;
+      })
+      .then(next.resolve, next.reject);
+    await new Promise(setImmediate); // the messages that arrived meanwhile
+  }
+  draining = false;
+}
+
+/**
  * Transactions open on behalf of the main thread: each holds the database (PGlite's transaction
  * lock) until the main thread commits or rolls it back.
  * @type {Map<number, { exec(sql: string): Promise<unknown>; end(commit: boolean): void; done: Promise<void> }>}
@@ -65,7 +104,7 @@ function begin(id) {
           end = (doCommit) => (doCommit ? commit(undefined) : rollback(ROLLBACK));
         });
         transactions.set(id, { exec: (sql) => tx.exec(sql), end: (doCommit) => end(doCommit), done });
-        opened({ result: id });
+        opened(id);
         await ended;
       })
       .then(
@@ -78,6 +117,16 @@ function begin(id) {
       .finally(() => transactions.delete(id));
     done.catch(() => undefined); // awaited by the commit or rollback, if any comes
   });
+}
+
+/**
+ * @param {number} id
+ * @param {boolean} commit
+ */
+async function end(id, commit) {
+  const open = transaction(id);
+  open.end(commit);
+  await open.done;
 }
 
 /** @param {number} id */
@@ -94,18 +143,22 @@ function transaction(id) {
 async function perform(message) {
   switch (message.op) {
     case 'run':
-      // Alone, a statement waits for any open transaction (as PGlite's `query` does) and then for
-      // the database, and is written through to the data directory when it is done.
-      return db._runExclusiveTransaction(async () => {
-        const reply = await db.runExclusive(() => run(message.bytes));
-        await db.syncToFs();
-        return reply;
-      });
+      return runAlone(message.bytes, message.background === true);
     case 'exec':
       await db.exec(message.sql);
       return {};
-    case 'begin':
-      return begin(message.id);
+    case 'begin': {
+      // With the transaction's first statement, whose reply goes with the transaction's id.
+      const tx = await begin(message.id);
+      if (!message.bytes) return { result: { tx } };
+      try {
+        const { result, transfer } = await db.runExclusive(() => run(message.bytes));
+        return { result: { tx, reply: result }, transfer };
+      } catch (error) {
+        await end(tx, false).catch(() => undefined);
+        throw error;
+      }
+    }
     // Inside a transaction, which already holds the database for itself.
     case 'tx-run':
       transaction(message.tx);
@@ -114,12 +167,9 @@ async function perform(message) {
       await transaction(message.tx).exec(message.sql);
       return {};
     case 'commit':
-    case 'rollback': {
-      const open = transaction(message.tx);
-      open.end(message.op === 'commit');
-      await open.done;
+    case 'rollback':
+      await end(message.tx, message.op === 'commit');
       return {};
-    }
     case 'close':
       await db.close();
       return {};

@@ -106,33 +106,52 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
     }
     return rows;
   };
-  const alone = (bytes: Buffer) => call<Uint8Array>({ op: 'run', bytes });
+  const alone = (background: boolean) => (bytes: Buffer) =>
+    call<Uint8Array>({ op: 'run', bytes, background });
+  const [first, later] = [alone(false), alone(true)];
 
-  return {
+  const client: SqlClient = {
     dialect: 'pglite',
     query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>
-      statement<Row>(alone, sql, params),
+      statement<Row>(first, sql, params),
     exec: (sql) => call({ op: 'exec', sql }),
     async transaction(work) {
-      const tx = await call<number>({ op: 'begin' });
-      const inside = (bytes: Buffer) => call<Uint8Array>({ op: 'tx-run', tx, bytes });
+      // Opened by its first statement, in the same message: the database is held one exchange less.
+      let opened: Promise<{ tx: number; reply?: Uint8Array }> | undefined;
+      const open = (bytes?: Buffer) => (opened ??= call({ op: 'begin', bytes }));
+      const inside = async (bytes: Buffer) => {
+        if (!opened) return (await open(bytes)).reply!;
+        return call<Uint8Array>({ op: 'tx-run', tx: (await opened).tx, bytes });
+      };
+      const end = async (op: 'commit' | 'rollback') => {
+        if (opened) await call({ op, tx: (await opened).tx });
+      };
       let result;
       try {
         result = await work({
           query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>
             statement<Row>(inside, sql, params),
-          exec: (sql) => call({ op: 'tx-exec', tx, sql }),
+          exec: async (sql) => call({ op: 'tx-exec', tx: (await open()).tx, sql }),
         } satisfies SqlTransaction);
       } catch (error) {
-        await call({ op: 'rollback', tx }).catch(() => undefined);
+        await end('rollback').catch(() => undefined);
         throw error;
       }
-      await call({ op: 'commit', tx });
+      await end('commit');
       return result;
     },
     async close() {
       if (!broken) await call({ op: 'close' });
       await thread.terminate();
+    },
+  };
+  return {
+    ...client,
+    // Shares `transaction` with the client: the same database to `perDatabase`.
+    background: {
+      ...client,
+      query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>
+        statement<Row>(later, sql, params),
     },
   };
 }

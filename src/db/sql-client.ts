@@ -12,7 +12,15 @@ export interface SqlClient {
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * The same database, for work nobody is waiting on (the saga's bookkeeping, projections looking for
+   * events): where statements wait their turn (PGlite runs one at a time), these go after the others.
+   */
+  readonly background?: SqlClient;
 }
+
+/** `db` for background work (see `SqlClient.background`). */
+export const inBackground = (db: SqlClient): SqlClient => db.background ?? db;
 
 export type SqlTransaction = Pick<SqlClient, 'query' | 'exec'>;
 

@@ -109,11 +109,17 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+export type AppendOptions = Readonly<{
+  /** Nobody waits on this append (the saga's steps): a store may let other appends go first. */
+  background?: boolean;
+}>;
+
 export interface EventStore {
   append(
     streamId: string,
     events: readonly NewEvent[],
     expectedVersion: ExpectedVersion,
+    options?: AppendOptions,
   ): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Several streams at once, each forward from its own version: one read instead of one per stream. */

@@ -1,7 +1,8 @@
-import { constraintName, perDatabase, sqlState, type SqlClient } from '../db/sql-client.ts';
+import { constraintName, inBackground, perDatabase, sqlState, type SqlClient } from '../db/sql-client.ts';
 import { InvalidAppendError, UnknownPositionError, WrongExpectedVersionError } from './errors.ts';
 import {
   LOG_START,
+  type AppendOptions,
   type AppendResult,
   type Checkpoint,
   type EventMetadata,
@@ -59,6 +60,9 @@ export const toRecordedEvent = (row: EventRow): RecordedEvent => {
 
 type AppendRow = { outcome: string; stream_version: string | number; last_position: string | number | null };
 
+/** Appends waiting to be sent, and the calls of them in flight, on one client of the database. */
+type AppendLane = { db: SqlClient; queue: QueuedAppend[]; calls: number };
+
 type QueuedAppend = {
   streamId: string;
   expected: number;
@@ -87,8 +91,9 @@ export class SqlEventStore implements EventStore {
   /** Appends made by this process to the database, whichever store made them. */
   private readonly appended: Signal;
   private readonly subscriptions = new Set<Subscription>();
-  private readonly appendQueue: QueuedAppend[] = [];
-  private appendCalls = 0;
+  private readonly appends: AppendLane;
+  /** Where the background's appends wait, when the database lets other statements go first (PGlite). */
+  private readonly backgroundAppends: AppendLane;
   /** On PGlite, whose one writer is this process: every stream's version, so tail reads skip the query. */
   private readonly versions: StreamVersions | undefined;
 
@@ -99,21 +104,25 @@ export class SqlEventStore implements EventStore {
     this.knownTypes = new Set(options.eventTypes);
     this.appended = appendSignalOf(db);
     this.versions = db.dialect === 'pglite' ? streamVersionsOf(db) : undefined;
+    this.appends = { db, queue: [], calls: 0 };
+    this.backgroundAppends = db.background ? { db: db.background, queue: [], calls: 0 } : this.appends;
   }
 
   async append(
     streamId: string,
     events: readonly NewEvent[],
     expectedVersion: ExpectedVersion,
+    options: AppendOptions = {},
   ): Promise<AppendResult> {
     assertStreamId(streamId);
     const expected = encodeExpectedVersion(expectedVersion);
     const prepared = prepareEvents(streamId, events, this.knownTypes);
     let row: AppendRow;
     try {
+      const lane = options.background ? this.backgroundAppends : this.appends;
       row = await new Promise<AppendRow>((resolve, reject) => {
-        this.appendQueue.push({ streamId, expected, payload: appendPayload(prepared), resolve, reject });
-        this.flushAppends();
+        lane.queue.push({ streamId, expected, payload: appendPayload(prepared), resolve, reject });
+        this.flushAppends(lane);
       });
     } catch (error) {
       await this.versions?.unsure(streamId);
@@ -136,24 +145,26 @@ export class SqlEventStore implements EventStore {
    * calls run wait for a free one and then go together, in one `es_append_many` call (one round trip,
    * one commit). Each keeps its own expected version and outcome; a lone append is a plain `es_append`.
    * PGlite runs one statement at a time, so a second call there would only queue behind the first:
-   * one call at a time gathers more appends into each.
+   * one call at a time gathers more appends into each. There the background's appends go in calls
+   * of their own, which the database runs after the other statements waiting (see `SqlClient`): a
+   * shopper's append waits for the statement running, not for a batch of the saga's.
    */
-  private flushAppends(): void {
+  private flushAppends(lane: AppendLane): void {
     const maxCalls = this.db.dialect === 'pglite' ? 1 : MAX_APPEND_CALLS;
-    while (this.appendQueue.length > 0 && this.appendCalls < maxCalls) {
-      const batch = this.appendQueue.splice(0, MAX_APPENDS_PER_CALL);
-      this.appendCalls++;
-      void this.sendAppends(batch).finally(() => {
-        this.appendCalls--;
-        this.flushAppends();
+    while (lane.queue.length > 0 && lane.calls < maxCalls) {
+      const batch = lane.queue.splice(0, MAX_APPENDS_PER_CALL);
+      lane.calls++;
+      void this.sendAppends(lane.db, batch).finally(() => {
+        lane.calls--;
+        this.flushAppends(lane);
       });
     }
   }
 
-  private async sendAppends(batch: QueuedAppend[]): Promise<void> {
+  private async sendAppends(db: SqlClient, batch: QueuedAppend[]): Promise<void> {
     if (batch.length === 1) {
       const [one] = batch as [QueuedAppend];
-      await this.appendOne(one.streamId, one.expected, one.payload).then(one.resolve, one.reject);
+      await this.appendOne(db, one.streamId, one.expected, one.payload).then(one.resolve, one.reject);
       return;
     }
     // Stream rows are locked in stream id order, so two calls never wait for each other in a cycle.
@@ -162,7 +173,7 @@ export class SqlEventStore implements EventStore {
     );
     let rows: (AppendRow & { ordinal: number })[];
     try {
-      rows = await this.db.query<AppendRow & { ordinal: number }>(
+      rows = await db.query<AppendRow & { ordinal: number }>(
         `SELECT ordinal, outcome, stream_version, last_position FROM es_append_many($1::jsonb, $2)`,
         [
           `[${sorted.map((a) => `{"streamId":${JSON.stringify(a.streamId)},"expectedVersion":${a.expected},"events":${a.payload}}`).join(',')}]`,
@@ -180,7 +191,7 @@ export class SqlEventStore implements EventStore {
       sorted.map(async (append, i) => {
         const row = byOrdinal.get(i + 1);
         if (row) return append.resolve(row);
-        await this.appendOne(append.streamId, append.expected, append.payload).then(
+        await this.appendOne(db, append.streamId, append.expected, append.payload).then(
           append.resolve,
           append.reject,
         );
@@ -210,10 +221,15 @@ export class SqlEventStore implements EventStore {
     return written.length;
   }
 
-  private async appendOne(streamId: string, expected: number, payload: string): Promise<AppendRow> {
+  private async appendOne(
+    db: SqlClient,
+    streamId: string,
+    expected: number,
+    payload: string,
+  ): Promise<AppendRow> {
     let row: AppendRow | undefined;
     try {
-      [row] = await this.db.query<AppendRow>(
+      [row] = await db.query<AppendRow>(
         `SELECT outcome, stream_version, last_position FROM es_append($1, $2, $3::jsonb)`,
         [streamId, expected, payload],
       );
@@ -269,10 +285,14 @@ export class SqlEventStore implements EventStore {
     return row ? Number(row.version) : 0;
   }
 
-  async readAll(options: ReadAllOptions = {}): Promise<ReadAllBatch> {
+  readAll(options: ReadAllOptions = {}): Promise<ReadAllBatch> {
+    return this.readAllFrom(this.db, options);
+  }
+
+  private async readAllFrom(db: SqlClient, options: ReadAllOptions): Promise<ReadAllBatch> {
     const after = await this.resolveCheckpoint(options.after ?? LOG_START);
-    if (options.types) return this.readAllOfTypes(after, options.types, options.maxCount ?? 1000);
-    const rows = await this.db.query<EventRow>(
+    if (options.types) return this.readAllOfTypes(db, after, options.types, options.maxCount ?? 1000);
+    const rows = await db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM es_events
         WHERE (transaction_id, global_position) > ($1::xid8, $2)
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -291,11 +311,12 @@ export class SqlEventStore implements EventStore {
    * are neither sent nor decoded.
    */
   private async readAllOfTypes(
+    db: SqlClient,
     after: Checkpoint,
     types: readonly string[],
     maxCount: number,
   ): Promise<ReadAllBatch> {
-    const rows = await this.db.query<EventRow & { passed: boolean }>(
+    const rows = await db.query<EventRow & { passed: boolean }>(
       `WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
        (SELECT false AS passed, ${EVENT_COLUMNS} FROM es_events, horizon
          WHERE (transaction_id, global_position) > ($1::xid8, $2) AND transaction_id < horizon.xmin
@@ -325,7 +346,8 @@ export class SqlEventStore implements EventStore {
   subscribe(handler: SubscriptionHandler, options: SubscribeOptions = {}): Subscription {
     const subscription = followLog(
       {
-        readAll: (o) => this.readAll(o),
+        // A subscriber is background work: its reads wait for those of requests (on PGlite).
+        readAll: (o) => this.readAllFrom(inBackground(this.db), o),
         appendsSoFar: () => this.appended.count,
         waitForAppend: (ms, seen) => this.appended.wait(ms, seen),
       },

@@ -1,4 +1,4 @@
-import type { SqlClient, SqlTransaction } from '../db/sql-client.ts';
+import { inBackground, type SqlClient, type SqlTransaction } from '../db/sql-client.ts';
 import type { Checkpoint, EventStore, RecordedEvent, Subscription } from '../eventstore/event-store.ts';
 import { LOG_START } from '../eventstore/event-store.ts';
 
@@ -166,6 +166,7 @@ export async function runSqlProjection(
   projection: SqlProjection,
   options: ProjectionOptions = {},
 ): Promise<Subscription> {
+  db = inBackground(db); // nobody waits on a projection's bookkeeping
   await ensureCheckpointRow(db, projection.name);
   return follow(
     store,
@@ -183,6 +184,7 @@ export async function runExternalProjection(
   projection: ExternalProjection,
   options: ProjectionOptions = {},
 ): Promise<Subscription> {
+  db = inBackground(db); // nobody waits on a projection's bookkeeping
   return follow(
     store,
     db,

@@ -89,6 +89,38 @@ describe('the PGlite adapter', () => {
     ]);
   });
 
+  it('rolls back a transaction whose first statement fails, and frees the database', async () => {
+    const failed = await db
+      .transaction(async (tx) => {
+        await tx.query(`INSERT INTO things (id) VALUES ($1)`, ['k2']); // a duplicate, first of all
+      })
+      .catch((e: unknown) => e);
+    expect(sqlState(failed)).toBe('23505');
+    // Nothing is held: a transaction without statements, one opened by exec, and a lone statement.
+    expect(await db.transaction(async () => 'nothing asked')).toBe('nothing asked');
+    await db.transaction(async (tx) => {
+      await tx.exec(`INSERT INTO things (id) VALUES ('t4')`);
+      await tx.query(`INSERT INTO things (id) VALUES ($1)`, ['t5']);
+    });
+    expect(await db.query(`SELECT id FROM things WHERE id IN ('t4', 't5') ORDER BY id`)).toEqual([
+      { id: 't4' },
+      { id: 't5' },
+    ]);
+  });
+
+  it('runs a statement of the foreground before the background statements queued ahead of it', async () => {
+    const finished: string[] = [];
+    const background = Array.from({ length: 20 }, (_, i) =>
+      db.background!.query(`SELECT pg_sleep(0.005)`).then(() => finished.push(`background ${i}`)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 15)); // the first is running by now
+    const foreground = db.query(`SELECT 1 AS one`).then(() => finished.push('foreground'));
+    await Promise.all([...background, foreground]);
+    // It waits for the statement running when it came, not for the twenty.
+    expect(finished.indexOf('foreground')).toBeLessThan(10);
+    expect(finished.filter((f) => f.startsWith('background'))).toHaveLength(20);
+  });
+
   it('answers beyond the statements it keeps prepared', async () => {
     for (let i = 0; i < 600; i++)
       expect(await db.query(`SELECT $1::int + ${i} AS n`, [1])).toEqual([{ n: i + 1 }]);

@@ -402,7 +402,13 @@ export class CheckoutSaga {
   }
 
   private context(order: PlacedOrder): CommandContext {
-    return { actor: sagaActor, correlationId: order.orderId, causationId: order.orderId, now: this.clock() };
+    return {
+      actor: sagaActor,
+      correlationId: order.orderId,
+      causationId: order.orderId,
+      now: this.clock(),
+      background: true,
+    };
   }
 
   private crashPoint(name: string) {

@@ -59,7 +59,11 @@ export async function expireDueReservations(db: SqlClient, commands: CommandHand
     const result = await commands.inventory.handle(
       streams.inventory(sku),
       { type: 'ExpireReservations', data: { now: now.toISOString() } },
-      { actor: { id: 'reservation-timer', role: 'system' }, correlationId: `expiry-${now.getTime()}` },
+      {
+        actor: { id: 'reservation-timer', role: 'system' },
+        correlationId: `expiry-${now.getTime()}`,
+        background: true,
+      },
     );
     if (!isLeft(result)) expired += result.right.events.length;
   }
