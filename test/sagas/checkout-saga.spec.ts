@@ -8,6 +8,8 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
   beforeAll(async () => (t = await testApp('embedded', { PAYMENT_TIMEOUT_MS: '500' })));
   afterAll(() => t.close());
 
+  // An order is cancelled first and its reservations released after: a cancelled order's stock is
+  // waited for, not read at once.
   it('confirms a paid order: stock committed, payment captured once', async () => {
     await stockProduct(t.platform, 'SAGA-A', 5, 1000);
     await stockProduct(t.platform, 'SAGA-B', 5, 250);
@@ -42,7 +44,7 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
       status: 'cancelled',
       cancellationReason: 'payment_failed',
     });
-    expect(await inventoryOf(t.platform, 'SAGA-C')).toMatchObject({ onHand: 3, reserved: 0 });
+    await expect.poll(() => inventoryOf(t.platform, 'SAGA-C')).toMatchObject({ onHand: 3, reserved: 0 });
     expect((await paymentOf(t.platform, orderId)).status).toBe('failed');
   });
 
@@ -57,8 +59,8 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
       status: 'cancelled',
       cancellationReason: 'out_of_stock',
     });
-    expect(await inventoryOf(t.platform, 'SAGA-D')).toMatchObject({ onHand: 5, reserved: 0 });
-    expect(await inventoryOf(t.platform, 'SAGA-E')).toMatchObject({ onHand: 1, reserved: 0 });
+    await expect.poll(() => inventoryOf(t.platform, 'SAGA-D')).toMatchObject({ onHand: 5, reserved: 0 });
+    await expect.poll(() => inventoryOf(t.platform, 'SAGA-E')).toMatchObject({ onHand: 1, reserved: 0 });
     expect((await paymentOf(t.platform, orderId)).status).toBe('not_requested');
   });
 
@@ -66,7 +68,7 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
     await stockProduct(t.platform, 'SAGA-F', 1);
     const orderId = await checkout(t.platform, 'cust-4', [{ sku: 'SAGA-F', quantity: 1 }], 'pm_sim_timeout');
     expect(await settled(t.platform, orderId)).toMatchObject({ status: 'cancelled' });
-    expect(await inventoryOf(t.platform, 'SAGA-F')).toMatchObject({ onHand: 1, reserved: 0 });
+    await expect.poll(() => inventoryOf(t.platform, 'SAGA-F')).toMatchObject({ onHand: 1, reserved: 0 });
     expect(await paymentOf(t.platform, orderId)).toMatchObject({
       status: 'failed',
       failureReason: 'gateway_timeout',
