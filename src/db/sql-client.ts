@@ -1,6 +1,7 @@
 /**
  * The little the event store, the migrations and the Postgres projections need from a SQL database.
- * Two adapters implement it with the same SQL: PostgreSQL through a `pg` pool, and PGlite in-process.
+ * Two adapters implement it with the same SQL: PostgreSQL through a `pg` pool, and PGlite on a
+ * thread of its own.
  */
 export type SqlRow = Record<string, unknown>;
 
