@@ -106,14 +106,15 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
     }
     return rows;
   };
+  // A statement alone, outside any transaction: a background one waits while any other does.
   const alone = (background: boolean) => (bytes: Buffer) =>
     call<Uint8Array>({ op: 'run', bytes, background });
-  const [first, later] = [alone(false), alone(true)];
+  const [inTurn, inBackground] = [alone(false), alone(true)];
 
   const client: SqlClient = {
     dialect: 'pglite',
     query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>
-      statement<Row>(first, sql, params),
+      statement<Row>(inTurn, sql, params),
     exec: (sql) => call({ op: 'exec', sql }),
     async transaction(work) {
       // Opened by its first statement, in the same message: the database is held one exchange less.
@@ -151,7 +152,7 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
     background: {
       ...client,
       query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>
-        statement<Row>(later, sql, params),
+        statement<Row>(inBackground, sql, params),
     },
   };
 }

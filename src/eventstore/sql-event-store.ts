@@ -61,7 +61,7 @@ export const toRecordedEvent = (row: EventRow): RecordedEvent => {
 type AppendRow = { outcome: string; stream_version: string | number; last_position: string | number | null };
 
 /** Appends waiting to be sent, and the calls of them in flight, on one client of the database. */
-type AppendLane = { db: SqlClient; queue: QueuedAppend[]; calls: number };
+type AppendLane = { db: SqlClient; queue: QueuedAppend[]; calls: number; maxCalls: number };
 
 type QueuedAppend = {
   streamId: string;
@@ -91,10 +91,16 @@ export class SqlEventStore implements EventStore {
   /** Appends made by this process to the database, whichever store made them. */
   private readonly appended: Signal;
   private readonly subscriptions = new Set<Subscription>();
+  /**
+   * PGlite admits one process and runs one statement at a time: this process makes every append to
+   * it (so it can know every stream's version, and need not poll for others' appends), and a second
+   * append call would only queue behind the first.
+   */
+  private readonly soleWriter: boolean;
   private readonly appends: AppendLane;
   /** Where the background's appends wait, when the database lets other statements go first (PGlite). */
   private readonly backgroundAppends: AppendLane;
-  /** On PGlite, whose one writer is this process: every stream's version, so tail reads skip the query. */
+  /** For a sole writer: every stream's version, so a tail read with nothing new skips the query. */
   private readonly versions: StreamVersions | undefined;
 
   constructor(
@@ -103,9 +109,13 @@ export class SqlEventStore implements EventStore {
   ) {
     this.knownTypes = new Set(options.eventTypes);
     this.appended = appendSignalOf(db);
-    this.versions = db.dialect === 'pglite' ? streamVersionsOf(db) : undefined;
-    this.appends = { db, queue: [], calls: 0 };
-    this.backgroundAppends = db.background ? { db: db.background, queue: [], calls: 0 } : this.appends;
+    this.soleWriter = db.dialect === 'pglite';
+    this.versions = this.soleWriter ? streamVersionsOf(db) : undefined;
+    const maxCalls = this.soleWriter ? 1 : MAX_APPEND_CALLS;
+    this.appends = { db, queue: [], calls: 0, maxCalls };
+    this.backgroundAppends = db.background
+      ? { db: db.background, queue: [], calls: 0, maxCalls }
+      : this.appends;
   }
 
   async append(
@@ -144,14 +154,13 @@ export class SqlEventStore implements EventStore {
    * Sends the appends waiting, up to `MAX_APPEND_CALLS` calls at a time: appends made while those
    * calls run wait for a free one and then go together, in one `es_append_many` call (one round trip,
    * one commit). Each keeps its own expected version and outcome; a lone append is a plain `es_append`.
-   * PGlite runs one statement at a time, so a second call there would only queue behind the first:
-   * one call at a time gathers more appends into each. There the background's appends go in calls
-   * of their own, which the database runs after the other statements waiting (see `SqlClient`): a
-   * shopper's append waits for the statement running, not for a batch of the saga's.
+   * For a sole writer (PGlite) one call at a time, which gathers more appends into each; there the
+   * background's appends go in calls of their own, which the database runs after the other statements
+   * waiting (see `SqlClient.background`): a shopper's append waits for the statement running, not for
+   * a batch of the saga's.
    */
   private flushAppends(lane: AppendLane): void {
-    const maxCalls = this.db.dialect === 'pglite' ? 1 : MAX_APPEND_CALLS;
-    while (lane.queue.length > 0 && lane.calls < maxCalls) {
+    while (lane.queue.length > 0 && lane.calls < lane.maxCalls) {
       const batch = lane.queue.splice(0, MAX_APPENDS_PER_CALL);
       lane.calls++;
       void this.sendAppends(lane.db, batch).finally(() => {
@@ -352,10 +361,10 @@ export class SqlEventStore implements EventStore {
         waitForAppend: (ms, seen) => this.appended.wait(ms, seen),
       },
       handler,
-      // PGlite admits one process, so every append to it is made here and signalled: polling is only
-      // a safety net there, not the way new events are found (it cost the embedded process about a
-      // quarter of its CPU under load, and a tenth of a core when idle).
-      this.db.dialect === 'pglite'
+      // A sole writer's appends are all made here and signalled: polling is only a safety net then,
+      // not the way new events are found (it cost the embedded process about a quarter of its CPU
+      // under load, and a tenth of a core when idle).
+      this.soleWriter
         ? { ...options, maxPollIntervalMs: Math.max(options.maxPollIntervalMs ?? 0, SOLE_WRITER_POLL_MS) }
         : options,
       () => this.subscriptions.delete(subscription),
