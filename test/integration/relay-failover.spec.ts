@@ -64,7 +64,9 @@ describe('relay processes killed with SIGKILL (shared broker, PostgreSQL)', () =
         // A leads (the log is empty yet), B stands by.
         const a = spawnRelay('relay-a', { ...env, CRASH_AFTER_MESSAGES: '100' });
         await a.printed('status publishing');
-        const b = spawnRelay('relay-b', env);
+        // B pauses 150 ms after each batch: the backlog below (about 1,300 events, 50 a batch) takes it
+        // at least 4 s, so it is still at work when it is killed.
+        const b = spawnRelay('relay-b', { ...env, ACK_DELAY_MS: '150' });
         await b.printed('status standby');
 
         // Orders flow; A dies right after the broker acknowledged the batch that took it past 100 records.
@@ -93,9 +95,10 @@ describe('relay processes killed with SIGKILL (shared broker, PostgreSQL)', () =
         await c.printed('status standby');
         const acks = () => (b.output().match(/acked batch/g) ?? []).length;
         const acksBefore = acks();
-        await appendOrders(store, 400, 'FAILOVER-3', true);
+        const backlog = appendOrders(store, 400, 'FAILOVER-3', true);
         await until('B to publish part of the backlog', () => acks() >= acksBefore + 3, 20_000, 5);
         expect(await b.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+        await backlog;
         const atKill = await loadRelayCheckpoint(database.db, DEFAULT_RELAY_NAME);
         const left = await store.readAll({ after: atKill, maxCount: 10_000 });
         expect(left.events.length, 'B was killed with part of the backlog still to publish').toBeGreaterThan(

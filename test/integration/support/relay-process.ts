@@ -2,7 +2,9 @@
 // PostgreSQL, nothing else. Prints "status <standby|publishing>" when that changes and "acked <n>"
 // after each batch the broker acknowledged. CRASH_AFTER_MESSAGES=n makes it SIGKILL itself right after
 // the broker acknowledged the batch that brought its records to n or more, before that batch's
-// checkpoint is written: mid-batch.
+// checkpoint is written: mid-batch. ACK_DELAY_MS=n makes it wait n ms after each acknowledged batch, so
+// that a backlog takes it a known minimum time to publish and can be caught half done.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connectPostgres } from '../../../src/db/postgres.ts';
 import { DOMAIN_EVENT_TYPES } from '../../../src/domain/event-types.ts';
 import { SqlEventStore } from '../../../src/eventstore/sql-event-store.ts';
@@ -29,6 +31,7 @@ const settings: KafkaSettings = {
   logLevel: 'silent',
 };
 const crashAfter = Number(process.env.CRASH_AFTER_MESSAGES ?? 0);
+const ackDelayMs = Number(process.env.ACK_DELAY_MS ?? 0);
 let batches = 0;
 let records = 0;
 const relay = new KafkaRelay(store, db, kafkaClient(settings, 'relay'), settings, {
@@ -37,11 +40,12 @@ const relay = new KafkaRelay(store, db, kafkaClient(settings, 'relay'), settings
   stockLowThreshold: 3,
   batchSize: Number(process.env.BATCH_SIZE ?? 100),
   onError: (error) => console.error(`relay error: ${(error as Error).message}`),
-  onPublished: ({ events, messages }) => {
+  onPublished: async ({ events, messages }) => {
     batches++;
     records += messages;
     console.log(`acked batch ${batches}: ${events} events, ${messages} records`);
     if (crashAfter > 0 && records >= crashAfter) process.kill(process.pid, 'SIGKILL');
+    if (ackDelayMs > 0) await sleep(ackDelayMs);
   },
 }).start();
 
