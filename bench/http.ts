@@ -69,6 +69,20 @@ async function untilQueueEmpty(base: string, admin: string, orderIds: string[]) 
     }
 }
 
+/**
+ * Until every projection that has run (it has a checkpoint) has applied every event: measurements
+ * start from a platform at rest, not one still catching up with the set-up before them.
+ */
+async function untilProjectionsCaughtUp(base: string, admin: string) {
+  for (;;) {
+    const { projections } = (await (
+      await fetch(`${base}/admin/projections`, { headers: { authorization: admin } })
+    ).json()) as { projections: { checkpoint: unknown; lagSeconds: number }[] };
+    if (projections.every((p) => p.checkpoint === null || p.lagSeconds === 0)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function measureProfile(profile: 'embedded' | 'postgres') {
   const scratch = profile === 'postgres' ? await scratchDatabase('bench_http') : undefined;
   const common = {
@@ -106,10 +120,11 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
     if (detail.ok && ((await detail.json()) as { available: number }).available > 1000) break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  await untilProjectionsCaughtUp(base, admin);
 
   if (!ONLY_CONFIRMATION) await measureDetailAndAcceptance(profile, base, auditor, skus);
   if (!ONLY_DETAIL)
-    await measureConfirmation(profile, base, auditor, skus, {
+    await measureConfirmation(profile, base, admin, auditor, skus, {
       processUrls: processes.map((p) => p.url),
       databaseUrl: scratch?.url,
     });
@@ -209,6 +224,7 @@ async function workDone(processUrls: string[], databaseUrl?: string) {
 async function measureConfirmation(
   profile: string,
   base: string,
+  admin: string,
   auditor: string,
   skus: string[],
   platform: { processUrls: string[]; databaseUrl?: string | undefined },
@@ -216,7 +232,7 @@ async function measureConfirmation(
   // 3. placement to confirmation at a fixed offered rate (open loop)
   // Orders placed during the warm-up are not measured (their work is counted in the work per order).
   const rateBuyers = await customersWithCarts(base, RATE * (WARMUP_SECONDS + SECONDS), skus);
-  await untilQueueEmpty(base, auditor, []);
+  await untilProjectionsCaughtUp(base, admin);
   const before = await workDone(platform.processUrls, platform.databaseUrl);
   const sent = new Map<string, number>();
   const measured = new Set<string>();
