@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { SqlClient, SqlRow, SqlTransaction } from './sql-client.ts';
+import type { AppendNotices, SqlClient, SqlRow, SqlTransaction } from './sql-client.ts';
 
 export type PostgresOptions = { connectionString: string; maxConnections?: number; applicationName?: string };
 
@@ -12,6 +13,7 @@ export function connectPostgres(options: PostgresOptions): SqlClient {
   });
   // An idle client that loses its connection emits 'error'; the pool replaces it on the next checkout.
   pool.on('error', () => undefined);
+  const notices = appendNotices(options, pool);
 
   const onConnection = (client: pg.PoolClient | pg.Pool): SqlTransaction => ({
     async query<Row extends SqlRow>(sql: string, params: readonly unknown[] = []) {
@@ -40,6 +42,99 @@ export function connectPostgres(options: PostgresOptions): SqlClient {
         client.release();
       }
     },
-    close: () => pool.end(),
+    notices,
+    async close() {
+      await notices.close();
+      await pool.end();
+    },
+  };
+}
+
+/** The channel appends are announced on, with the announcing process's id as the payload. */
+const APPENDED = 'es_appended';
+/** The least time between two announcements of a process: a few a millisecond would only cost commits. */
+const ANNOUNCE_GAP_MS = 5;
+const RELISTEN_MS = 1_000;
+
+/**
+ * Announcements go after the append's commit, in a statement of their own: a NOTIFY in the append's
+ * transaction would take the server's notification lock at every commit, one commit at a time. One
+ * announcement is on its way at a time, and appends committed meanwhile make one more after it. A
+ * lost announcement (the database unreachable) or one unheard (a listening connection down, meanwhile
+ * polled for) is a delay, not a loss: subscriptions still poll, if rarely.
+ */
+function appendNotices(options: PostgresOptions, pool: pg.Pool): AppendNotices & { close(): Promise<void> } {
+  const self = randomUUID();
+  const onNotices: (() => void)[] = [];
+  const told = () => onNotices.forEach((onNotice) => onNotice());
+  let announcing = false;
+  let again = false;
+  let closed = false;
+  let listener: pg.Client | undefined;
+  let hearing = false;
+  let listening: Promise<void> | undefined;
+  let relisten = { timer: undefined as NodeJS.Timeout | undefined, now: () => undefined as void };
+
+  async function announceAll() {
+    announcing = true;
+    while (again && !closed) {
+      again = false;
+      await pool.query(`SELECT pg_notify('${APPENDED}', $1)`, [self]).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, ANNOUNCE_GAP_MS));
+    }
+    announcing = false;
+  }
+
+  async function listen() {
+    while (!closed) {
+      const client = new pg.Client({
+        connectionString: options.connectionString,
+        application_name: `${options.applicationName ?? 'eventful-commerce'} notices`,
+      });
+      listener = client;
+      const lost = new Promise<void>((resolve) => {
+        client.on('error', () => resolve());
+        client.on('end', () => resolve());
+      });
+      client.on('notification', (notice) => {
+        if (notice.payload !== self) told();
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${APPENDED}`);
+        hearing = true;
+        told(); // whatever was appended while nobody listened
+        await lost;
+      } catch {
+        // unreachable: listened for again below, polled for meanwhile
+      }
+      hearing = false;
+      await client.end().catch(() => undefined);
+      if (!closed)
+        await new Promise<void>(
+          (resolve) => (relisten = { timer: setTimeout(resolve, RELISTEN_MS), now: resolve }),
+        );
+    }
+  }
+
+  return {
+    announce() {
+      again = true;
+      if (!announcing) void announceAll();
+    },
+    listen(onNotice) {
+      onNotices.push(onNotice);
+      listening ??= listen();
+    },
+    get hearing() {
+      return hearing;
+    },
+    async close() {
+      closed = true;
+      clearTimeout(relisten.timer);
+      relisten.now();
+      await listener?.end().catch(() => undefined);
+      await listening;
+    },
   };
 }

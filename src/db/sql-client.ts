@@ -18,6 +18,21 @@ export interface SqlClient {
    * events): where statements wait their turn (PGlite runs one at a time), these go after the others.
    */
   readonly background?: SqlClient;
+  /** Where several processes share the database (PostgreSQL): word between them of new events. */
+  readonly notices?: AppendNotices;
+}
+
+/**
+ * Tells the other processes on the database that events were appended, and hears them tell it, so
+ * that their subscriptions need not poll for them (PostgreSQL's LISTEN/NOTIFY).
+ */
+export interface AppendNotices {
+  /** After an append committed: every other process listening hears of it, soon. */
+  announce(): void;
+  /** Calls `onNotice` when another process announced an append; listening starts with the first call. */
+  listen(onNotice: () => void): void;
+  /** Whether every other process's announcements are being heard now (the listening connection is up). */
+  readonly hearing: boolean;
 }
 
 /** `db` for background work (see `SqlClient.background`). */

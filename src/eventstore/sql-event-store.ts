@@ -142,7 +142,10 @@ export class SqlEventStore implements EventStore {
     if (row.outcome !== 'duplicate') this.versions?.saw(streamId, Number(row.stream_version));
     if (row.outcome === 'conflict')
       throw new WrongExpectedVersionError(streamId, expectedVersion, Number(row.stream_version));
-    if (row.outcome === 'ok') this.appended.signal();
+    if (row.outcome === 'ok') {
+      this.appended.signal();
+      this.db.notices?.announce();
+    }
     return {
       nextExpectedVersion: Number(row.stream_version),
       lastPosition: Number(row.last_position),
@@ -353,20 +356,20 @@ export class SqlEventStore implements EventStore {
   }
 
   subscribe(handler: SubscriptionHandler, options: SubscribeOptions = {}): Subscription {
+    listenedTo(this.db);
     const subscription = followLog(
       {
         // A subscriber is background work: its reads wait for those of requests (on PGlite).
         readAll: (o) => this.readAllFrom(inBackground(this.db), o),
         appendsSoFar: () => this.appended.count,
         waitForAppend: (ms, seen) => this.appended.wait(ms, seen),
+        // Told of every append, by this process (a sole writer makes them all) or by the others'
+        // notices: polling is only a safety net then, not the way new events are found (it cost the
+        // embedded process about a quarter of its CPU under load, a PostgreSQL worker 5% of a core idle).
+        quietWaitMs: () => (this.soleWriter || this.db.notices?.hearing ? QUIET_POLL_MS : undefined),
       },
       handler,
-      // A sole writer's appends are all made here and signalled: polling is only a safety net then,
-      // not the way new events are found (it cost the embedded process about a quarter of its CPU
-      // under load, and a tenth of a core when idle).
-      this.soleWriter
-        ? { ...options, maxPollIntervalMs: Math.max(options.maxPollIntervalMs ?? 0, SOLE_WRITER_POLL_MS) }
-        : options,
+      options,
       () => this.subscriptions.delete(subscription),
     );
     this.subscriptions.add(subscription);
@@ -390,11 +393,15 @@ export class SqlEventStore implements EventStore {
   }
 }
 
-/** How often a subscription to a PGlite store looks for appends it was not told of (none expected). */
-const SOLE_WRITER_POLL_MS = 1_000;
+/** How often a subscription told of every append looks for appends it was not told of (none expected). */
+const QUIET_POLL_MS = 1_000;
 
-/** One signal per database, shared by every store on it. */
+/** One signal per database, shared by every store on it; other processes' notices raise it too. */
 const appendSignalOf = perDatabase(() => new Signal());
+const listenedTo = perDatabase((db) => {
+  db.notices?.listen(() => appendSignalOf(db).signal());
+  return true;
+});
 const streamVersionsOf = perDatabase((db) => new StreamVersions(db));
 
 const logOrder = (a: Checkpoint, b: Checkpoint) => {

@@ -12,8 +12,16 @@ type LogSource = {
   readAll(options: ReadAllOptions): Promise<ReadAllBatch>;
   /** How many appends this process has seen so far (compared, not counted on). */
   appendsSoFar(): number;
-  /** Resolves when something may have been appended since the count was `seen`, or after `ms`. */
-  waitForAppend(ms: number, seen: number): Promise<void>;
+  /**
+   * Resolves when something may have been appended since the count was `seen` (true), or after `ms`
+   * (false).
+   */
+  waitForAppend(ms: number, seen: number): Promise<boolean>;
+  /**
+   * How long to wait once polling found nothing, when the source is told of every append (the
+   * signal is then the way new events are found, polling only a safety net); undefined when not.
+   */
+  quietWaitMs(): number | undefined;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -21,7 +29,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Catch-up then live: reads the log in batches from the checkpoint, hands each batch to the handler,
  * and advances only after the handler succeeded (a failing batch is retried, never skipped). When
- * caught up it waits for an append, polling with a growing pause up to `maxPollIntervalMs`.
+ * caught up it waits for an append, polling with a growing pause up to `maxPollIntervalMs`; where
+ * the source is told of every append, it then waits for the next one (or the source's quiet wait).
+ * An append it is told of restarts the short pauses, for its events may not be readable at once (a
+ * transaction begun before it, still running, holds them back).
  */
 export function followLog(
   source: LogSource,
@@ -57,8 +68,9 @@ export function followLog(
           if (batch.events.length < batchSize && gatherMs > 0) await sleep(gatherMs);
           continue;
         }
-        await source.waitForAppend(pause, seen);
-        pause = Math.min(pause * 2, maxPause);
+        const wait = pause < maxPause ? pause : Math.max(maxPause, source.quietWaitMs() ?? 0);
+        const woken = await source.waitForAppend(wait, seen);
+        pause = woken ? 1 : Math.min(pause * 2, maxPause);
       } catch (error) {
         options.onError?.(error);
         await sleep(Math.min(maxPause * 4, 1000));

@@ -20,7 +20,8 @@ describe('following the log', () => {
       appendsSoFar: () => appends,
       // Only a signal ends this wait: no poll comes to the rescue.
       waitForAppend: (_ms: number, seen: number) =>
-        appends !== seen ? Promise.resolve() : new Promise<void>(() => undefined),
+        appends !== seen ? Promise.resolve(true) : new Promise<boolean>(() => undefined),
+      quietWaitMs: () => undefined,
     };
     const seen: RecordedEvent[] = [];
     const subscription = followLog(
@@ -31,6 +32,46 @@ describe('following the log', () => {
     );
     await expect.poll(() => seen, { timeout: 2_000 }).toEqual([event]);
     expect(subscription.checkpoint).toEqual(at(1));
+    void subscription.stop();
+  });
+
+  it('polls soon again after an append it was told of but could not read yet, not at its quiet wait', async () => {
+    // Told of every append, the source waits a minute when polling finds nothing. An append is
+    // signalled while another transaction, begun before it, still runs: the read right after the
+    // signal finds nothing, and the events appear a few milliseconds later.
+    let appends = 0;
+    let readable = false;
+    let wake = () => undefined as void;
+    const waits: number[] = [];
+    const source = {
+      // The event once, as a log does: not again from the checkpoint past it.
+      readAll: async ({ after }: { after?: Checkpoint | number }) =>
+        readable && after === LOG_START
+          ? { events: [event], next: at(1) }
+          : { events: [], next: after as Checkpoint },
+      appendsSoFar: () => appends,
+      waitForAppend: (ms: number, seen: number) => {
+        waits.push(ms);
+        if (appends !== seen) return Promise.resolve(true);
+        return new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ms);
+          wake = () => (clearTimeout(timer), resolve(true));
+        });
+      },
+      quietWaitMs: () => 60_000,
+    };
+    const seen: RecordedEvent[] = [];
+    const subscription = followLog(
+      source,
+      async (events) => void seen.push(...events),
+      {},
+      () => undefined,
+    );
+    await expect.poll(() => waits.at(-1), { timeout: 2_000 }).toBe(60_000); // idle: the quiet wait
+    appends++;
+    wake();
+    setTimeout(() => (readable = true), 20);
+    await expect.poll(() => seen, { timeout: 2_000 }).toEqual([event]);
     void subscription.stop();
   });
 });
