@@ -80,6 +80,11 @@ const APPEND_MANY_LOCK_TIMEOUT = '250ms';
 export type SqlEventStoreOptions = {
   /** The event types this platform knows; an append of any other type is refused. */
   eventTypes: Iterable<string>;
+  /**
+   * How often a subscription told of every append (by this process, or other processes' notices)
+   * looks for appends it was not told of, none expected (default 1 s).
+   */
+  quietPollMs?: number;
 };
 
 /**
@@ -97,6 +102,7 @@ export class SqlEventStore implements EventStore {
    * append call would only queue behind the first.
    */
   private readonly soleWriter: boolean;
+  private readonly quietPollMs: number;
   private readonly appends: AppendLane;
   /** Where the background's appends wait, when the database lets other statements go first (PGlite). */
   private readonly backgroundAppends: AppendLane;
@@ -108,6 +114,7 @@ export class SqlEventStore implements EventStore {
     options: SqlEventStoreOptions,
   ) {
     this.knownTypes = new Set(options.eventTypes);
+    this.quietPollMs = options.quietPollMs ?? 1_000;
     this.appended = appendSignalOf(db);
     this.soleWriter = db.dialect === 'pglite';
     this.versions = this.soleWriter ? streamVersionsOf(db) : undefined;
@@ -363,13 +370,17 @@ export class SqlEventStore implements EventStore {
         readAll: (o) => this.readAllFrom(inBackground(this.db), o),
         appendsSoFar: () => this.appended.count,
         waitForAppend: (ms, seen) => this.appended.wait(ms, seen),
-        // Told of every append, by this process (a sole writer makes them all) or by the others'
-        // notices: polling is only a safety net then, not the way new events are found (it cost the
-        // embedded process about a quarter of its CPU under load, a PostgreSQL worker 5% of a core idle).
-        quietWaitMs: () => (this.soleWriter || this.db.notices?.hearing ? QUIET_POLL_MS : undefined),
+        // Other processes' appends heard of as they happen (PostgreSQL's notices): polling is only a
+        // safety net then, not the way new events are found (an idle worker spent 5% of a core on it).
+        quietWaitMs: () => (this.db.notices?.hearing ? this.quietPollMs : undefined),
       },
       handler,
-      options,
+      // A sole writer's appends are all made here and signalled: polling is only a safety net then,
+      // not the way new events are found (it cost the embedded process about a quarter of its CPU
+      // under load, and a tenth of a core when idle).
+      this.soleWriter
+        ? { ...options, maxPollIntervalMs: Math.max(options.maxPollIntervalMs ?? 0, this.quietPollMs) }
+        : options,
       () => this.subscriptions.delete(subscription),
     );
     this.subscriptions.add(subscription);
@@ -392,9 +403,6 @@ export class SqlEventStore implements EventStore {
     return { transactionId: row.transaction_id, globalPosition: after };
   }
 }
-
-/** How often a subscription told of every append looks for appends it was not told of (none expected). */
-const QUIET_POLL_MS = 1_000;
 
 /** One signal per database, shared by every store on it; other processes' notices raise it too. */
 const appendSignalOf = perDatabase(() => new Signal());

@@ -24,6 +24,9 @@ type LogSource = {
   quietWaitMs(): number | undefined;
 };
 
+/** How long a subscription polls for an append it was told of but cannot read yet. */
+const UNREAD_POLL_MS = 1_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -31,8 +34,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * and advances only after the handler succeeded (a failing batch is retried, never skipped). When
  * caught up it waits for an append, polling with a growing pause up to `maxPollIntervalMs`; where
  * the source is told of every append, it then waits for the next one (or the source's quiet wait).
- * An append it is told of restarts the short pauses, for its events may not be readable at once (a
- * transaction begun before it, still running, holds them back).
+ * An append it is told of restarts the short pauses, and it polls until the append's events are read,
+ * for up to a second: they may not be readable at once (a transaction begun before them, still
+ * running, holds them back).
  */
 export function followLog(
   source: LogSource,
@@ -48,6 +52,8 @@ export function followLog(
 
   const loop = (async () => {
     let pause = 1;
+    // Since when it was told of an append it has not read yet (held back by an older transaction).
+    let unreadSince: number | undefined;
     while (!stopped) {
       try {
         // Counted before the read: an append signalled while it runs ends the wait below at once.
@@ -63,14 +69,20 @@ export function followLog(
           await handler(batch.events, batch.next);
           checkpoint = batch.next;
           pause = 1;
+          unreadSince = undefined;
           // Caught up (a short batch): let the next events gather for a moment rather than reading
           // them a few at a time, each batch costing the subscriber a read and (projections) a commit.
           if (batch.events.length < batchSize && gatherMs > 0) await sleep(gatherMs);
           continue;
         }
-        const wait = pause < maxPause ? pause : Math.max(maxPause, source.quietWaitMs() ?? 0);
-        const woken = await source.waitForAppend(wait, seen);
-        pause = woken ? 1 : Math.min(pause * 2, maxPause);
+        const quietWait = source.quietWaitMs();
+        const quiet =
+          pause >= maxPause &&
+          quietWait !== undefined &&
+          (unreadSince === undefined || performance.now() - unreadSince > UNREAD_POLL_MS);
+        const woken = await source.waitForAppend(quiet ? Math.max(maxPause, quietWait) : pause, seen);
+        if (woken) unreadSince ??= performance.now();
+        pause = woken && quiet ? 1 : Math.min(pause * 2, maxPause);
       } catch (error) {
         options.onError?.(error);
         await sleep(Math.min(maxPause * 4, 1000));

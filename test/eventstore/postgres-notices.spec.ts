@@ -9,7 +9,10 @@ import { TEST_EVENT_TYPES, thing } from '../support/events.ts';
 
 /**
  * Two clients of one database, each with its own pool and notices, as two processes have: the
- * writer's appends reach the follower's subscription by notice, not by polling.
+ * writer's appends reach the follower's subscription by notice, not by polling. The follower looks
+ * for appends it was not told of once a minute: without the notices, it would find them that late.
+ * (How soon it finds them depends on other transactions on the server, which hold new events back
+ * until they end, test files running beside this one among them.)
  */
 describe('PostgreSQL notices of appends between processes', () => {
   let database: TestDatabase;
@@ -31,7 +34,7 @@ describe('PostgreSQL notices of appends between processes', () => {
       },
     };
     writer = new SqlEventStore(database.db, { eventTypes: TEST_EVENT_TYPES });
-    follower = new SqlEventStore(counted, { eventTypes: TEST_EVENT_TYPES });
+    follower = new SqlEventStore(counted, { eventTypes: TEST_EVENT_TYPES, quietPollMs: 60_000 });
     subscription = follower.subscribe(async (events) => {
       for (const event of events) received.push({ event, at: performance.now() });
     });
@@ -47,21 +50,20 @@ describe('PostgreSQL notices of appends between processes', () => {
     const started = performance.now();
     await writer.append(streamId, [thing()], 'no_stream');
     await expect
-      .poll(() => received.some((r) => r.event.streamId === streamId), { timeout: 5_000 })
+      .poll(() => received.some((r) => r.event.streamId === streamId), { timeout: 10_000 })
       .toBe(true);
     return received.find((r) => r.event.streamId === streamId)!.at - started;
   }
 
-  it('hears the other process append at once, and hardly polls while nothing happens', async () => {
+  it('hears the other process append, and does not poll while nothing happens', async () => {
     await expect.poll(() => followerDb.notices?.hearing, { timeout: 10_000 }).toBe(true);
-    await new Promise((r) => setTimeout(r, 500)); // idle: past its short polls
+    await new Promise((r) => setTimeout(r, 1_500)); // idle: past its polls after the last news
     const before = reads;
     await new Promise((r) => setTimeout(r, 2_000));
     // Polling every 50 ms, as without notices, would read about 40 times in these two seconds.
-    expect(reads - before).toBeLessThanOrEqual(4);
+    expect(reads - before).toBe(0);
 
-    // Its quiet wait is a second: only the notice brings the event this soon.
-    expect(await delivery('notice-1')).toBeLessThan(300);
+    expect(await delivery('notice-1')).toBeLessThan(5_000);
   });
 
   it('goes on hearing after its listening connection is cut, and loses nothing meanwhile', async () => {
@@ -80,6 +82,6 @@ describe('PostgreSQL notices of appends between processes', () => {
 
     await expect.poll(() => followerDb.notices?.hearing, { timeout: 5_000 }).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
-    expect(await delivery('notice-2')).toBeLessThan(300);
+    expect(await delivery('notice-2')).toBeLessThan(5_000);
   });
 });
