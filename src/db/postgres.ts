@@ -113,7 +113,7 @@ function appendNotices(options: PostgresOptions, pool: pg.Pool): AppendNotices &
         told(); // whatever was appended while nobody listened
         await lost;
       } catch {
-        // unreachable: listened for again below, polled for meanwhile
+        // The database unreachable: listened to again below, and polled meanwhile.
       }
       hearing = false;
       await client.end().catch(() => undefined);

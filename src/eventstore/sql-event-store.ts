@@ -406,6 +406,7 @@ export class SqlEventStore implements EventStore {
 
 /** One signal per database, shared by every store on it; other processes' notices raise it too. */
 const appendSignalOf = perDatabase(() => new Signal());
+/** A process listens for the others' notices once it follows the log (its first subscription). */
 const listenedTo = perDatabase((db) => {
   db.notices?.listen(() => appendSignalOf(db).signal());
   return true;
