@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { AppendNotices, SqlClient, SqlRow, SqlTransaction } from './sql-client.ts';
 
@@ -76,24 +77,23 @@ function appendNotices(options: PostgresOptions, pool: pg.Pool): AppendNotices &
   const told = () => onNotices.forEach((onNotice) => onNotice());
   let announcing = false;
   let again = false;
-  let closed = false;
   let listener: pg.Client | undefined;
   let hearing = false;
   let listening: Promise<void> | undefined;
-  let relisten = { timer: undefined as NodeJS.Timeout | undefined, now: () => undefined as void };
+  const closing = new AbortController();
 
   async function announceAll() {
     announcing = true;
-    while (again && !closed) {
+    while (again && !closing.signal.aborted) {
       again = false;
       await pool.query(announcement).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, ANNOUNCE_GAP_MS));
+      await sleep(ANNOUNCE_GAP_MS);
     }
     announcing = false;
   }
 
   async function listen() {
-    while (!closed) {
+    while (!closing.signal.aborted) {
       const client = new pg.Client({
         connectionString: options.connectionString,
         application_name: `${options.applicationName ?? 'eventful-commerce'} notices`,
@@ -117,10 +117,7 @@ function appendNotices(options: PostgresOptions, pool: pg.Pool): AppendNotices &
       }
       hearing = false;
       await client.end().catch(() => undefined);
-      if (!closed)
-        await new Promise<void>(
-          (resolve) => (relisten = { timer: setTimeout(resolve, RELISTEN_MS), now: resolve }),
-        );
+      await sleep(RELISTEN_MS, undefined, { signal: closing.signal }).catch(() => undefined);
     }
   }
 
@@ -137,9 +134,7 @@ function appendNotices(options: PostgresOptions, pool: pg.Pool): AppendNotices &
       return hearing;
     },
     async close() {
-      closed = true;
-      clearTimeout(relisten.timer);
-      relisten.now();
+      closing.abort();
       await listener?.end().catch(() => undefined);
       await listening;
     },

@@ -370,17 +370,13 @@ export class SqlEventStore implements EventStore {
         readAll: (o) => this.readAllFrom(inBackground(this.db), o),
         appendsSoFar: () => this.appended.count,
         waitForAppend: (ms, seen) => this.appended.wait(ms, seen),
-        // Other processes' appends heard of as they happen (PostgreSQL's notices): polling is only a
-        // safety net then, not the way new events are found (an idle worker spent 5% of a core on it).
-        quietWaitMs: () => (this.db.notices?.hearing ? this.quietPollMs : undefined),
+        // Told of every append, by this process (a sole writer makes them all) or by the others'
+        // notices (PostgreSQL): polling is only a safety net then, not the way new events are found
+        // (it cost the embedded process a quarter of its CPU under load, an idle worker 5% of a core).
+        quietWaitMs: () => (this.soleWriter || this.db.notices?.hearing ? this.quietPollMs : undefined),
       },
       handler,
-      // A sole writer's appends are all made here and signalled: polling is only a safety net then,
-      // not the way new events are found (it cost the embedded process about a quarter of its CPU
-      // under load, and a tenth of a core when idle).
-      this.soleWriter
-        ? { ...options, maxPollIntervalMs: Math.max(options.maxPollIntervalMs ?? 0, this.quietPollMs) }
-        : options,
+      options,
       () => this.subscriptions.delete(subscription),
     );
     this.subscriptions.add(subscription);

@@ -46,7 +46,7 @@ export function followLog(
 ): Subscription {
   const batchSize = options.batchSize ?? 500;
   const maxPause = options.maxPollIntervalMs ?? 50;
-  const gatherMs = Math.min(options.gatherMs ?? 20, maxPause);
+  const gatherMs = options.gatherMs ?? 20;
   let checkpoint: Checkpoint = options.after ?? LOG_START;
   let stopped = false;
 
@@ -71,8 +71,10 @@ export function followLog(
           pause = 1;
           unreadSince = undefined;
           // Caught up (a short batch): let the next events gather for a moment rather than reading
-          // them a few at a time, each batch costing the subscriber a read and (projections) a commit.
-          if (batch.events.length < batchSize && gatherMs > 0) await sleep(gatherMs);
+          // them a few at a time, each batch costing the subscriber a read and (projections) a commit;
+          // where the log is polled, for no longer than a poll.
+          const gather = source.quietWaitMs() === undefined ? Math.min(gatherMs, maxPause) : gatherMs;
+          if (batch.events.length < batchSize && gather > 0) await sleep(gather);
           continue;
         }
         const quietWait = source.quietWaitMs();
