@@ -3,6 +3,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
 import { placeOrder, type CheckoutDependencies } from '../commands/checkout.ts';
+import {
+  GATEWAY_TOKEN_PATTERN,
+  MAX_PAYMENT_METHOD_LENGTH,
+  PAYMENT_METHOD_RULE,
+} from '../domain/payment/card-data.ts';
 import { caller, requireRole } from './auth.ts';
 import { commandContext } from './context.ts';
 import { domainProblem, HttpProblem } from './problem.ts';
@@ -10,9 +15,9 @@ import { domainProblem, HttpProblem } from './problem.ts';
 const checkoutBody = z.strictObject({
   paymentMethod: z
     .string()
-    .min(3)
-    .max(200)
-    .describe('A gateway token such as pm_card_visa; never a card number'),
+    .max(MAX_PAYMENT_METHOD_LENGTH)
+    .regex(GATEWAY_TOKEN_PATTERN, PAYMENT_METHOD_RULE)
+    .describe('A gateway token such as pm_card_visa (pm_…, tok_…, card_…); never a card number'),
 });
 const accepted = z.object({ orderId: z.string(), status: z.string(), statusUrl: z.string() });
 

@@ -1,3 +1,4 @@
+import { isGatewayToken } from '../domain/payment/card-data.ts';
 import {
   CardNumberRejectedError,
   GatewayError,
@@ -9,11 +10,6 @@ import {
 
 /** Stripe's limit on idempotency keys. */
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-
-/** 13 to 19 digits in a row once spaces and dashes are gone: a primary account number, not a token. */
-export function looksLikeCardNumber(value: string): boolean {
-  return /\d{13,19}/.test(value.replace(/[\s-]/g, ''));
-}
 
 export function assertIdempotencyKey(idempotencyKey: string): void {
   if (
@@ -46,7 +42,11 @@ export function assertGatewayRef(gatewayRef: string): void {
 
 export function assertAuthorizeRequest(request: AuthorizeRequest): void {
   // First, so that nothing below can put a card number into an error message.
-  if (typeof request.paymentMethod === 'string' && looksLikeCardNumber(request.paymentMethod)) {
+  if (
+    typeof request.paymentMethod === 'string' &&
+    request.paymentMethod.trim() !== '' &&
+    !isGatewayToken(request.paymentMethod)
+  ) {
     throw new CardNumberRejectedError();
   }
   assertIdempotencyKey(request.idempotencyKey);

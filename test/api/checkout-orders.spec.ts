@@ -111,4 +111,33 @@ describe.each(['embedded', 'postgres'] as const)('checkout and orders over HTTP 
     expect(cardNumber.statusCode).toBeLessThan(500);
     expect(cardNumber.body).not.toContain('4242424242424242');
   });
+
+  it('refuses every way of writing a card number with 400, before anything is appended', async () => {
+    const dave = await signIn(t.app, t.platform, `dave-${profile}@example.com`);
+    await fillCart(dave.headers);
+    const before = (await t.platform.store.readAll({ maxCount: 1_000_000 })).events;
+    const variants = [
+      '4242.4242.4242.4242',
+      '4242_4242_4242_4242',
+      '4242/4242/4242/4242',
+      '4242  4242  4242  4242',
+      '４２４２４２４２４２４２４２４２',
+      'pm_4242424242424242',
+      'tok_4242_4242_4242_4242',
+    ];
+    for (const [i, paymentMethod] of variants.entries()) {
+      const refused = await checkout(dave.headers, `card-variant-${i}-key`, paymentMethod);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(refused.body).not.toContain(paymentMethod);
+      expect(refused.body.replace(/\D/g, '')).not.toContain('4242424242424242');
+    }
+    const after = (await t.platform.store.readAll({ maxCount: 1_000_000 })).events;
+    expect(after.length).toBe(before.length);
+    expect(JSON.stringify(after, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toMatch(
+      /4242.?4242.?4242.?4242|４２４２/,
+    );
+    const accepted = await checkout(dave.headers, 'card-variant-ok-key', 'pm_card_visa');
+    expect(accepted.statusCode).toBe(202);
+  });
 });

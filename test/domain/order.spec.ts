@@ -194,7 +194,14 @@ describe('order: placing', () => {
       .thenFails('TotalTooLarge'));
 
   it('refuses card data as the payment method, without echoing it back', () => {
-    for (const paymentMethod of ['4242424242424242', '4242 4242 4242 4242', '4000-0566-5566-5556'])
+    for (const paymentMethod of [
+      '4242424242424242',
+      '4242 4242 4242 4242',
+      '4000-0566-5566-5556',
+      '4242.4242.4242.4242',
+      '4242/4242/4242/4242',
+      '４２４２４２４２４２４２４２４２',
+    ])
       given([]).when(placeOrder({ paymentMethod })).thenFails('CardDataNotAllowed');
     const result = orderDecider.decide(
       placeOrder({ paymentMethod: '4242424242424242' }),

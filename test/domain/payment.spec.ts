@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/domain/decider.ts';
 import {
-  looksLikeCardNumber,
+  isGatewayToken,
   paymentDecider,
   type PaymentCommand,
   type PaymentEvent,
@@ -136,6 +136,13 @@ describe('payment: requesting', () => {
       '4242 4242 4242 4242',
       '3782-822463-10005',
       'card:5555555555554444',
+      '4242.4242.4242.4242',
+      '4242_4242_4242_4242',
+      '4242/4242/4242/4242',
+      '4242  4242  4242  4242',
+      '４２４２４２４２４２４２４２４２',
+      'pm_4242424242424242',
+      'tok_4242_4242_4242_4242',
     ]) {
       given([]).when(requestPayment({ paymentMethod })).thenFails('CardDataNotAllowed');
       const result = paymentDecider.decide(requestPayment({ paymentMethod }), paymentDecider.initialState());
@@ -144,8 +151,28 @@ describe('payment: requesting', () => {
   });
 
   it('accepts gateway tokens as the payment method', () => {
-    for (const token of ['pm_card_visa', 'pm_1QxYzAbCdEf123456', 'tok_chargeDeclined'])
-      expect(looksLikeCardNumber(token)).toBe(false);
+    for (const token of [
+      'pm_card_visa',
+      'pm_1QxYzAbCdEf123456',
+      'tok_chargeDeclined',
+      'card_1Abc',
+      'pm_sim_slow',
+    ])
+      expect(isGatewayToken(token)).toBe(true);
+  });
+
+  it('accepts only the shape of a gateway token, not anything that does not look like a card', () => {
+    for (const other of [
+      'visa',
+      'pm_',
+      'pm__visa',
+      'PM_card_visa',
+      'src_123',
+      'pm_card visa',
+      'pm_card_visa\n',
+      '',
+    ])
+      expect(isGatewayToken(other)).toBe(false);
   });
 
   it('refuses a request for another order than the stream holds', () =>

@@ -119,8 +119,15 @@ export function paymentGatewayContract(name: string, open: () => Promise<Gateway
     });
 
     describe('refuses bad requests before they reach the gateway', () => {
-      it.each(['4242424242424242', '4000 0566 5566 5556', '3782-822463-10005', 'pm_4111111111111111'])(
-        'a card number (%s) instead of a token, without repeating it',
+      it.each([
+        '4242424242424242',
+        '4000 0566 5566 5556',
+        '3782-822463-10005',
+        'pm_4111111111111111',
+        '4242.4242.4242.4242',
+        '123456789012',
+      ])(
+        'a card number or anything else that is not a token (%s), without repeating it',
         async (cardNumber) => {
           const error = await gateway
             .authorize(authorizeRequest({ paymentMethod: cardNumber }))

@@ -237,7 +237,6 @@ describe('simulated gateway', () => {
       ['pm_card_authenticationRequired', 'authentication_required'],
       ['pm_card_unknownBehaviour', 'unknown_payment_method'],
       ['tok_visa', 'unknown_payment_method'],
-      ['123456789012', 'unknown_payment_method'],
     ])('declines %s with %s', async (paymentMethod, reason) => {
       const gateway = await fast();
       expect(await gateway.authorize(authorizeRequest({ paymentMethod }))).toEqual({

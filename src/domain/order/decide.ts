@@ -1,6 +1,6 @@
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { sameMoney } from '../money.ts';
-import { looksLikeCardNumber } from '../payment/card-data.ts';
+import { isGatewayToken, PAYMENT_METHOD_RULE } from '../payment/card-data.ts';
 import {
   cancelOrderData,
   confirmOrderData,
@@ -47,8 +47,9 @@ const notPending = (order: PlacedOrder): Decision =>
 
 /** Placing again with the same data is the client retrying with its Idempotency-Key: a no-op. */
 export const placeOrder = (command: PlaceOrder, state: OrderState): Decision => {
-  if (looksLikeCardNumber(command.data?.paymentMethod))
-    return reject('CardDataNotAllowed', 'paymentMethod must be a gateway token, never card data');
+  const offered: unknown = command.data?.paymentMethod;
+  if (typeof offered === 'string' && !isGatewayToken(offered))
+    return reject('CardDataNotAllowed', PAYMENT_METHOD_RULE);
   const parsed = placeOrderData.safeParse(command.data);
   if (!parsed.success) return left(invalidCommandData(parsed.error));
   const { orderId, customerId, paymentMethod, placedAt } = parsed.data;

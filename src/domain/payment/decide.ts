@@ -1,6 +1,6 @@
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { sameMoney } from '../money.ts';
-import { looksLikeCardNumber } from './card-data.ts';
+import { isGatewayToken, PAYMENT_METHOD_RULE } from './card-data.ts';
 import {
   recordAuthorizationData,
   recordCaptureData,
@@ -49,8 +49,9 @@ const alreadyAuthorized = (payment: Payment): Decision =>
  * a new attempt only after the previous one failed, each attempt under a key never used before.
  */
 export const requestPayment = (command: RequestPayment, state: PaymentState): Decision => {
-  if (looksLikeCardNumber(command.data?.paymentMethod))
-    return reject('CardDataNotAllowed', 'paymentMethod must be a gateway token, never card data');
+  const offered: unknown = command.data?.paymentMethod;
+  if (typeof offered === 'string' && !isGatewayToken(offered))
+    return reject('CardDataNotAllowed', PAYMENT_METHOD_RULE);
   const parsed = requestPaymentData.safeParse(command.data);
   if (!parsed.success) return left(invalidCommandData(parsed.error));
   const { orderId, amount, paymentMethod, idempotencyKey, attempt, at } = parsed.data;
