@@ -1,19 +1,20 @@
-import { cartDecider } from '../domain/cart/index.ts';
-import { inventoryDecider } from '../domain/inventory/index.ts';
-import { orderDecider } from '../domain/order/index.ts';
-import { paymentDecider } from '../domain/payment/index.ts';
-import { productDecider } from '../domain/product/index.ts';
+import { cartDecider, cartStream } from '../domain/cart/index.ts';
+import { inventoryDecider, inventoryStream } from '../domain/inventory/index.ts';
+import { orderDecider, orderStream } from '../domain/order/index.ts';
+import { paymentDecider, paymentStream } from '../domain/payment/index.ts';
+import { productDecider, productStream } from '../domain/product/index.ts';
 import type { EventStore } from '../eventstore/event-store.ts';
 import { streamCategory } from '../eventstore/validation.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { CommandHandler, type CommandHandlerOptions } from './command-handler.ts';
 
+/** Each aggregate's stream id, as its domain module names it. */
 export const streams = {
-  inventory: (sku: string) => `inventory-${sku}`,
-  product: (sku: string) => `product-${sku}`,
-  order: (orderId: string) => `order-${orderId}`,
-  cart: (cartId: string) => `cart-${cartId}`,
-  payment: (orderId: string) => `payment-${orderId}`,
+  inventory: inventoryStream.id,
+  product: productStream.id,
+  order: orderStream.id,
+  cart: cartStream.id,
+  payment: paymentStream.id,
 };
 
 /** One command handler per aggregate, sharing the store and reporting conflicts to the metrics. */

@@ -1,7 +1,8 @@
-import type { InventoryEvent } from '../domain/inventory/index.ts';
+import { inventoryStream, type InventoryEvent } from '../domain/inventory/index.ts';
 import type { Money } from '../domain/money.ts';
-import type { OrderEvent, OrderPlaced, PricedLine } from '../domain/order/index.ts';
-import type { PaymentEvent } from '../domain/payment/index.ts';
+import { orderStream, type OrderEvent, type OrderPlaced, type PricedLine } from '../domain/order/index.ts';
+import { paymentStream, type PaymentEvent } from '../domain/payment/index.ts';
+import { streamCategory } from '../eventstore/validation.ts';
 import type { RecordedEvent } from '../eventstore/event-store.ts';
 import type { IntegrationEvent } from './events.ts';
 import { NO_STOCK, crossedBelow, available, nextLevel, type StockLevel } from './stock-levels.ts';
@@ -27,7 +28,6 @@ export class MissingOrderFactsError extends Error {
   override name = 'MissingOrderFactsError';
 }
 
-const category = (streamId: string) => streamId.slice(0, streamId.indexOf('-'));
 
 const factsOfPlaced = (data: OrderPlaced['data']): OrderFacts => ({
   customerId: data.customerId,
@@ -61,8 +61,8 @@ export function toIntegrationEvent(event: RecordedEvent, state: MappingState): I
     return facts;
   };
 
-  switch (category(event.streamId)) {
-    case 'order': {
+  switch (streamCategory(event.streamId)) {
+    case orderStream.category: {
       const e = event as unknown as OrderEvent;
       switch (e.type) {
         case 'OrderPlaced': {
@@ -112,7 +112,7 @@ export function toIntegrationEvent(event: RecordedEvent, state: MappingState): I
           return undefined;
       }
     }
-    case 'payment': {
+    case paymentStream.category: {
       const e = event as unknown as PaymentEvent;
       if (e.type !== 'PaymentFailed') return undefined;
       const facts = factsOf(e.data.orderId);
@@ -129,7 +129,7 @@ export function toIntegrationEvent(event: RecordedEvent, state: MappingState): I
         },
       };
     }
-    case 'inventory': {
+    case inventoryStream.category: {
       const e = event as unknown as InventoryEvent;
       const before = state.levels.get(e.data.sku) ?? NO_STOCK;
       const after = nextLevel(before, e);
@@ -160,8 +160,8 @@ export function ordersToLoad(
   const placedHere = new Set<string>();
   const missing = new Set<string>();
   for (const event of events) {
-    const c = category(event.streamId);
-    if (c !== 'order' && c !== 'payment') continue;
+    const c = streamCategory(event.streamId);
+    if (c !== orderStream.category && c !== paymentStream.category) continue;
     const { orderId } = event.data as { orderId: string };
     if (event.type === 'OrderPlaced') placedHere.add(orderId);
     else if (
@@ -177,7 +177,7 @@ export function ordersToLoad(
 /** The SKUs whose stock levels mapping `events` folds. */
 export const skusTouched = (events: readonly RecordedEvent[]): string[] => [
   ...new Set(
-    events.filter((e) => category(e.streamId) === 'inventory').map((e) => (e.data as { sku: string }).sku),
+    events.filter((e) => streamCategory(e.streamId) === inventoryStream.category).map((e) => (e.data as { sku: string }).sku),
   ),
 ];
 

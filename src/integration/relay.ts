@@ -1,5 +1,7 @@
 import type { Kafka, Message, TopicMessages } from 'kafkajs';
 import type { SqlClient, SqlTransaction } from '../db/sql-client.ts';
+import { inventoryStream } from '../domain/inventory/index.ts';
+import { orderStream } from '../domain/order/index.ts';
 import { LOG_START, type Checkpoint, type EventStore, type ReadAllBatch } from '../eventstore/event-store.ts';
 import { topicOf } from './events.ts';
 import { ensureTopics, toKafkaMessage, topicName, type KafkaSettings } from './kafka-client.ts';
@@ -210,7 +212,7 @@ export class KafkaRelay {
     const touched = new Set<string>();
     let count = 0;
     for (const event of batch.events) {
-      if (event.streamId.startsWith('inventory-')) touched.add((event.data as { sku: string }).sku);
+      if (inventoryStream.keyOf(event.streamId) !== undefined) touched.add((event.data as { sku: string }).sku);
       const integrationEvent = toIntegrationEvent(event, state);
       if (!integrationEvent) continue;
       const topic = topicName(this.settings, topicOf(integrationEvent.type));
@@ -244,7 +246,7 @@ export class KafkaRelay {
     for (let i = 0; i < orderIds.length; i += 16)
       await Promise.all(
         orderIds.slice(i, i + 16).map(async (orderId) => {
-          const [placed] = await this.store.readStream(`order-${orderId}`, { maxCount: 1 });
+          const [placed] = await this.store.readStream(orderStream.id(orderId), { maxCount: 1 });
           const facts = orderFactsFrom(placed);
           if (facts) state.orders.set(orderId, facts);
         }),

@@ -13,8 +13,9 @@
  * gateway is called, and the error never repeats it.
  */
 
-/** Integer minor units (1999 = 19.99) and an upper-case ISO 4217 code. */
-export type Money = { amount: number; currency: string };
+import type { Money } from '../domain/money.ts';
+
+export type { Money };
 
 export type AuthorizeRequest = {
   orderId: string;

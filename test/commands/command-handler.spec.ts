@@ -1,6 +1,6 @@
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inventoryCommands, inventoryStream } from '../../src/commands/inventory.ts';
+import { inventoryCommands, inventoryStream } from '../support/inventory-commands.ts';
 import { DOMAIN_EVENT_TYPES } from '../../src/domain/event-types.ts';
 import { WrongExpectedVersionError } from '../../src/eventstore/errors.ts';
 import type { EventStore, ExpectedVersion } from '../../src/eventstore/event-store.ts';

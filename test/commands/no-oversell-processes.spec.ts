@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inventoryCommands } from '../../src/commands/inventory.ts';
+import { inventoryCommands } from '../support/inventory-commands.ts';
 import { DOMAIN_EVENT_TYPES } from '../../src/domain/event-types.ts';
 import { verifyChain } from '../../src/eventstore/hash-chain.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';

@@ -1,6 +1,6 @@
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inventoryCommands, inventoryStream } from '../../src/commands/inventory.ts';
+import { inventoryCommands, inventoryStream } from '../support/inventory-commands.ts';
 import { DOMAIN_EVENT_TYPES } from '../../src/domain/event-types.ts';
 import { verifyChain } from '../../src/eventstore/hash-chain.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';

@@ -1,6 +1,6 @@
 import { isRight } from 'fp-ts/lib/Either.js';
 import { v7 as uuidv7 } from 'uuid';
-import { inventoryStream, type InventoryCommands } from '../../src/commands/inventory.ts';
+import { inventoryStream, type InventoryCommands } from './inventory-commands.ts';
 import type { CommandContext } from '../../src/commands/command-handler.ts';
 import { fold } from '../../src/domain/decider.ts';
 import { inventoryDecider, type InventoryEvent } from '../../src/domain/inventory/index.ts';

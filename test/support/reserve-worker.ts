@@ -2,7 +2,7 @@
 // It waits until `startAt` (epoch ms) so that several workers begin at the same moment, then sends
 // all its reserve commands at once and prints one JSON line with what happened.
 import { isRight } from 'fp-ts/lib/Either.js';
-import { inventoryCommands } from '../../src/commands/inventory.ts';
+import { inventoryCommands } from './inventory-commands.ts';
 import { connectPostgres } from '../../src/db/postgres.ts';
 import { DOMAIN_EVENT_TYPES } from '../../src/domain/event-types.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';

@@ -18,3 +18,4 @@ export * from './errors.ts';
 export * from './events.ts';
 export * from './queries.ts';
 export * from './state.ts';
+export * from './stream.ts';
