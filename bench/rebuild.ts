@@ -9,10 +9,9 @@ import { DOMAIN_EVENT_TYPES } from '../src/domain/event-types.ts';
 import type { NewEvent } from '../src/eventstore/event-store.ts';
 import { SqlEventStore } from '../src/eventstore/sql-event-store.ts';
 import { catalogProjection } from '../src/projections/catalog/index.ts';
-import { projectionTables } from '../src/projections/index.ts';
 import { orderHistoryProjection } from '../src/projections/orders/order-history.ts';
-import { rebuildSqlProjection } from '../src/projections/rebuild.ts';
-import { applyBatch, type SqlProjection } from '../src/projections/runtime.ts';
+import { rebuildSqlProjection } from '../src/subscriptions/index.ts';
+import { applyBatch, type SqlProjection } from '../src/subscriptions/index.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { fixed, printTable, rssMiB } from './lib/measure.ts';
 
@@ -154,7 +153,7 @@ for (const projection of [catalogProjection, orderHistoryProjection]) {
   const liveSeconds = (performance.now() - live0) / 1000;
   let peakRss = rssMiB();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB())), 100);
-  const result = await rebuildSqlProjection(db, projection, projectionTables[projection.name] as string[], {
+  const result = await rebuildSqlProjection(db, projection, {
     batchSize: BATCH,
   });
   clearInterval(sampler);

@@ -15,12 +15,18 @@ import { projectingInto } from './projections/catalog/product-cache.ts';
 import { StripeGateway } from './payments/stripe-gateway.ts';
 import type { PaymentGateway } from './payments/payment-gateway.ts';
 import { registerBusinessMetrics } from './projections/business/index.ts';
-import { ProjectionOperations } from './projections/operations.ts';
+import { readModelProjections } from './projections/index.ts';
+import {
+  ProjectionOperations,
+  runExternalProjection,
+  type RebuildableProjection,
+} from './subscriptions/index.ts';
 import { CheckoutSaga } from './sagas/checkout/checkout-saga.ts';
+import { activeReservationsProjection } from './sagas/checkout/reservation-expiry.ts';
+import { checkoutQueueProjection } from './sagas/checkout/saga-queue.ts';
 import { startSagaWorker, type SagaWorker } from './sagas/checkout/saga-worker.ts';
 import { openCatalogSearch } from './search/index.ts';
 import type { CatalogSearch } from './search/catalog-search.ts';
-import { runExternalProjection } from './projections/runtime.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 
 /** The wired-up platform: one place that decides which adapter serves each port. */
@@ -36,7 +42,7 @@ export type Platform = Readonly<{
   metrics: Metrics;
   /** Product page cache, cart views and stock counters: in Redis when REDIS_URL is set, else in-process. */
   readModels: ReadModels;
-  /** Live projections, their lag, rebuilds; other read models add theirs to `projections.rebuildable`. */
+  /** Live projections, their lag, rebuilds. */
   projections: ProjectionOperations;
   /** Catalog search: Elasticsearch when ELASTICSEARCH_URL is set, else PostgreSQL full-text search. */
   search: CatalogSearch;
@@ -46,18 +52,29 @@ export type Platform = Readonly<{
   close(): Promise<void>;
 }>;
 
-export async function openPlatform(config: Config): Promise<Platform> {
+/** Parts a program embedding the platform adds to it (tests: a read model of their own). */
+export type PlatformExtras = Readonly<{ rebuildable?: readonly RebuildableProjection[] }>;
+
+export async function openPlatform(config: Config, extras: PlatformExtras = {}): Promise<Platform> {
   const db = await openDatabase(config);
   await migrate(db);
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
   const searchModule = await openCatalogSearch(config, db, store);
   const metrics = createMetrics();
   registerBusinessMetrics(metrics.registry, db);
-  const projections = new ProjectionOperations({ db, store, metrics });
-  if (searchModule.rebuildable) projections.rebuildable.push(searchModule.rebuildable);
   const commands = createCommandHandlers(store, metrics);
   const readModels = openReadModels({ config, db, store, commands, metrics });
-  projections.followed.push(...readModels.checkpointed);
+  const projections = new ProjectionOperations({
+    db,
+    store,
+    metrics,
+    sql: [...readModelProjections, checkoutQueueProjection, activeReservationsProjection],
+    external: [
+      ...(searchModule.rebuildable ? [searchModule.rebuildable] : []),
+      ...(extras.rebuildable ?? []),
+    ],
+    followed: readModels.checkpointed,
+  });
   const gateway = paymentGateway(config, db);
   const saga = new CheckoutSaga({
     commands,

@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Platform } from '../platform.ts';
-import { RebuildAlreadyRunning } from '../projections/operations.ts';
-import { RebuildRefused } from '../projections/rebuild.ts';
+import { RebuildAlreadyRunning } from '../subscriptions/index.ts';
+import { RebuildRefused } from '../subscriptions/index.ts';
 import { requireRole } from './auth.ts';
 import { HttpProblem, notFound } from './problem.ts';
 

@@ -1,7 +1,7 @@
 import { INVENTORY_EVENT_TYPES, PRODUCT_EVENT_TYPES } from '../domain/event-types.ts';
 import type { ProductDocument, ProductPage } from '../projections/catalog/queries.ts';
 import type { PageCache, Revisions, WrittenRevisions } from '../projections/catalog/product-cache.ts';
-import type { ExternalProjection } from '../projections/runtime.ts';
+import type { ExternalProjection } from '../subscriptions/index.ts';
 import { luaScript, redisAnswers, type RedisKeys } from './redis.ts';
 
 /** How long Redis keeps a product page that nothing evicts. */

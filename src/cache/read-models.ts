@@ -10,7 +10,7 @@ import {
   type PageCache,
 } from '../projections/catalog/product-cache.ts';
 import { observeProjectionLag, type Metrics } from '../observability/metrics.ts';
-import { runExternalProjection, type ExternalProjection } from '../projections/runtime.ts';
+import { runExternalProjection, type ExternalProjection } from '../subscriptions/index.ts';
 import { cartsThroughViews, cartViewProjection, redisCartViews } from './cart-views.ts';
 import { PRODUCT_PAGE_TTL_MS, productPageEviction, redisProductPages } from './product-pages.ts';
 import { connectRedis } from './redis.ts';

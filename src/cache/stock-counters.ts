@@ -1,7 +1,7 @@
 import { INVENTORY_EVENT_TYPES } from '../domain/event-types.ts';
 import { inventoryDecider, type InventoryEvent } from '../domain/inventory/index.ts';
 import type { EventStore } from '../eventstore/event-store.ts';
-import type { ExternalProjection } from '../projections/runtime.ts';
+import type { ExternalProjection } from '../subscriptions/index.ts';
 import type { RedisKeys } from './redis.ts';
 import {
   redisStreamViews,

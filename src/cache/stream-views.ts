@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent } from '../eventstore/event-store.ts';
-import type { ExternalProjection } from '../projections/runtime.ts';
+import type { ExternalProjection } from '../subscriptions/index.ts';
 import { luaScript, redisAnswers, type RedisKeys } from './redis.ts';
 
 /** A stream folded into a view, and the stream version it shows. */

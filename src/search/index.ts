@@ -2,7 +2,7 @@ import { Client } from '@elastic/elasticsearch';
 import type { Config } from '../config.ts';
 import type { SqlClient } from '../db/sql-client.ts';
 import type { EventStore } from '../eventstore/event-store.ts';
-import type { ExternalProjection } from '../projections/runtime.ts';
+import type { ExternalProjection } from '../subscriptions/index.ts';
 import { sqlCatalogSearch, type CatalogSearch } from './catalog-search.ts';
 import { catalogAlias } from './elasticsearch/catalog-index.ts';
 import { elasticsearchCatalogSearch } from './elasticsearch/elasticsearch-search.ts';

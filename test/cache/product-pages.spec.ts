@@ -12,7 +12,7 @@ import type { ProductCommand } from '../../src/domain/product/index.ts';
 import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { productPage, type ProductPage } from '../../src/projections/catalog/index.ts';
 import { WrittenRevisions } from '../../src/projections/catalog/product-cache.ts';
-import { compareCheckpoints, loadCheckpoint } from '../../src/projections/runtime.ts';
+import { compareCheckpoints, loadCheckpoint } from '../../src/subscriptions/index.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { testRedis } from './redis.ts';
 import { waitUntil } from './wait.ts';

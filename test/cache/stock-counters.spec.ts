@@ -10,7 +10,7 @@ import { inProcessStreamViews, type StreamViews } from '../../src/cache/stream-v
 import { streams } from '../../src/commands/index.ts';
 import { availableToSell, type InventoryCommand } from '../../src/domain/inventory/index.ts';
 import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
-import { compareCheckpoints, runExternalProjection } from '../../src/projections/runtime.ts';
+import { compareCheckpoints, runExternalProjection } from '../../src/subscriptions/index.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { testRedis } from './redis.ts';
 

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { streams } from '../../src/commands/index.ts';
 import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { businessMetricsProjection, businessNumbers } from '../../src/projections/business/index.ts';
-import { applyBatch } from '../../src/projections/runtime.ts';
+import { applyBatch } from '../../src/subscriptions/index.ts';
 import { freshPGlite, type TestDatabase } from '../support/databases.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { checkout, orderState, stockProduct } from '../support/shop.ts';

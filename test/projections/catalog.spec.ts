@@ -10,7 +10,7 @@ import type { Checkpoint, RecordedEvent } from '../../src/eventstore/event-store
 import { catalogProjection, productBySku } from '../../src/projections/catalog/index.ts';
 import { priceBucketOf } from '../../src/projections/catalog/queries.ts';
 import { ProductCache, projectionWrites } from '../../src/projections/catalog/product-cache.ts';
-import { applyBatch, loadCheckpoint } from '../../src/projections/runtime.ts';
+import { applyBatch, loadCheckpoint } from '../../src/subscriptions/index.ts';
 import { freshPGlite, freshPostgres, type TestDatabase } from '../support/databases.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 

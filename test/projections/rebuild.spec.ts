@@ -7,11 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams } from '../../src/commands/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openPlatform, type Platform } from '../../src/platform.ts';
-import { projectionTables } from '../../src/projections/index.ts';
 import { catalogProjection } from '../../src/projections/catalog/index.ts';
 import { orderHistoryProjection } from '../../src/projections/orders/order-history.ts';
-import { rebuildSqlProjection } from '../../src/projections/rebuild.ts';
-import { compareCheckpoints, runSqlProjection } from '../../src/projections/runtime.ts';
+import {
+  compareCheckpoints,
+  rebuildSqlProjection,
+  runSqlProjection,
+  type RebuildableProjection,
+} from '../../src/subscriptions/index.ts';
 import { LOG_START } from '../../src/eventstore/event-store.ts';
 import { signIn } from '../support/http.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
@@ -33,6 +36,16 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, 1));
 
 describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', (profile) => {
   let t: TestApp;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  // An external read model plugs in the way the search index does: a name and a rebuild.
+  const testExternal: RebuildableProjection = {
+    name: 'test-external',
+    rebuild: async (onProgress) => {
+      onProgress?.({ events: 7, position: 7 });
+      await gate;
+    },
+  };
   let customer: { userId: string; headers: Record<string, string> };
   const written = new Set<string>(SKUS.flatMap((sku) => [streams.product(sku), streams.inventory(sku)]));
 
@@ -102,7 +115,7 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
   };
 
   beforeAll(async () => {
-    t = await testApp(profile);
+    t = await testApp(profile, {}, { rebuildable: [testExternal] });
     customer = await signIn(t.app, t.platform, `rebuild-${profile}@example.com`);
     for (const sku of SKUS) await stockProduct(t.platform, sku, 50);
     const orders = [
@@ -151,7 +164,7 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
       }
     })();
     const rebuild = (projection: typeof catalogProjection) =>
-      rebuildSqlProjection(t.platform.db, projection, projectionTables[projection.name] as string[], {
+      rebuildSqlProjection(t.platform.db, projection, {
         batchSize: 4,
         // The live projection applies these to the old tables and moves on; after the swap it must apply
         // them again to the new ones, from where the replay ended.
@@ -207,7 +220,7 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
     };
     try {
       for (const projection of [orderHistoryProjection, catalogProjection])
-        await rebuildSqlProjection(t.platform.db, projection, projectionTables[projection.name] as string[], {
+        await rebuildSqlProjection(t.platform.db, projection, {
           batchSize: 1,
           onProgress: ({ events }) => void (events % 5 === 0 && reads.push(read())),
         });
@@ -223,16 +236,6 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
 
   it('starts a rebuild from the admin endpoint: admins only, one at a time, progress in the overview', async () => {
     const admin = await signIn(t.app, t.platform, `rebuild-admin-${profile}@example.com`, 'admin');
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    // An external read model plugs in the way the search index does: a name and a rebuild.
-    t.platform.projections.rebuildable.push({
-      name: 'test-external',
-      rebuild: async (onProgress) => {
-        onProgress?.({ events: 7, position: 7 });
-        await gate;
-      },
-    });
     const post = (name: string, headers: Record<string, string> = admin.headers) =>
       t.app.inject({ method: 'POST', url: `/admin/projections/${name}/rebuild`, headers });
 

@@ -1,6 +1,6 @@
 import type { SqlClient } from '../../src/db/sql-client.ts';
 import type { Checkpoint, EventStore } from '../../src/eventstore/event-store.ts';
-import { compareCheckpoints, loadCheckpoint } from '../../src/projections/runtime.ts';
+import { compareCheckpoints, loadCheckpoint } from '../../src/subscriptions/index.ts';
 
 /**
  * Waits until `projection` has applied the last event of every stream in `streamIds`. Not the last

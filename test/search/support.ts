@@ -8,7 +8,7 @@ import type { ProductAttributes, ProductCommand } from '../../src/domain/product
 import type { Checkpoint } from '../../src/eventstore/event-store.ts';
 import type { Platform } from '../../src/platform.ts';
 import type { CatalogFilters } from '../../src/projections/catalog/queries.ts';
-import { loadCheckpoint } from '../../src/projections/runtime.ts';
+import { loadCheckpoint } from '../../src/subscriptions/index.ts';
 import { adminContext } from '../support/shop.ts';
 
 /** A unique index prefix per test file, so suites on the one shared Elasticsearch never meet. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server.ts';
 import { loadConfig } from '../../src/config.ts';
-import { openPlatform, type Platform } from '../../src/platform.ts';
+import { openPlatform, type Platform, type PlatformExtras } from '../../src/platform.ts';
 import { freshPostgres } from './databases.ts';
 
 export type TestApp = { app: FastifyInstance; platform: Platform; close(): Promise<void> };
@@ -10,6 +10,7 @@ export type TestApp = { app: FastifyInstance; platform: Platform; close(): Promi
 export async function testApp(
   profile: 'embedded' | 'postgres' = 'embedded',
   env: Record<string, string> = {},
+  extras: PlatformExtras = {},
 ): Promise<TestApp> {
   const database = profile === 'postgres' ? await freshPostgres(32, { migrated: false }) : undefined;
   const config = loadConfig({
@@ -20,7 +21,7 @@ export async function testApp(
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...env,
   });
-  const platform = await openPlatform(config);
+  const platform = await openPlatform(config, extras);
   await platform.startWorkers();
   const app = await buildServer(platform);
   await app.ready();

@@ -2,7 +2,7 @@ import type { SqlTransaction } from '../../db/sql-client.ts';
 import type { CartEvent } from '../../domain/cart/index.ts';
 import type { OrderEvent } from '../../domain/order/index.ts';
 import type { RecordedEvent } from '../../eventstore/event-store.ts';
-import type { SqlProjection } from '../runtime.ts';
+import type { SqlProjection } from '../../subscriptions/index.ts';
 
 type Tracked =
   | Extract<OrderEvent, { type: 'OrderPlaced' | 'OrderConfirmed' | 'OrderCancelled' }>
@@ -22,6 +22,7 @@ type CartChange = { removed: boolean; present: boolean; checkedOut: boolean };
  */
 export const businessMetricsProjection: SqlProjection = {
   name: 'business-metrics',
+  rebuild: { tables: ['business_order_outcomes', 'business_carts'] },
   eventTypes: new Set([
     'OrderPlaced',
     'OrderConfirmed',

@@ -3,7 +3,7 @@ import { INVENTORY_EVENT_TYPES, PRODUCT_EVENT_TYPES } from '../../domain/event-t
 import type { InventoryEvent } from '../../domain/inventory/index.ts';
 import type { ProductEvent } from '../../domain/product/index.ts';
 import type { RecordedEvent } from '../../eventstore/event-store.ts';
-import type { SqlProjection } from '../runtime.ts';
+import type { SqlProjection } from '../../subscriptions/index.ts';
 import { projectionWrites } from './product-cache.ts';
 import { priceBucketOf } from './queries.ts';
 
@@ -30,6 +30,9 @@ const productTypes: ReadonlySet<string> = new Set(PRODUCT_EVENT_TYPES);
  */
 export const catalogProjection: SqlProjection = {
   name: 'catalog',
+  rebuild: {
+    tables: ['products', 'product_availability', 'catalog_facet_counts', 'catalog_products_written'],
+  },
   eventTypes: new Set([...PRODUCT_EVENT_TYPES, ...INVENTORY_EVENT_TYPES]),
   async apply(tx, events) {
     const productEvents = events.filter((e) => productTypes.has(e.type));

@@ -1,6 +1,6 @@
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { OrderEvent } from '../../domain/order/index.ts';
-import type { SqlProjection } from '../runtime.ts';
+import type { SqlProjection } from '../../subscriptions/index.ts';
 
 /** The status an order event moves the order to, if it changes the status. */
 const STATUS_OF: Partial<Record<OrderEvent['type'], string>> = {
@@ -27,6 +27,7 @@ type Change = {
  */
 export const orderHistoryProjection: SqlProjection = {
   name: 'order-history',
+  rebuild: { tables: ['order_history'] },
   eventTypes: new Set(Object.keys(STATUS_OF)),
   async apply(tx, events) {
     const placed: { data: Placed; recordedAt: string }[] = [];

@@ -2,13 +2,15 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import type { CommandHandlers } from '../../commands/index.ts';
 import { streams } from '../../commands/index.ts';
 import type { SqlClient } from '../../db/sql-client.ts';
-import type { SqlProjection } from '../../projections/runtime.ts';
+import type { SqlProjection } from '../../subscriptions/index.ts';
 
 type ReservationEvent = { sku: string; reservationId: string; expiresAt?: string };
 
 /** Which reservations still hold stock, and until when. */
 export const activeReservationsProjection: SqlProjection = {
   name: 'active-reservations',
+  // Derived from inventory events alone (no leases): the expiry timer finds the same rows after a swap.
+  rebuild: { tables: ['active_reservations'] },
   eventTypes: new Set(['StockReserved', 'ReservationCommitted', 'ReservationReleased', 'ReservationExpired']),
   async apply(tx, events) {
     // The batch folded into two statements with the same outcome as one statement per event: a

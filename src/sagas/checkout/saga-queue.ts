@@ -1,6 +1,6 @@
 import type { SqlClient } from '../../db/sql-client.ts';
 import { Signal } from '../../eventstore/signal.ts';
-import type { SqlProjection } from '../../projections/runtime.ts';
+import type { SqlProjection } from '../../subscriptions/index.ts';
 
 /** Orders this process queued (their rows committed): saga workers of this process wait for it. */
 export const ordersQueued = new Signal();
@@ -8,6 +8,12 @@ export const ordersQueued = new Signal();
 /** Every placed order enters the saga's queue; the checkpoint moves with it, so none is missed. */
 export const checkoutQueueProjection: SqlProjection = {
   name: 'checkout-saga-queue',
+  rebuild: {
+    refused:
+      "its rows are the checkout saga's work queue, not a view of the log: the saga deletes an order's row " +
+      'once the order needs nothing more and leases the rows it drives, so a replay would queue every order ' +
+      'ever placed again',
+  },
   eventTypes: new Set(['OrderPlaced']),
   // The saga's work queue: placed orders gather for 20 ms at most (15, the poll interval, where the
   // log is polled), as views do, and a worker of this process claims them as soon as their rows commit

@@ -3,7 +3,7 @@ import { INVENTORY_EVENT_TYPES, PRODUCT_EVENT_TYPES } from '../../domain/event-t
 import { availableToSell, inventoryDecider, type InventoryEvent } from '../../domain/inventory/index.ts';
 import { productDecider, type ProductEvent, type ProductState } from '../../domain/product/index.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/event-store.ts';
-import type { ExternalProjection } from '../../projections/runtime.ts';
+import type { ExternalProjection } from '../../subscriptions/index.ts';
 import { indexBehind, type CatalogDocument } from './catalog-index.ts';
 
 export const CATALOG_SEARCH_PROJECTION = 'catalog-search';

@@ -3,7 +3,8 @@ import { sqlState, type SqlClient, type SqlTransaction } from '../db/sql-client.
 import type { Checkpoint, RecordedEvent } from '../eventstore/event-store.ts';
 import { toRecordedEvent, type EventRow } from '../eventstore/sql-event-store.ts';
 import { LOG_START } from '../eventstore/event-store.ts';
-import { compareCheckpoints, ensureCheckpointRow, lockCheckpoint, type SqlProjection } from './runtime.ts';
+import { compareCheckpoints, ensureCheckpointRow, lockCheckpoint } from './checkpoints.ts';
+import type { SqlProjection } from './follow.ts';
 
 /** How far a rebuild has read the log: events read so far and the global position of the last one. */
 export type RebuildProgress = Readonly<{ events: number; position: number }>;
@@ -53,9 +54,11 @@ type TablePlan = {
 export async function rebuildSqlProjection(
   db: SqlClient,
   projection: SqlProjection,
-  tables: readonly string[],
   options: SqlRebuildOptions = {},
 ): Promise<RebuildResult> {
+  if ('refused' in projection.rebuild)
+    throw new RebuildRefused(`${projection.name} may not be rebuilt: ${projection.rebuild.refused}`);
+  const { tables } = projection.rebuild;
   const started = performance.now();
   const batchSize = options.batchSize ?? 10_000;
   const prefix = `rebuild_${projection.name.replace(/\W/g, '_')}_`;

@@ -1,14 +1,12 @@
 import type { SqlClient } from '../db/sql-client.ts';
 import type { Checkpoint, EventStore, Subscription } from '../eventstore/event-store.ts';
 import { observeProjectionLag, type Metrics } from '../observability/metrics.ts';
-import { projectionTables, sqlProjections } from './index.ts';
+import { runSqlProjection, type SqlProjection } from './follow.ts';
 import { RebuildRefused, rebuildSqlProjection, type RebuildProgress } from './rebuild.ts';
-import { runSqlProjection, type SqlProjection } from './runtime.ts';
 
 /**
- * A projection that can be rebuilt from position 0. The SQL projections are registered here; a
- * projection kept elsewhere (e.g. the Elasticsearch search index) adds itself to
- * `Platform.projections.rebuildable` with its own way to rebuild.
+ * A projection that can be rebuilt from position 0: the SQL ones by replaying into copies of their
+ * tables, one kept elsewhere (e.g. the Elasticsearch search index) in its own way.
  */
 export type RebuildableProjection = Readonly<{
   name: string;
@@ -47,31 +45,39 @@ export class RebuildAlreadyRunning extends Error {
   override name = 'RebuildAlreadyRunning';
 }
 
-type Dependencies = Readonly<{ db: SqlClient; store: EventStore; metrics: Metrics }>;
+type Dependencies = Readonly<{
+  db: SqlClient;
+  store: EventStore;
+  metrics: Metrics;
+  /** Every subscriber kept in the SQL database: read models and process managers' queues. */
+  sql: readonly SqlProjection[];
+  /** Read models kept elsewhere that can be rebuilt (the search index). */
+  external?: readonly RebuildableProjection[];
+  /** Other subscribers that keep a checkpoint here (Redis): listed, lag-checked, not rebuilt from here. */
+  followed?: readonly string[];
+}>;
 
 /** The projections of one process: running them, their lag, rebuilding them (one at a time each). */
 export class ProjectionOperations {
-  /** Rebuildable projections by name; other read models append theirs. */
-  readonly rebuildable: RebuildableProjection[];
-  /** Other read models that keep a checkpoint here (Redis): listed, lag-checked, not rebuilt from here. */
-  readonly followed: string[] = [];
+  readonly rebuildable: readonly RebuildableProjection[];
   private readonly live = new Map<string, Subscription>();
   private readonly rebuilds = new Map<string, RebuildStatus>();
 
   constructor(private readonly deps: Dependencies) {
-    this.rebuildable = sqlProjections
-      .filter((p) => Array.isArray(projectionTables[p.name]))
-      .map((projection) => ({
-        name: projection.name,
-        rebuild: (onProgress?: (progress: RebuildProgress) => void) =>
-          rebuildSqlProjection(deps.db, projection, projectionTables[projection.name] as string[], {
-            onProgress,
-          }),
-      }));
+    this.rebuildable = [
+      ...deps.sql
+        .filter((projection) => 'tables' in projection.rebuild)
+        .map((projection) => ({
+          name: projection.name,
+          rebuild: (onProgress?: (progress: RebuildProgress) => void) =>
+            rebuildSqlProjection(deps.db, projection, { onProgress }),
+        })),
+      ...(deps.external ?? []),
+    ];
   }
 
   /** Starts following the log for every SQL projection, with its lag recorded per batch. */
-  async startLive(projections: readonly SqlProjection[] = sqlProjections): Promise<Subscription[]> {
+  async startLive(projections: readonly SqlProjection[] = this.deps.sql): Promise<Subscription[]> {
     const started: Subscription[] = [];
     for (const projection of projections) {
       const subscription = await runSqlProjection(this.deps.store, this.deps.db, projection, {
@@ -92,16 +98,16 @@ export class ProjectionOperations {
 
   /** Every projection name this process knows, SQL ones first. */
   names(): string[] {
-    const names = sqlProjections.map((p) => p.name);
-    for (const name of [...this.rebuildable.map((p) => p.name), ...this.followed])
+    const names = this.deps.sql.map((p) => p.name);
+    for (const name of [...this.rebuildable.map((p) => p.name), ...(this.deps.followed ?? [])])
       if (!names.includes(name)) names.push(name);
     return names;
   }
 
   /** Why a projection may not be rebuilt, if it may not. */
   refusal(name: string): string | undefined {
-    const tables = projectionTables[name];
-    return tables && !Array.isArray(tables) ? (tables as { refused: string }).refused : undefined;
+    const rebuild = this.deps.sql.find((p) => p.name === name)?.rebuild;
+    return rebuild && 'refused' in rebuild ? rebuild.refused : undefined;
   }
 
   rebuildStatus(name: string): RebuildStatus | undefined {
@@ -190,7 +196,7 @@ export class ProjectionOperations {
         // A read model elsewhere that has never saved a checkpoint here may not run in this deployment.
         behind:
           lagSeconds * 1000 > lagBoundMs &&
-          (row.transaction_id !== null || sqlProjections.some((p) => p.name === row.name)),
+          (row.transaction_id !== null || this.deps.sql.some((p) => p.name === row.name)),
         ...(rebuild ? { rebuild: { ...rebuild } } : {}),
       };
     });
