@@ -1,4 +1,4 @@
-import { constraintName, inBackground, perDatabase, sqlState, type SqlClient } from '../db/sql-client.ts';
+import { constraintName, inBackground, sqlState, type SqlClient } from '../db/sql-client.ts';
 import { InvalidAppendError, UnknownPositionError, WrongExpectedVersionError } from './errors.ts';
 import {
   LOG_START,
@@ -90,11 +90,13 @@ export type SqlEventStoreOptions = {
 /**
  * The event store on PostgreSQL or PGlite: the same schema (migrations/0001) and the same SQL for both.
  * One `es_append` call per append: a row lock on the stream serialises writers of that stream only.
+ * A process opens one store per database (on PGlite it is the database's only writer).
  */
 export class SqlEventStore implements EventStore {
   private readonly knownTypes: ReadonlySet<string>;
-  /** Appends made by this process to the database, whichever store made them. */
-  private readonly appended: Signal;
+  /** Appends made through this store, and (PostgreSQL) other processes' notices of theirs. */
+  private readonly appended = new Signal();
+  private listening = false;
   private readonly subscriptions = new Set<Subscription>();
   /**
    * PGlite admits one process and runs one statement at a time: this process makes every append to
@@ -115,9 +117,8 @@ export class SqlEventStore implements EventStore {
   ) {
     this.knownTypes = new Set(options.eventTypes);
     this.quietPollMs = options.quietPollMs ?? 1_000;
-    this.appended = appendSignalOf(db);
     this.soleWriter = db.dialect === 'pglite';
-    this.versions = this.soleWriter ? streamVersionsOf(db) : undefined;
+    this.versions = this.soleWriter ? new StreamVersions(db) : undefined;
     const maxCalls = this.soleWriter ? 1 : MAX_APPEND_CALLS;
     this.appends = { db, queue: [], calls: 0, maxCalls };
     this.backgroundAppends = db.background
@@ -363,7 +364,11 @@ export class SqlEventStore implements EventStore {
   }
 
   subscribe(handler: SubscriptionHandler, options: SubscribeOptions = {}): Subscription {
-    listenedTo(this.db);
+    // A process listens for the others' notices once it follows the log (its first subscription).
+    if (!this.listening) {
+      this.listening = true;
+      this.db.notices?.listen(() => this.appended.signal());
+    }
     const subscription = followLog(
       {
         // A subscriber is background work: its reads wait for those of requests (on PGlite).
@@ -399,15 +404,6 @@ export class SqlEventStore implements EventStore {
     return { transactionId: row.transaction_id, globalPosition: after };
   }
 }
-
-/** One signal per database, shared by every store on it; other processes' notices raise it too. */
-const appendSignalOf = perDatabase(() => new Signal());
-/** A process listens for the others' notices once it follows the log (its first subscription). */
-const listenedTo = perDatabase((db) => {
-  db.notices?.listen(() => appendSignalOf(db).signal());
-  return true;
-});
-const streamVersionsOf = perDatabase((db) => new StreamVersions(db));
 
 const logOrder = (a: Checkpoint, b: Checkpoint) => {
   const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
