@@ -8,7 +8,7 @@ import { connectPostgres } from '../src/db/postgres.ts';
 import { DOMAIN_EVENT_TYPES } from '../src/domain/event-types.ts';
 import type { NewEvent } from '../src/eventstore/event-store.ts';
 import { SqlEventStore } from '../src/eventstore/sql-event-store.ts';
-import { catalogProjection } from '../src/projections/catalog/index.ts';
+import { createCatalogProjection } from '../src/projections/catalog/index.ts';
 import { orderHistoryProjection } from '../src/projections/orders/order-history.ts';
 import { rebuildSqlProjection } from '../src/subscriptions/index.ts';
 import { applyBatch, type SqlProjection } from '../src/subscriptions/index.ts';
@@ -147,7 +147,7 @@ async function catchUpLive(projection: SqlProjection) {
 }
 
 const rows: Record<string, string | number>[] = [];
-for (const projection of [catalogProjection, orderHistoryProjection]) {
+for (const projection of [createCatalogProjection(), orderHistoryProjection]) {
   const live0 = performance.now();
   await catchUpLive(projection);
   const liveSeconds = (performance.now() - live0) / 1000;

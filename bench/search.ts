@@ -14,7 +14,8 @@ import { connectPostgres } from '../src/db/postgres.ts';
 import type { SqlClient } from '../src/db/sql-client.ts';
 import type { CatalogFilters } from '../src/projections/catalog/queries.ts';
 import { sqlCatalogSearch, type CatalogSearch } from '../src/search/catalog-search.ts';
-import { CATALOG_VERSION_SQL } from '../src/search/facet-cache.ts';
+import { createCatalogReadModel } from '../src/projections/catalog/index.ts';
+import { CATALOG_VERSION_SQL } from '../src/projections/catalog/facet-cache.ts';
 import {
   catalogAlias,
   createCatalogIndex,
@@ -288,10 +289,11 @@ const changing = (sql: SqlClient, what: 'products' | 'stock'): SqlClient => {
         : sql.query(text, params),
   };
 };
-const postgres = sqlCatalogSearch(changing(db, 'products'));
-const postgresStock = sqlCatalogSearch(changing(db, 'stock'));
-const postgresUnchanged = sqlCatalogSearch(db);
-const postgresServer = sqlCatalogSearch(changing(server, 'products'));
+const searchIn = (sql: SqlClient) => sqlCatalogSearch(sql, createCatalogReadModel(sql));
+const postgres = searchIn(changing(db, 'products'));
+const postgresStock = searchIn(changing(db, 'stock'));
+const postgresUnchanged = searchIn(db);
+const postgresServer = searchIn(changing(server, 'products'));
 
 // The engines must agree before their speed means anything: PGlite is the reference.
 let disagreements = 0;

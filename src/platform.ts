@@ -11,11 +11,11 @@ import { startIntegration, type Integration } from './integration/index.ts';
 import { Users } from './identity/users.ts';
 import { createMetrics, observeProjectionLag, type Metrics } from './observability/metrics.ts';
 import { SimulatedGateway } from './payments/simulated-gateway.ts';
-import { projectingInto } from './projections/catalog/product-cache.ts';
 import { StripeGateway } from './payments/stripe-gateway.ts';
 import type { PaymentGateway } from './payments/payment-gateway.ts';
 import { registerBusinessMetrics } from './projections/business/index.ts';
-import { readModelProjections } from './projections/index.ts';
+import { createSqlReadModels } from './projections/index.ts';
+import type { CatalogReadModel } from './projections/catalog/index.ts';
 import {
   ProjectionOperations,
   runExternalProjection,
@@ -42,6 +42,8 @@ export type Platform = Readonly<{
   metrics: Metrics;
   /** Product page cache, cart views and stock counters: in Redis when REDIS_URL is set, else in-process. */
   readModels: ReadModels;
+  /** The catalog read model (product documents, availability, facet counts) and its caches. */
+  catalog: CatalogReadModel;
   /** Live projections, their lag, rebuilds. */
   projections: ProjectionOperations;
   /** Catalog search: Elasticsearch when ELASTICSEARCH_URL is set, else PostgreSQL full-text search. */
@@ -59,16 +61,18 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
   const db = await openDatabase(config);
   await migrate(db);
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
-  const searchModule = await openCatalogSearch(config, db, store);
+  const sqlReadModels = createSqlReadModels(db);
+  const { catalog } = sqlReadModels;
+  const searchModule = await openCatalogSearch(config, db, store, catalog);
   const metrics = createMetrics();
   registerBusinessMetrics(metrics.registry, db);
   const commands = createCommandHandlers(store, metrics);
-  const readModels = openReadModels({ config, db, store, commands, metrics });
+  const readModels = openReadModels({ config, db, store, commands, catalog, metrics });
   const projections = new ProjectionOperations({
     db,
     store,
     metrics,
-    sql: [...readModelProjections, checkoutQueueProjection, activeReservationsProjection],
+    sql: [...sqlReadModels.projections, checkoutQueueProjection, activeReservationsProjection],
     external: [
       ...(searchModule.rebuildable ? [searchModule.rebuildable] : []),
       ...(extras.rebuildable ?? []),
@@ -98,12 +102,12 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
     saga,
     metrics,
     readModels,
+    catalog,
     projections,
     search: searchModule.search,
     jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async startWorkers() {
-      // The catalog projection tells this database's in-process product cache of its writes.
-      subscriptions.push(...(await projectingInto(db, () => projections.startLive())));
+      subscriptions.push(...(await projections.startLive()));
       subscriptions.push(...(await readModels.start()));
       if (searchModule.projection)
         subscriptions.push(

@@ -3,12 +3,12 @@ import type { Config } from '../config.ts';
 import type { SqlClient } from '../db/sql-client.ts';
 import type { CartState } from '../domain/cart/index.ts';
 import { LOG_START, type EventStore, type Subscription } from '../eventstore/event-store.ts';
-import { productCacheOf, type ProductPage } from '../projections/catalog/queries.ts';
 import {
   inProcessPageCache,
-  writtenRevisionsOf,
+  type CatalogReadModel,
   type PageCache,
-} from '../projections/catalog/product-cache.ts';
+  type ProductPage,
+} from '../projections/catalog/index.ts';
 import { observeProjectionLag, type Metrics } from '../observability/metrics.ts';
 import { runExternalProjection, type ExternalProjection } from '../subscriptions/index.ts';
 import { cartsThroughViews, cartViewProjection, redisCartViews } from './cart-views.ts';
@@ -48,10 +48,12 @@ export function openReadModels(options: {
   db: SqlClient;
   store: EventStore;
   commands: Pick<CommandHandlers, 'cart'>;
+  /** The catalog read model whose writes the product page caches follow. */
+  catalog: Pick<CatalogReadModel, 'pages' | 'written'>;
   /** Where the Redis projections report their lag (append to visible). */
   metrics?: Pick<Metrics, 'projectionLag' | 'projectionLagLast'>;
 }): ReadModels {
-  const { config, db, store, commands, metrics } = options;
+  const { config, db, store, commands, catalog, metrics } = options;
   const fromStream = async (streamId: string) => {
     const { state, version } = await commands.cart.load(streamId);
     return { state, version };
@@ -62,7 +64,7 @@ export function openReadModels(options: {
 
   if (!config.REDIS_URL) {
     const counters = inProcessStreamViews<StockCounts>();
-    const pages = productCacheOf(db);
+    const { pages } = catalog;
     return {
       store: 'in-process',
       checkpointed: [],
@@ -82,7 +84,7 @@ export function openReadModels(options: {
 
   const redis = connectRedis(config.REDIS_URL);
   const keys = { redis, prefix: config.REDIS_KEY_PREFIX };
-  const pages = redisProductPages(keys, writtenRevisionsOf(db));
+  const pages = redisProductPages(keys, catalog.written);
   const carts = redisCartViews(keys);
   const counters: StreamViews<StockCounts> = redisStockCounters(keys);
   const projections = [

@@ -1,5 +1,5 @@
 import type { SqlClient } from '../db/sql-client.ts';
-import { searchCatalog, type CatalogFilters, type CatalogPage } from '../projections/catalog/queries.ts';
+import type { CatalogFilters, CatalogPage, CatalogReadModel } from '../projections/catalog/index.ts';
 
 export type { CatalogFilters, CatalogPage } from '../projections/catalog/queries.ts';
 
@@ -17,9 +17,12 @@ export type CatalogSearch = Readonly<{
 }>;
 
 /** Search in the SQL catalog read model (PostgreSQL or PGlite): nothing to run beside it. */
-export const sqlCatalogSearch = (db: SqlClient): CatalogSearch => ({
+export const sqlCatalogSearch = (
+  db: SqlClient,
+  catalog: Pick<CatalogReadModel, 'searchCatalog'>,
+): CatalogSearch => ({
   engine: 'postgres',
-  searchCatalog: (filters) => searchCatalog(db, filters),
+  searchCatalog: (filters) => catalog.searchCatalog(filters),
   ping: async () => {
     await db.query('SELECT 1');
   },

@@ -2,6 +2,7 @@ import { Client } from '@elastic/elasticsearch';
 import type { Config } from '../config.ts';
 import type { SqlClient } from '../db/sql-client.ts';
 import type { EventStore } from '../eventstore/event-store.ts';
+import type { CatalogReadModel } from '../projections/catalog/index.ts';
 import type { ExternalProjection } from '../subscriptions/index.ts';
 import { sqlCatalogSearch, type CatalogSearch } from './catalog-search.ts';
 import { catalogAlias } from './elasticsearch/catalog-index.ts';
@@ -33,8 +34,9 @@ export async function openCatalogSearch(
   config: Pick<Config, 'ELASTICSEARCH_URL' | 'ELASTICSEARCH_INDEX_PREFIX'>,
   db: SqlClient,
   store: EventStore,
+  catalog: Pick<CatalogReadModel, 'searchCatalog'>,
 ): Promise<SearchModule> {
-  if (!config.ELASTICSEARCH_URL) return { search: sqlCatalogSearch(db) };
+  if (!config.ELASTICSEARCH_URL) return { search: sqlCatalogSearch(db, catalog) };
   const client = new Client({ node: config.ELASTICSEARCH_URL, requestTimeout: 30_000 });
   const prefix = config.ELASTICSEARCH_INDEX_PREFIX;
   const alias = catalogAlias(prefix);

@@ -51,7 +51,7 @@ describe.each(['embedded', 'postgres'] as const)('the cart over HTTP (%s)', (pro
       );
     for (
       const deadline = Date.now() + 20_000;
-      (await productBySku(t.platform.db, sku))?.available !== quantity;
+      (await productBySku(t.platform.db, sku, t.platform.readModels.productPages))?.available !== quantity;
     ) {
       if (Date.now() > deadline) throw new Error(`${sku} never reached the catalog`);
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -65,7 +65,8 @@ describe.each([
     );
     await waitUntil(
       `${sku} is in the catalog`,
-      async () => (await productBySku(t.platform.db, sku))?.available === quantity,
+      async () =>
+        (await productBySku(t.platform.db, sku, t.platform.readModels.productPages))?.available === quantity,
     );
   }
 

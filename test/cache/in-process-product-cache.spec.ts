@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { streams } from '../../src/commands/index.ts';
 import type { SqlClient } from '../../src/db/sql-client.ts';
 import type { ProductCommand } from '../../src/domain/product/index.ts';
-import { productBySku, productCacheOf } from '../../src/projections/catalog/index.ts';
+import { createCatalogReadModel, productBySku } from '../../src/projections/catalog/index.ts';
 import { freshPGlite } from '../support/databases.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { waitUntil } from './wait.ts';
@@ -54,22 +54,34 @@ describe('the in-process product cache (embedded)', () => {
     await shows(a, 'SHARED-1', 300);
     await shows(b, 'SHARED-1', 700);
     const inB = counting(b.platform.db);
-    expect(await productBySku(inB.db, 'SHARED-1')).toMatchObject({ price: { amount: 700 } });
-    expect(await productBySku(inB.db, 'SHARED-1')).toMatchObject({ price: { amount: 700 } });
+    expect(await productBySku(inB.db, 'SHARED-1', b.platform.readModels.productPages)).toMatchObject({
+      price: { amount: 700 },
+    });
+    expect(await productBySku(inB.db, 'SHARED-1', b.platform.readModels.productPages)).toMatchObject({
+      price: { amount: 700 },
+    });
     expect(inB.queries).toBe(1);
     // And B's projection writing the SKU still evicts B's page at once.
     await product(b, 'SHARED-1', priceChange('SHARED-1', 650));
     await shows(b, 'SHARED-1', 650);
-    expect(await productBySku(inB.db, 'SHARED-1')).toMatchObject({ price: { amount: 650 } });
+    expect(await productBySku(inB.db, 'SHARED-1', b.platform.readModels.productPages)).toMatchObject({
+      price: { amount: 650 },
+    });
     expect(inB.queries).toBe(2);
     // And A's, the first database of the process, whose writes carry no asynchronous context.
     const inA = counting(a.platform.db);
-    expect(await productBySku(inA.db, 'SHARED-1')).toMatchObject({ price: { amount: 300 } });
-    expect(await productBySku(inA.db, 'SHARED-1')).toMatchObject({ price: { amount: 300 } });
+    expect(await productBySku(inA.db, 'SHARED-1', a.platform.readModels.productPages)).toMatchObject({
+      price: { amount: 300 },
+    });
+    expect(await productBySku(inA.db, 'SHARED-1', a.platform.readModels.productPages)).toMatchObject({
+      price: { amount: 300 },
+    });
     expect(inA.queries).toBe(1);
     await product(a, 'SHARED-1', priceChange('SHARED-1', 350));
     await shows(a, 'SHARED-1', 350);
-    expect(await productBySku(inA.db, 'SHARED-1')).toMatchObject({ price: { amount: 350 } });
+    expect(await productBySku(inA.db, 'SHARED-1', a.platform.readModels.productPages)).toMatchObject({
+      price: { amount: 350 },
+    });
     expect(inA.queries).toBe(2);
   });
 
@@ -77,20 +89,20 @@ describe('the in-process product cache (embedded)', () => {
     await product(a, 'LONG-1', testListing('LONG-1', 100));
     await shows(a, 'LONG-1', 100);
     const inA = counting(a.platform.db);
-    expect(await productBySku(inA.db, 'LONG-1')).toBeDefined();
+    expect(await productBySku(inA.db, 'LONG-1', a.platform.readModels.productPages)).toBeDefined();
     const now = Date.now();
     vi.spyOn(Date, 'now').mockReturnValue(now + 29 * 60_000);
-    expect(await productBySku(inA.db, 'LONG-1')).toBeDefined();
+    expect(await productBySku(inA.db, 'LONG-1', a.platform.readModels.productPages)).toBeDefined();
     expect(inA.queries).toBe(1);
     vi.spyOn(Date, 'now').mockReturnValue(now + 31 * 60_000);
-    expect(await productBySku(inA.db, 'LONG-1')).toBeDefined();
+    expect(await productBySku(inA.db, 'LONG-1', a.platform.readModels.productPages)).toBeDefined();
     expect(inA.queries).toBe(2);
   });
 
   it('keeps a page only seconds in a process that does not run the projection (ROLE api)', async () => {
     const spare = await freshPGlite();
     try {
-      const cache = productCacheOf(spare.db);
+      const cache = createCatalogReadModel(spare.db).pages;
       const now = Date.now();
       cache.offer('SHORT-1', { json: '{}', document: {} as never }, { product: 1, stock: 0 });
       expect(cache.get('SHORT-1')).toBeDefined();

@@ -7,9 +7,9 @@ import type { SqlClient } from '../../src/db/sql-client.ts';
 import type { InventoryCommand } from '../../src/domain/inventory/index.ts';
 import type { ProductCommand } from '../../src/domain/product/index.ts';
 import type { Checkpoint, RecordedEvent } from '../../src/eventstore/event-store.ts';
-import { catalogProjection, productBySku } from '../../src/projections/catalog/index.ts';
+import { createCatalogProjection, productBySku } from '../../src/projections/catalog/index.ts';
 import { priceBucketOf } from '../../src/projections/catalog/queries.ts';
-import { ProductCache, projectionWrites } from '../../src/projections/catalog/product-cache.ts';
+import { ProductCache, WrittenRevisions } from '../../src/projections/catalog/product-cache.ts';
 import { applyBatch, loadCheckpoint } from '../../src/subscriptions/index.ts';
 import { freshPGlite, freshPostgres, type TestDatabase } from '../support/databases.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
@@ -67,17 +67,19 @@ describe('the product cache', () => {
   const revisions = (product: number, stock: number) => ({ product, stock });
 
   it('serves what it was offered until the projection writes something newer for that SKU', () => {
-    const cache = new ProductCache<string>();
-    projectionWrites('CACHE-1', 'product', 3);
+    const written = new WrittenRevisions();
+    const cache = new ProductCache<string>(10_000, 3_000, Date.now, written);
+    written.raise('CACHE-1', 'product', 3);
     cache.offer('CACHE-1', 'page at revision 3', revisions(3, 0));
     expect(cache.get('CACHE-1')).toBe('page at revision 3');
-    projectionWrites('CACHE-1', 'stock', 1);
+    written.raise('CACHE-1', 'stock', 1);
     expect(cache.get('CACHE-1')).toBeUndefined();
   });
 
   it('refuses a copy read before a write that has not committed yet', () => {
-    const cache = new ProductCache<string>();
-    projectionWrites('CACHE-2', 'product', 5);
+    const written = new WrittenRevisions();
+    const cache = new ProductCache<string>(10_000, 3_000, Date.now, written);
+    written.raise('CACHE-2', 'product', 5);
     cache.offer('CACHE-2', 'read just before the commit', revisions(4, 0));
     expect(cache.get('CACHE-2')).toBeUndefined();
     cache.offer('CACHE-2', 'read after the commit', revisions(5, 0));
@@ -235,11 +237,11 @@ describe.each(['embedded', 'postgres'] as const)('the catalog projection (%s)', 
       { sku: 'DRILL-1', on_hand: 9, reserved: 4, available: 5, revision: 10 },
       { sku: 'WIDGET-9', on_hand: 2, reserved: 0, available: 2, revision: 1 },
     ]);
-    expect(await productBySku(t.platform.db, 'DRILL-1')).toMatchObject({
+    expect(await productBySku(t.platform.db, 'DRILL-1', t.platform.readModels.productPages)).toMatchObject({
       available: 5,
       price: { amount: 8999 },
     });
-    expect(await productBySku(t.platform.db, 'WIDGET-9')).toBeUndefined();
+    expect(await productBySku(t.platform.db, 'WIDGET-9', t.platform.readModels.productPages)).toBeUndefined();
   });
 
   it.each([1, 3, 1000])(
@@ -251,7 +253,7 @@ describe.each(['embedded', 'postgres'] as const)('the catalog projection (%s)', 
       );
       const events = await allEvents();
       for (let i = 0; i < events.length; i += size)
-        await applyBatch(replica.db, catalogProjection, events.slice(i, i + size));
+        await applyBatch(replica.db, createCatalogProjection(), events.slice(i, i + size));
       expect(await productRows(replica.db)).toEqual(await productRows(t.platform.db));
       expect(await stockRows(replica.db)).toEqual(await stockRows(t.platform.db));
       expect(await facetCounts(replica.db)).toEqual(await facetCounts(t.platform.db));
@@ -313,7 +315,7 @@ describe.each(['embedded', 'postgres'] as const)('the catalog projection (%s)', 
     );
     const events = (await allEvents()).filter((e) => e.streamId.endsWith(sku));
     for (const [i, event] of events.entries()) {
-      await applyBatch(replica.db, catalogProjection, [event]);
+      await applyBatch(replica.db, createCatalogProjection(), [event]);
       expect(await facetCounts(replica.db), `after ${event.type} (#${i})`).toEqual(
         await facetCountsAfresh(replica.db),
       );
@@ -330,8 +332,12 @@ describe.each(['embedded', 'postgres'] as const)('the catalog projection (%s)', 
       ...t.platform.db,
       query: (sql, params) => (queries++, t.platform.db.query(sql, params)),
     };
-    expect(await productBySku(counting, sku)).toMatchObject({ price: { amount: 4500 } });
-    expect(await productBySku(counting, sku)).toMatchObject({ price: { amount: 4500 } });
+    expect(await productBySku(counting, sku, t.platform.readModels.productPages)).toMatchObject({
+      price: { amount: 4500 },
+    });
+    expect(await productBySku(counting, sku, t.platform.readModels.productPages)).toMatchObject({
+      price: { amount: 4500 },
+    });
     expect(queries).toBe(1);
     await product(sku, {
       type: 'ChangePrice',
@@ -339,7 +345,9 @@ describe.each(['embedded', 'postgres'] as const)('the catalog projection (%s)', 
     });
     await caughtUp();
     // The projection has committed: the very next read shows the new price, never the cached one.
-    expect(await productBySku(counting, sku)).toMatchObject({ price: { amount: 3900 } });
+    expect(await productBySku(counting, sku, t.platform.readModels.productPages)).toMatchObject({
+      price: { amount: 3900 },
+    });
     expect(queries).toBe(2);
   });
 });

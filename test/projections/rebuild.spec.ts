@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streams } from '../../src/commands/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openPlatform, type Platform } from '../../src/platform.ts';
-import { catalogProjection } from '../../src/projections/catalog/index.ts';
 import { orderHistoryProjection } from '../../src/projections/orders/order-history.ts';
 import {
   compareCheckpoints,
   rebuildSqlProjection,
   runSqlProjection,
   type RebuildableProjection,
+  type SqlProjection,
 } from '../../src/subscriptions/index.ts';
 import { LOG_START } from '../../src/eventstore/event-store.ts';
 import { signIn } from '../support/http.ts';
@@ -163,7 +163,7 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
         await pause(); // PGlite answers within microtasks: without a pause this loop would starve every timer
       }
     })();
-    const rebuild = (projection: typeof catalogProjection) =>
+    const rebuild = (projection: SqlProjection) =>
       rebuildSqlProjection(t.platform.db, projection, {
         batchSize: 4,
         // The live projection applies these to the old tables and moves on; after the swap it must apply
@@ -176,7 +176,10 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
         },
       });
     try {
-      const results = await Promise.all([rebuild(catalogProjection), rebuild(orderHistoryProjection)]);
+      const results = await Promise.all([
+        rebuild(t.platform.catalog.projection),
+        rebuild(orderHistoryProjection),
+      ]);
       expect(results.every((r) => r.events > 0)).toBe(true);
     } finally {
       rebuilding = false;
@@ -192,7 +195,7 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
   }, 60_000);
 
   it('applies each event once when two workers follow the same projection', async () => {
-    const second = await runSqlProjection(t.platform.store, t.platform.db, catalogProjection);
+    const second = await runSqlProjection(t.platform.store, t.platform.db, t.platform.catalog.projection);
     try {
       for (let i = 0; i < 30; i++) {
         await receive(SKUS[i % SKUS.length]!);
@@ -219,7 +222,7 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
         answers.push({ status: response.statusCode, total: orders.json().total, duringRebuild: rebuilding });
     };
     try {
-      for (const projection of [orderHistoryProjection, catalogProjection])
+      for (const projection of [orderHistoryProjection, t.platform.catalog.projection])
         await rebuildSqlProjection(t.platform.db, projection, {
           batchSize: 1,
           onProgress: ({ events }) => void (events % 5 === 0 && reads.push(read())),

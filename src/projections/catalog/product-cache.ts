@@ -1,11 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { perDatabase, type SqlClient } from '../../db/sql-client.ts';
-
 /** How far the catalog rows of one SKU had been written when they were read. */
 export type Revisions = Readonly<{ product: number; stock: number }>;
 
 /**
- * The highest revisions the catalog projection has started to write, per SKU, for one database. They
+ * The highest revisions the catalog projection has started to write, per SKU. They
  * are raised inside the projection's transaction, before the commit: a reader that read the rows just
  * before the commit holds older revisions and its copy is not kept, and a copy cached earlier stops
  * being served.
@@ -25,42 +22,6 @@ export class WrittenRevisions {
   }
 }
 
-/** One set of revisions per database. */
-export const writtenRevisionsOf = perDatabase(() => new WrittenRevisions());
-
-/** For a projection applied outside any platform (tests replaying into a spare database). */
-const unattributed = new WrittenRevisions();
-/** The database whose projections started first in this process: in production, the only one. */
-let first: WrittenRevisions | undefined;
-const projecting = new AsyncLocalStorage<WrittenRevisions>();
-
-/**
- * Runs `start` (which starts the projections of `db`) so that everything it sets going, the
- * subscription's later batches included, reports its writes to `db`'s revisions. The catalog
- * projection is one object shared by every platform of the process, and its `apply` sees a
- * transaction, not the database. The first database to start projecting needs nothing more: a write
- * outside any asynchronous context is its own. Only the projections of a further database (tests
- * open several in one process) run in an asynchronous context naming it: AsyncLocalStorage installs
- * async hooks on every promise, tick and socket of the process (Node 20), which was 6% of the
- * embedded profile's CPU on a cached product page (perf).
- */
-export const projectingInto = <T>(db: SqlClient, start: () => Promise<T>): Promise<T> => {
-  const revisions = writtenRevisionsOf(db);
-  if (first && first !== revisions) return projecting.run(revisions, start);
-  first = revisions;
-  return start();
-};
-
-/** Called by the catalog projection for every row it writes, before its transaction commits. */
-export function projectionWrites(sku: string, kind: keyof Revisions, revision: number): void {
-  const named = projecting.getStore();
-  if (named) return named.raise(sku, kind, revision);
-  // The first database's projection, or one applied outside any platform: both are told (a revision
-  // raised for a database that did not write it only makes its cache read that SKU again).
-  first?.raise(sku, kind, revision);
-  unattributed.raise(sku, kind, revision);
-}
-
 type Entry<T> = { value: T; revisions: Revisions; expiresAt: number };
 
 /**
@@ -77,7 +38,7 @@ export class ProductCache<T> {
     private readonly capacity = 10_000,
     private ttlMs = 3_000,
     private readonly clock: () => number = Date.now,
-    private readonly written: WrittenRevisions = unattributed,
+    private readonly written: WrittenRevisions = new WrittenRevisions(),
   ) {}
 
   /** Pages offered from now on are kept this long (pages already kept keep their time). */

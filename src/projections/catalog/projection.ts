@@ -4,7 +4,7 @@ import type { InventoryEvent } from '../../domain/inventory/index.ts';
 import type { ProductEvent } from '../../domain/product/index.ts';
 import type { RecordedEvent } from '../../eventstore/event-store.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
-import { projectionWrites } from './product-cache.ts';
+import { WrittenRevisions } from './product-cache.ts';
 import { priceBucketOf } from './queries.ts';
 
 type ProductRow = {
@@ -28,7 +28,7 @@ const productTypes: ReadonlySet<string> = new Set(PRODUCT_EVENT_TYPES);
  * memory first and written with one statement per table, so catching up on a large catalog costs a
  * few round trips, not one per event.
  */
-export const catalogProjection: SqlProjection = {
+export const createCatalogProjection = (written = new WrittenRevisions()): SqlProjection => ({
   name: 'catalog',
   rebuild: {
     tables: ['products', 'product_availability', 'catalog_facet_counts', 'catalog_products_written'],
@@ -39,17 +39,17 @@ export const catalogProjection: SqlProjection = {
     const stockEvents = events.filter((e) => !productTypes.has(e.type));
     if (productEvents.length === 0) {
       // Stock alone (most batches: every checkout): only SKUs that sell out or come back move counts.
-      await writeAvailability(tx, asDomain<InventoryEvent>(stockEvents), { countFlips: true });
+      await writeAvailability(tx, asDomain<InventoryEvent>(stockEvents), written, { countFlips: true });
       return;
     }
     const skus = JSON.stringify([...new Set(events.map((e) => (e.data as { sku: string }).sku))]);
     await countFacets(tx, skus, -1);
-    await writeProducts(tx, asDomain<ProductEvent>(productEvents));
+    await writeProducts(tx, asDomain<ProductEvent>(productEvents), written);
     if (stockEvents.length > 0)
-      await writeAvailability(tx, asDomain<InventoryEvent>(stockEvents), { countFlips: false });
+      await writeAvailability(tx, asDomain<InventoryEvent>(stockEvents), written, { countFlips: false });
     await countFacets(tx, skus, 1);
   },
-};
+});
 
 /** Adds the (category, brand, price bucket, in stock, products) rows `select` makes to the counts. */
 const addToFacetCounts = (select: string) =>
@@ -118,7 +118,7 @@ const evolveRow = (row: ProductRow | undefined, event: ProductEvent): ProductRow
   }
 };
 
-async function writeProducts(tx: SqlTransaction, events: readonly ProductEvent[]) {
+async function writeProducts(tx: SqlTransaction, events: readonly ProductEvent[], written: WrittenRevisions) {
   const groups = bySku(events);
   // Rows are read only for SKUs whose first event in this batch does not carry the whole document.
   const needed = [...groups].filter(([, group]) => group[0]!.type !== 'ProductListed').map(([sku]) => sku);
@@ -138,7 +138,7 @@ async function writeProducts(tx: SqlTransaction, events: readonly ProductEvent[]
     if (row) changes.push({ ...row, sku, revision: group.length });
   }
   if (changes.length === 0) return;
-  const written = await tx.query<{ sku: string; revision: string | number }>(
+  const rows = await tx.query<{ sku: string; revision: string | number }>(
     `INSERT INTO products AS p (sku, title, description, brand, category, attributes, price_amount, currency,
                                 listed, listed_at, updated_at, revision, in_stock)
      SELECT r.*, COALESCE((SELECT a.available > 0 FROM product_availability a WHERE a.sku = r.sku), false)
@@ -153,7 +153,7 @@ async function writeProducts(tx: SqlTransaction, events: readonly ProductEvent[]
      RETURNING sku, revision`,
     [JSON.stringify(changes)],
   );
-  for (const row of written) projectionWrites(row.sku, 'product', Number(row.revision));
+  for (const row of rows) written.raise(row.sku, 'product', Number(row.revision));
   await tx.query(
     `INSERT INTO catalog_products_written (written) VALUES (pg_current_xact_id())
      ON CONFLICT (one) DO UPDATE SET written = EXCLUDED.written`,
@@ -188,6 +188,7 @@ const stockChange = (event: InventoryEvent): { onHand: number; reserved: number 
 async function writeAvailability(
   tx: SqlTransaction,
   events: readonly InventoryEvent[],
+  written: WrittenRevisions,
   { countFlips }: { countFlips: boolean },
 ) {
   const changes = [...bySku(events)].map(([sku, group]) => ({
@@ -196,7 +197,7 @@ async function writeAvailability(
     reserved: group.reduce((sum, e) => sum + stockChange(e).reserved, 0),
     revision: group.length,
   }));
-  const written = await tx.query<{ sku: string; revision: string | number }>(
+  const rows = await tx.query<{ sku: string; revision: string | number }>(
     `WITH written AS (
        INSERT INTO product_availability AS a (sku, on_hand, reserved, revision)
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(sku text, on_hand bigint, reserved bigint, revision bigint)
@@ -217,5 +218,5 @@ async function writeAvailability(
      SELECT sku, revision FROM written`,
     [JSON.stringify(changes), countFlips],
   );
-  for (const row of written) projectionWrites(row.sku, 'stock', Number(row.revision));
+  for (const row of rows) written.raise(row.sku, 'stock', Number(row.revision));
 }

@@ -1,14 +1,14 @@
-import { perDatabase, type SqlClient } from '../../db/sql-client.ts';
+import type { SqlClient } from '../../db/sql-client.ts';
 import type { Money } from '../../domain/money.ts';
 import type { ProductAttributes } from '../../domain/product/index.ts';
 import {
   CATALOG_VERSION_SQL,
-  facetCacheOf,
   type CatalogVersion,
+  type FacetCache,
   type FacetCounts,
-} from '../../search/facet-cache.ts';
-import { attributeValues, searchTerms, sortOf } from '../../search/search-query.ts';
-import { inProcessPageCache, ProductCache, writtenRevisionsOf, type PageCache } from './product-cache.ts';
+} from './facet-cache.ts';
+import type { PageCache } from './product-cache.ts';
+import { attributeValues, searchTerms, sortOf } from './search-query.ts';
 
 /** The one currency the shop sells in: every price, cart total and price facet is in it. */
 export const CATALOG_CURRENCY = 'USD';
@@ -88,24 +88,14 @@ const FROM_CATALOG = `FROM products p LEFT JOIN product_availability a ON a.sku 
 export type ProductPage = Readonly<{ document: ProductDocument; json: string }>;
 
 /**
- * This process's cache of product pages read from `db`. Its pages are kept 3 s, enough to bound how
- * stale a page can get when the catalog projection runs in another process; the platform keeps them
- * 30 minutes once the projection runs in this one (eviction is exact then, see ProductCache).
- */
-export const productCacheOf = perDatabase(
-  (db): ProductCache<ProductPage> =>
-    new ProductCache(10_000, 3_000, () => Date.now(), writtenRevisionsOf(db)),
-);
-
-/**
  * A listed product's page with what is available now: one indexed query, or none when cached. The
  * JSON is made once per cached page, so a busy product page costs no serialisation either. `pages` is
- * where pages are cached: this process (the default) or Redis (services profile, see src/cache/).
+ * where pages are cached: this process or Redis (services profile, see src/cache/).
  */
 export async function productPage(
   db: SqlClient,
   sku: string,
-  pages: PageCache<ProductPage> = inProcessPageCache(productCacheOf(db)),
+  pages: PageCache<ProductPage>,
 ): Promise<ProductPage | undefined> {
   const cached = await pages.get(sku);
   if (cached) return cached;
@@ -130,7 +120,7 @@ export async function productPage(
 export const productBySku = async (
   db: SqlClient,
   sku: string,
-  pages?: PageCache<ProductPage>,
+  pages: PageCache<ProductPage>,
 ): Promise<ProductDocument | undefined> => (await productPage(db, sku, pages))?.document;
 
 /** Price and availability of the listed products among `skus` (others are simply absent). */
@@ -212,7 +202,11 @@ type FacetRow = { facet: string; value: string; count: number };
  * statement. A browse (no words, price range or attributes) counts from the facet counts the
  * projection keeps instead of every product it shows.
  */
-export async function searchCatalog(db: SqlClient, filters: CatalogFilters): Promise<CatalogPage> {
+export async function searchCatalog(
+  db: SqlClient,
+  filters: CatalogFilters,
+  cache: FacetCache,
+): Promise<CatalogPage> {
   const { where, params, query } = whereOf(filters);
   const sort = sortOf(filters);
   // ts_rank weighs title (A) over brand (B) over description (C) matches, as set in the migration.
@@ -225,7 +219,6 @@ export async function searchCatalog(db: SqlClient, filters: CatalogFilters): Pro
   const orderBy = `p.key ${direction}, p.sku`;
   // Facet counts are reused while the catalog stays at the version they were counted at (see FacetCache).
   const search = `${where}\u0000${JSON.stringify(params)}`;
-  const cache = facetCacheOf(db);
   const [current] = await db.query<CatalogVersion>(CATALOG_VERSION_SQL);
   const version = (filters.inStock ? current?.catalog : current?.products) ?? '';
   const cached = cache.get(search, version);

@@ -2,7 +2,7 @@ import type { estypes } from '@elastic/elasticsearch';
 import type { Client } from '@elastic/elasticsearch';
 import { PRICE_STEPS, type CatalogFilters, type FacetCount } from '../../projections/catalog/queries.ts';
 import type { CatalogSearch } from '../catalog-search.ts';
-import { searchTerms, sortOf } from '../search-query.ts';
+import { searchTerms, sortOf } from '../../projections/catalog/search-query.ts';
 import type { CatalogDocument } from './catalog-index.ts';
 
 const MAX_CATEGORY_FACETS = 1_000;

@@ -1,5 +1,4 @@
-import { perDatabase } from '../db/sql-client.ts';
-import type { CatalogPage } from '../projections/catalog/queries.ts';
+import type { CatalogPage } from './queries.ts';
 
 export type FacetCounts = Readonly<Pick<CatalogPage, 'total' | 'facets'>>;
 
@@ -42,6 +41,3 @@ export class FacetCache {
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
 }
-
-/** One cache per database. */
-export const facetCacheOf = perDatabase(() => new FacetCache());
