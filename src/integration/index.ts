@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Platform } from '../platform.ts';
+import type { Config } from '../config.ts';
+import type { SqlClient } from '../db/sql-client.ts';
+import type { EventStore } from '../eventstore/event-store.ts';
 import { analyticsHandler } from './consumers/analytics.ts';
 import { IntegrationConsumer, type ConsumerOptions } from './consumers/consumer.ts';
 import { notificationsHandler } from './consumers/notifications.ts';
@@ -25,10 +27,10 @@ export type IntegrationOptions = Readonly<{
  * so the platform starts (and takes orders) while Kafka is down.
  */
 export async function startIntegration(
-  platform: Pick<Platform, 'config' | 'db' | 'store'>,
+  deps: Readonly<{ config: Config; db: SqlClient; store: EventStore }>,
   options: IntegrationOptions = {},
 ): Promise<Integration | undefined> {
-  const { config, db, store } = platform;
+  const { config, db, store } = deps;
   if (!config.KAFKA_BROKERS) return undefined;
   const settings = kafkaSettings(config);
   const report = (what: string) => (error: unknown) => {
