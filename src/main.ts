@@ -17,8 +17,8 @@ try {
     await platform.close();
     process.exit(0);
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);
