@@ -54,8 +54,8 @@ function postgresBin() {
 async function startPostgres() {
   if (process.env.DATABASE_URL) return { DATABASE_URL: process.env.DATABASE_URL };
   const dataDir = join(cacheDir, 'postgres');
-  // Clients on this machine connect through the server's Unix socket: the same server as on
-  // 127.0.0.1, but a query costs client and server about a quarter less CPU than over loopback TCP.
+  // Clients on this machine connect through the server's Unix socket, cheaper than loopback TCP
+  // (docs/decisions/0014).
   const url = () =>
     existsSync(join(dataDir, `.s.PGSQL.${PG_PORT}`))
       ? `postgres://postgres@localhost:${PG_PORT}/postgres?host=${encodeURIComponent(dataDir)}`

@@ -1,7 +1,7 @@
 import http from 'node:http';
 
 // The load generator shares the two cores with the platform, so its requests should cost it little:
-// node:http over kept-alive connections costs about a fifth of the CPU per request that fetch does.
+// node:http over kept-alive connections is much cheaper than fetch (docs/PERFORMANCE.md, Method).
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 /** POSTs JSON; resolves with the parsed answer, rejects on a status of 400 or more. */

@@ -54,9 +54,8 @@ export function connectPostgres(options: PostgresOptions): SqlClient {
 /** The channel appends are announced on, with the announcing process's id as the payload. */
 const APPENDED = 'es_appended';
 /**
- * The least time between two announcements of a process. The first after a quiet spell goes at once;
- * under load a subscription reads on after each batch and needs none, and each is a commit: one every
- * 5 ms from each process cost the confirmations 7-10 ms at p50 (at 200 orders/s).
+ * The least time between two announcements of a process; the first after a quiet spell goes at once
+ * (why 50 ms: docs/decisions/0007).
  */
 const ANNOUNCE_GAP_MS = 50;
 const RELISTEN_MS = 1_000;

@@ -375,9 +375,8 @@ export class SqlEventStore implements EventStore {
         readAll: (o) => this.readAllFrom(inBackground(this.db), o),
         appendsSoFar: () => this.appended.count,
         waitForAppend: (ms, seen) => this.appended.wait(ms, seen),
-        // Told of every append, by this process (a sole writer makes them all) or by the others'
-        // notices (PostgreSQL): polling is only a safety net then, not the way new events are found
-        // (it cost the embedded process a quarter of its CPU under load, an idle worker 5% of a core).
+        // Told of every append (by this process or the others' notices), polling is only a safety
+        // net (docs/decisions/0007).
         quietWaitMs: () => (this.soleWriter || this.db.notices?.hearing ? this.quietPollMs : undefined),
       },
       handler,

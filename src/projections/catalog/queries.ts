@@ -247,9 +247,8 @@ export async function searchCatalog(
                 FROM page p JOIN products d ON d.sku = p.sku
                 LEFT JOIN product_availability a ON a.sku = p.sku) i) AS items,
            ${facets ? `(SELECT COALESCE(json_agg(f), '[]') FROM (${facets}) f)` : 'NULL'} AS facets`;
-  // The planner prices a tsvector match like a cheap comparison, so for words matching a few percent
-  // of the catalog it scans every row and matches each one, where the GIN index finds them 3-4 times
-  // faster (100,000 products, PGlite: 68 ms against 26 ms for the page, 67 against 18 for the facets).
+  // The planner underprices tsvector matches and would scan every row: searches with words use the
+  // GIN index (docs/decisions/0011).
   const [answer] = query
     ? await db.transaction(async (tx) => {
         await tx.exec('SET LOCAL enable_seqscan = off');
