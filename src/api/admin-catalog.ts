@@ -3,11 +3,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Handled } from '../commands/command-handler.ts';
-import { streams } from '../commands/index.ts';
+import { streams, type CommandHandlers } from '../commands/index.ts';
 import type { DomainError } from '../domain/decider.ts';
 import { availableToSell } from '../domain/inventory/index.ts';
 import { productError, type Product, type ProductState } from '../domain/product/index.ts';
-import type { Platform } from '../platform.ts';
 import { CATALOG_CURRENCY } from '../projections/catalog/index.ts';
 import { requireRole } from './auth.ts';
 import { productDocument, skuSchema, stockLevel, stockLevelOf, text } from './catalog.ts';
@@ -47,10 +46,17 @@ const handled = <T>(result: Either<DomainError, T>): T => {
   return result.right;
 };
 
+export type AdminCatalogDependencies = Readonly<{
+  products: Pick<CommandHandlers['product'], 'load' | 'handle'>;
+  inventory: Pick<CommandHandlers['inventory'], 'load' | 'handle'>;
+}>;
+
 /** Catalog upkeep (admin only): list and edit products, receive and count stock. */
-export const adminCatalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const adminCatalogRoutes: FastifyPluginAsync<{ adminCatalog: AdminCatalogDependencies }> = async (
+  app,
+  { adminCatalog: { products, inventory } },
+) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
-  const { product: products, inventory } = platform.commands;
   // Before the body is even read: a caller who may not write learns nothing about what a write looks like.
   app.addHook('onRequest', requireRole('admin'));
 

@@ -1,24 +1,29 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Platform } from '../platform.ts';
-import { RebuildAlreadyRunning } from '../subscriptions/index.ts';
-import { RebuildRefused } from '../subscriptions/index.ts';
+import { RebuildAlreadyRunning, RebuildRefused, type ProjectionOperations } from '../subscriptions/index.ts';
 import { requireRole } from './auth.ts';
 import { HttpProblem, notFound } from './problem.ts';
 
 const nameParams = z.strictObject({ name: z.string().min(1).max(100) });
 
+export type AdminProjectionDependencies = Readonly<{
+  projections: Pick<
+    ProjectionOperations,
+    'overview' | 'refusal' | 'rebuildable' | 'rebuildStatus' | 'rebuild'
+  >;
+  /** Lag beyond which a projection counts as behind (PROJECTION_LAG_BOUND_MS). */
+  lagBoundMs: number;
+}>;
+
 /**
  * Projection operations (admin only): each projection's checkpoint, lag and rebuild, and a rebuild
  * from position 0 started in the background (one at a time per projection in this process).
  */
-export const adminProjectionRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
-  app,
-  { platform },
-) => {
+export const adminProjectionRoutes: FastifyPluginAsync<{
+  adminProjections: AdminProjectionDependencies;
+}> = async (app, { adminProjections: { projections, lagBoundMs } }) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
-  const { projections } = platform;
   app.addHook('onRequest', requireRole('admin'));
 
   routes.get(
@@ -33,8 +38,8 @@ export const adminProjectionRoutes: FastifyPluginAsync<{ platform: Platform }> =
       },
     },
     async () => ({
-      lagBoundMs: platform.config.PROJECTION_LAG_BOUND_MS,
-      projections: await projections.overview(platform.config.PROJECTION_LAG_BOUND_MS),
+      lagBoundMs,
+      projections: await projections.overview(lagBoundMs),
     }),
   );
 

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { conversionFunnel, salesPerSkuPerDay } from '../integration/consumers/analytics.ts';
-import type { Platform } from '../platform.ts';
+import type { conversionFunnel, salesPerSkuPerDay } from '../integration/consumers/analytics.ts';
 import { requireRole } from './auth.ts';
 
 const MAX_DAYS = 366;
@@ -25,7 +24,15 @@ const requiredRange = z
  * Business analytics for admins, read from what the Kafka analytics sink recorded (empty when the
  * platform runs without Kafka): sales per SKU per day and the conversion funnel.
  */
-export const analyticsRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export type AnalyticsDependencies = Readonly<{
+  salesPerSkuPerDay(range: { from: string; to: string }): ReturnType<typeof salesPerSkuPerDay>;
+  conversionFunnel(range: { from?: string; to?: string }): ReturnType<typeof conversionFunnel>;
+}>;
+
+export const analyticsRoutes: FastifyPluginAsync<{ analytics: AnalyticsDependencies }> = async (
+  app,
+  { analytics },
+) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   app.addHook('onRequest', requireRole('admin'));
   const docs = { tags: ['analytics'], security: [{ bearer: [] }] };
@@ -35,7 +42,7 @@ export const analyticsRoutes: FastifyPluginAsync<{ platform: Platform }> = async
     { schema: { ...docs, querystring: requiredRange } },
     async (request) => {
       const { from, to } = request.query;
-      return { from, to, sales: await salesPerSkuPerDay(platform.db, { from, to }) };
+      return { from, to, sales: await analytics.salesPerSkuPerDay({ from, to }) };
     },
   );
 
@@ -44,7 +51,7 @@ export const analyticsRoutes: FastifyPluginAsync<{ platform: Platform }> = async
     { schema: { ...docs, querystring: optionalRange } },
     async (request) => {
       const { from, to } = request.query;
-      return { from: from ?? null, to: to ?? null, ...(await conversionFunnel(platform.db, { from, to })) };
+      return { from: from ?? null, to: to ?? null, ...(await analytics.conversionFunnel({ from, to })) };
     },
   );
 };

@@ -17,7 +17,7 @@ export const asOfQuery = z.strictObject({
 
 /** A stream's state as of `asOf`, and how many of its events it folds (0: the stream did not exist yet). */
 export async function stateAsOf<E extends DomainEvent, S>(
-  store: EventStore,
+  store: Pick<EventStore, 'readStream'>,
   decider: Pick<Decider<DomainCommand, E, S>, 'evolve' | 'initialState'>,
   streamId: string,
   asOf: string,
@@ -29,7 +29,11 @@ export async function stateAsOf<E extends DomainEvent, S>(
 }
 
 /** Whether the stream had its first event recorded by `asOf`. */
-export async function existedAt(store: EventStore, streamId: string, asOf: string): Promise<boolean> {
+export async function existedAt(
+  store: Pick<EventStore, 'readStream'>,
+  streamId: string,
+  asOf: string,
+): Promise<boolean> {
   const [first] = await store.readStream(streamId, { maxCount: 1 });
   return first !== undefined && Date.parse(first.recordedAt) <= Date.parse(asOf);
 }

@@ -3,10 +3,11 @@ import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { $ZodType } from 'zod/v4/core';
-import { streams } from '../commands/index.ts';
+import { streams, type CommandHandlers } from '../commands/index.ts';
 import { availableToSell, inventoryDecider, type InventoryState } from '../domain/inventory/index.ts';
-import type { Platform } from '../platform.ts';
-import { productPage, SORTS, type ProductPage } from '../projections/catalog/index.ts';
+import type { EventStore } from '../eventstore/event-store.ts';
+import { SORTS, type ProductPage } from '../projections/catalog/index.ts';
+import type { CatalogSearch } from '../search/catalog-search.ts';
 import { asOfQuery, existedAt, stateAsOf } from './as-of.ts';
 import { notFound } from './problem.ts';
 
@@ -119,8 +120,23 @@ export const stockLevelOf = (sku: string, state: InventoryState) => ({
   available: availableToSell(state),
 });
 
+export type CatalogDependencies = Readonly<{
+  search: Pick<CatalogSearch, 'searchCatalog'>;
+  pages: Readonly<{
+    /** A listed product's page, from the page cache or the catalog read model (filling the cache). */
+    read(sku: string): Promise<ProductPage | undefined>;
+    /** The page if this process holds it, without waiting (absent: the cache is elsewhere). */
+    peek?: (sku: string) => ProductPage | undefined;
+  }>;
+  inventory: Pick<CommandHandlers['inventory'], 'load'>;
+  store: Pick<EventStore, 'readStream' | 'streamVersion'>;
+}>;
+
 /** Browsing and product pages (anyone), and exact stock levels. */
-export const catalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const catalogRoutes: FastifyPluginAsync<{ catalog: CatalogDependencies }> = async (
+  app,
+  { catalog: { search, pages, inventory, store } },
+) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   routes.get(
@@ -129,19 +145,18 @@ export const catalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
     async (request) => {
       const { attr, ...filters } = request.query;
       return {
-        ...(await platform.search.searchCatalog({ ...filters, ...(attr ? { attributes: attr } : {}) })),
+        ...(await search.searchCatalog({ ...filters, ...(attr ? { attributes: attr } : {}) })),
         page: filters.page,
         pageSize: filters.pageSize,
       };
     },
   );
 
-  const pages = platform.readModels.productPages;
   // Already JSON (the documented productDocument): Fastify sends a string as it is, unserialised.
   const sendPage = (reply: FastifyReply, page: ProductPage) =>
     reply.type('application/json; charset=utf-8').send(page.json);
   const readPage = async (sku: string, reply: FastifyReply) => {
-    const page = SKU_PATTERN.test(sku) ? await productPage(platform.db, sku, pages) : undefined;
+    const page = SKU_PATTERN.test(sku) ? await pages.read(sku) : undefined;
     if (!page) throw notFound(`product ${sku}`);
     return sendPage(reply, page);
   };
@@ -180,13 +195,13 @@ export const catalogRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
       const { asOf } = request.query;
       if (!SKU_PATTERN.test(sku)) throw notFound(`SKU ${sku}`);
       if (asOf !== undefined) {
-        const stock = await stateAsOf(platform.store, inventoryDecider, streams.inventory(sku), asOf);
-        if (stock.events === 0 && !(await existedAt(platform.store, streams.product(sku), asOf)))
+        const stock = await stateAsOf(store, inventoryDecider, streams.inventory(sku), asOf);
+        if (stock.events === 0 && !(await existedAt(store, streams.product(sku), asOf)))
           throw notFound(`SKU ${sku} as of ${asOf}`);
         return stockLevelOf(sku, stock.state);
       }
-      const { state, version } = await platform.commands.inventory.load(streams.inventory(sku));
-      if (version === 0 && (await platform.store.streamVersion(streams.product(sku))) === 0)
+      const { state, version } = await inventory.load(streams.inventory(sku));
+      if (version === 0 && (await store.streamVersion(streams.product(sku))) === 0)
         throw notFound(`SKU ${sku}`);
       return stockLevelOf(sku, state);
     },

@@ -2,10 +2,12 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
+import { cancelOrder, type CancelOrderDependencies } from '../commands/cancel-order.ts';
 import { streams } from '../commands/index.ts';
+import { visibleTo } from '../commands/order-access.ts';
 import { orderDecider, type OrderState, type PlacedOrder } from '../domain/order/index.ts';
-import type { Platform } from '../platform.ts';
-import { ordersOfCustomer } from '../projections/orders/order-history.ts';
+import type { EventStore } from '../eventstore/event-store.ts';
+import type { OrderSummary } from '../projections/orders/order-history.ts';
 import { asOfQuery, stateAsOf } from './as-of.ts';
 import { authenticated, caller } from './auth.ts';
 import { commandContext } from './context.ts';
@@ -14,10 +16,25 @@ import { recordedEventView } from './recorded-event.ts';
 
 const orderParams = z.object({ orderId: z.uuid() });
 
+export type OrderDependencies = CancelOrderDependencies &
+  Readonly<{
+    /** The order streams' events, for `/events` and `?asOf=`. */
+    store: Pick<EventStore, 'readStream'>;
+    /** A customer's orders, newest first (the order-history read model). */
+    ordersOfCustomer(
+      customerId: string,
+      page: number,
+      pageSize: number,
+    ): Promise<{ items: OrderSummary[]; total: number; page: number; pageSize: number }>;
+  }>;
+
 /** Orders: the owner sees theirs, auditors and admins any; everyone else is told it does not exist. */
-export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const orderRoutes: FastifyPluginAsync<{ orders: OrderDependencies }> = async (
+  app,
+  { orders: deps },
+) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
-  const { order: orders } = platform.commands;
+  const { orders } = deps;
 
   /** The order now, or as recorded at `asOf` (not placed yet then: not found). */
   const visibleOrder = async (
@@ -28,13 +45,8 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
     const { state }: { state: OrderState } =
       asOf === undefined
         ? await orders.load(streams.order(orderId))
-        : await stateAsOf(platform.store, orderDecider, streams.order(orderId), asOf);
-    const who = caller(request);
-    const mayRead =
-      who.role === 'auditor' ||
-      who.role === 'admin' ||
-      (state.status !== 'not_placed' && state.customerId === who.userId);
-    if (state.status === 'not_placed' || !mayRead) throw notFound(`order ${orderId}`);
+        : await stateAsOf(deps.store, orderDecider, streams.order(orderId), asOf);
+    if (!visibleTo(state, caller(request))) throw notFound(`order ${orderId}`);
     return state;
   };
 
@@ -52,7 +64,7 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
       },
     },
     async (request) =>
-      ordersOfCustomer(platform.db, caller(request).userId, request.query.page, request.query.pageSize),
+      deps.ordersOfCustomer(caller(request).userId, request.query.page, request.query.pageSize),
   );
 
   routes.get(
@@ -91,7 +103,7 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
     },
     async (request) => {
       await visibleOrder(request, request.params.orderId);
-      const events = await platform.store.readStream(streams.order(request.params.orderId));
+      const events = await deps.store.readStream(streams.order(request.params.orderId));
       return events.map(recordedEventView);
     },
   );
@@ -103,19 +115,18 @@ export const orderRoutes: FastifyPluginAsync<{ platform: Platform }> = async (ap
       schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams },
     },
     async (request) => {
-      const order = await visibleOrder(request, request.params.orderId);
-      if (caller(request).role === 'auditor')
-        throw forbidden('auditors read orders; they do not change them');
-      const result = await orders.handle(
-        streams.order(order.orderId),
-        {
-          type: 'CancelOrder',
-          data: { orderId: order.orderId, reason: 'cancelled_by_customer', at: new Date().toISOString() },
-        },
-        commandContext(request),
-      );
-      if (isLeft(result)) throw domainProblem(result.left);
-      return { orderId: order.orderId, status: 'cancelled' };
+      const { orderId } = request.params;
+      const result = await cancelOrder(deps, {
+        orderId,
+        by: caller(request),
+        context: commandContext(request),
+      });
+      if (isLeft(result)) {
+        if (result.left.code === 'OrderNotFound') throw notFound(`order ${orderId}`);
+        if (result.left.code === 'ReadOnlyRole') throw forbidden(result.left.message);
+        throw domainProblem(result.left);
+      }
+      return { orderId, status: result.right.status };
     },
   );
 };

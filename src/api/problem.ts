@@ -69,13 +69,15 @@ const kebab = (code: string) => code.replace(/([a-z])([A-Z])/g, '$1-$2').toLower
 const spaced = (code: string) => code.replace(/([a-z])([A-Z])/g, '$1 $2');
 
 /** Fastify's `frameworkErrors`: what the router refuses (a malformed or over-long URL) is a problem document too. */
-export const sendFrameworkProblem = (error: FastifyError, _request: unknown, reply: FastifyReply) =>
-  sendProblem(reply, {
+export const sendFrameworkProblem = (error: FastifyError, _request: unknown, reply: FastifyReply): void => {
+  // The reply is sent; Fastify wants nothing back from this hook.
+  void sendProblem(reply, {
     type: PROBLEM_BASE + error.code.toLowerCase().replace(/_/g, '-'),
     title: error.statusCode === 414 ? 'URI too long' : 'Bad request',
     status: error.statusCode && error.statusCode < 500 ? error.statusCode : 400,
     detail: error.message,
   });
+};
 
 /** Every error leaves as problem+json; nothing a client sends can make the server answer 5xx. */
 export function registerProblemHandlers(app: FastifyInstance) {

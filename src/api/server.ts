@@ -3,24 +3,28 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomBytes } from 'node:crypto';
-import { listedPrices } from '../commands/checkout.ts';
+import { listedPrices, sellableUnits } from '../commands/listed-products.ts';
+import { conversionFunnel, salesPerSkuPerDay } from '../integration/consumers/analytics.ts';
 import type { Platform } from '../platform.ts';
-import { currentCart } from '../projections/carts/current-cart.ts';
-import { adminCatalogRoutes } from './admin-catalog.ts';
-import { adminProjectionRoutes } from './admin-projections.ts';
-import { analyticsRoutes } from './analytics.ts';
+import { CustomerCarts } from '../projections/carts/current-cart.ts';
+import { productPage } from '../projections/catalog/index.ts';
+import { ordersOfCustomer } from '../projections/orders/order-history.ts';
+import type { CheckoutDependencies } from '../commands/checkout.ts';
+import { adminCatalogRoutes, type AdminCatalogDependencies } from './admin-catalog.ts';
+import { adminProjectionRoutes, type AdminProjectionDependencies } from './admin-projections.ts';
+import { analyticsRoutes, type AnalyticsDependencies } from './analytics.ts';
 import { authPlugin } from './auth.ts';
-import { cartRoutes } from './cart.ts';
-import { catalogRoutes } from './catalog.ts';
+import { cartRoutes, type CartDependencies } from './cart.ts';
+import { catalogRoutes, type CatalogDependencies } from './catalog.ts';
 import { checkoutRoutes } from './checkout.ts';
 import { identityRoutes } from './identity.ts';
-import { opsRoutes } from './ops.ts';
-import { orderRoutes } from './orders.ts';
-import { webhookRoutes } from './webhooks.ts';
+import { opsRoutes, type OpsDependencies } from './ops.ts';
+import { orderRoutes, type OrderDependencies } from './orders.ts';
+import { webhookRoutes, type WebhookDependencies } from './webhooks.ts';
 import { recordRequestLatency, RequestLatency } from './request-latency.ts';
 import { RequestLogger } from './request-logger.ts';
 import { registerProblemHandlers, sendFrameworkProblem } from './problem.ts';
-import { streamRoutes } from './streams.ts';
+import { streamRoutes, type StreamDependencies } from './streams.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -78,21 +82,105 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(authPlugin, { secret: platform.jwtSecret });
-  await app.register(opsRoutes, { platform });
+  const deps = pluginDependencies(platform);
+  await app.register(opsRoutes, { ops: deps.ops });
   await app.register(identityRoutes, { users: platform.users });
-  for (const routes of [catalogRoutes, adminCatalogRoutes, cartRoutes, analyticsRoutes])
-    await app.register(routes, { platform });
-  await app.register(checkoutRoutes, {
-    checkout: {
-      commands: platform.commands,
-      currentCart: (customerId) => currentCart(platform, customerId),
-      prices: listedPrices(platform.commands),
-    },
-  });
-  await app.register(orderRoutes, { platform });
-  await app.register(webhookRoutes, { platform });
-  await app.register(adminProjectionRoutes, { platform });
-  await app.register(streamRoutes, { platform });
+  await app.register(catalogRoutes, { catalog: deps.catalog });
+  await app.register(adminCatalogRoutes, { adminCatalog: deps.adminCatalog });
+  await app.register(cartRoutes, { cart: deps.cart });
+  await app.register(analyticsRoutes, { analytics: deps.analytics });
+  await app.register(checkoutRoutes, { checkout: deps.checkout });
+  await app.register(orderRoutes, { orders: deps.orders });
+  await app.register(webhookRoutes, { webhooks: deps.webhooks });
+  await app.register(adminProjectionRoutes, { adminProjections: deps.adminProjections });
+  await app.register(streamRoutes, { streams: deps.streams });
 
   return app;
+}
+
+export type PluginDependencies = Readonly<{
+  ops: OpsDependencies;
+  catalog: CatalogDependencies;
+  adminCatalog: AdminCatalogDependencies;
+  cart: CartDependencies;
+  analytics: AnalyticsDependencies;
+  checkout: CheckoutDependencies;
+  orders: OrderDependencies;
+  webhooks: WebhookDependencies;
+  adminProjections: AdminProjectionDependencies;
+  streams: StreamDependencies;
+}>;
+
+/** What each plugin is given of the platform: the only place the API sees the platform whole. */
+export function pluginDependencies(platform: Platform): PluginDependencies {
+  const { db, store, commands, readModels, config } = platform;
+  const cart = cartDependencies(platform);
+  return {
+    ops: {
+      profile: platform.profile,
+      projectionLagBoundMs: config.PROJECTION_LAG_BOUND_MS,
+      projectionsBehind: (boundMs) => platform.projections.behind(boundMs),
+      pingDatabase: () => db.query('SELECT 1').then(() => undefined),
+      services: {
+        ...(readModels.store === 'redis' ? { redis: () => readModels.ping() } : {}),
+        ...(platform.search.engine === 'elasticsearch'
+          ? { elasticsearch: () => platform.search.ping() }
+          : {}),
+      },
+      metrics: platform.metrics.registry,
+    },
+    catalog: {
+      search: platform.search,
+      pages: {
+        read: (sku) => productPage(db, sku, readModels.productPages),
+        ...(readModels.productPages.peek ? { peek: readModels.productPages.peek } : {}),
+      },
+      inventory: commands.inventory,
+      store,
+    },
+    adminCatalog: { products: commands.product, inventory: commands.inventory },
+    cart,
+    analytics: {
+      salesPerSkuPerDay: (range) => salesPerSkuPerDay(db, range),
+      conversionFunnel: (range) => conversionFunnel(db, range),
+    },
+    // Checkout finds the open cart and prices it as the cart does.
+    checkout: { commands, currentCart: cart.openCart, prices: cart.prices },
+    orders: {
+      orders: commands.order,
+      store,
+      ordersOfCustomer: (customerId, page, pageSize) => ordersOfCustomer(db, customerId, page, pageSize),
+    },
+    webhooks: {
+      payments: commands.payment,
+      // The saga's own queue: the order goes back in front of it, and this process's workers wake.
+      enqueue: (orderId) => platform.saga.queue.enqueue(orderId),
+      stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    },
+    adminProjections: { projections: platform.projections, lagBoundMs: config.PROJECTION_LAG_BOUND_MS },
+    streams: { store },
+  };
+}
+
+/**
+ * The cart's view of the shop: one lookup of open carts (what it remembers is shared with checkout),
+ * today's prices, what is sellable now.
+ */
+function cartDependencies({ db, store, commands, readModels }: Platform): CartDependencies {
+  const carts = new CustomerCarts(db);
+  return {
+    carts: commands.cart,
+    openCart: (customerId) => carts.current(customerId, (streamId) => commands.cart.load(streamId)),
+    recordOpenCart: (customerId, cartId) => carts.recordOpenCart(customerId, cartId),
+    // Through the cart views (Redis, services profile): the view plus any events beyond it, so the
+    // customer sees every change committed before this request, however far the projection lags.
+    cartView: (customerId) => carts.current(customerId, readModels.cartState),
+    prices: listedPrices(commands),
+    sellable: sellableUnits({
+      products: commands.product,
+      inventory: commands.inventory,
+      streamVersion: (streamId) => store.streamVersion(streamId),
+      stockCounters: (streamIds) => readModels.stockCounters(streamIds),
+    }),
+  };
 }

@@ -8,7 +8,6 @@ import type { Checkpoint, EventStore, RecordedEvent } from '../eventstore/event-
 import { verifyChain } from '../eventstore/hash-chain.ts';
 import { formatCursor, parseCursor, readLog, type LogFilter } from '../eventstore/log-reader.ts';
 import { isStreamId, STREAM_CATEGORY } from '../eventstore/validation.ts';
-import type { Platform } from '../platform.ts';
 import { requireRole } from './auth.ts';
 import { HttpProblem, notFound } from './problem.ts';
 import { recordedEventSchema, recordedEventView } from './recorded-event.ts';
@@ -135,10 +134,14 @@ const unknownPosition = (error: unknown) =>
       )
     : error;
 
+export type StreamDependencies = Readonly<{ store: EventStore }>;
+
 /** The event log for auditors and analysts (and admins): one stream, the global log, the hash chain check. */
-export const streamRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const streamRoutes: FastifyPluginAsync<{ streams: StreamDependencies }> = async (
+  app,
+  { streams: { store } },
+) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
-  const { store } = platform;
   const auditors = requireRole('auditor', 'admin');
   const security = [{ bearer: [] }];
 

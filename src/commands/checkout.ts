@@ -1,10 +1,13 @@
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { v5 as uuidv5 } from 'uuid';
 import type { DomainError } from '../domain/decider.ts';
-import type { Money } from '../domain/money.ts';
 import type { PlacedOrder } from '../domain/order/index.ts';
 import type { CommandContext } from './command-handler.ts';
 import { streams, type CommandHandlers } from './index.ts';
+import type { PriceLookup } from './listed-products.ts';
+
+// test/support/shop.ts takes the price lookup from here.
+export { listedPrices } from './listed-products.ts';
 
 /** The namespace of order ids derived from (customer, Idempotency-Key). */
 const ORDER_ID_NAMESPACE = '3f0c8f5e-4a3b-4d6e-9b0a-6c1f2e7d8a90';
@@ -18,8 +21,8 @@ export type CheckoutCart = Readonly<{ cartId: string; items: readonly { sku: str
 export type CheckoutDependencies = Readonly<{
   commands: CommandHandlers;
   currentCart(customerId: string): Promise<CheckoutCart>;
-  /** Today's price of each SKU that is for sale (absent: not listed). */
-  prices(skus: readonly string[]): Promise<ReadonlyMap<string, Money>>;
+  /** Today's price of each SKU that is for sale (absent: not listed): the cart's lookup too. */
+  prices: PriceLookup;
 }>;
 
 export type CheckoutRequest = Readonly<{
@@ -56,14 +59,7 @@ export async function placeOrder(
     deps.commands.order.load(stream),
     deps.currentCart(request.customerId),
   ]);
-  if (existing.status !== 'not_placed') {
-    if (existing.paymentMethod !== request.paymentMethod)
-      return left({
-        code: 'IdempotencyKeyReused',
-        message: 'this Idempotency-Key was used for a checkout with another body',
-      });
-    return right(existing);
-  }
+  if (existing.status !== 'not_placed') return placedBefore(deps, existing, request);
 
   if (cart.items.length === 0) return left({ code: 'CartEmpty', message: 'the cart is empty' });
   const prices = await deps.prices(cart.items.map((i) => i.sku));
@@ -101,14 +97,35 @@ export async function placeOrder(
   return right(placed.right.state as PlacedOrder);
 }
 
-/** Prices from the product streams themselves: exact at the moment of placing the order. */
-export const listedPrices =
-  (commands: CommandHandlers) =>
-  async (skus: readonly string[]): Promise<ReadonlyMap<string, Money>> => {
-    const products = await Promise.all(skus.map((sku) => commands.product.load(streams.product(sku))));
-    const prices = new Map<string, Money>();
-    products.forEach(({ state }, i) => {
-      if (state.status === 'listed') prices.set(skus[i]!, state.price);
-    });
-    return prices;
-  };
+/**
+ * A request whose order is placed already: the order decider tells a retry (the same placement: no
+ * change) from the key reused for another one. The cart is not read again: checkout closed it.
+ */
+async function placedBefore(
+  deps: CheckoutDependencies,
+  order: PlacedOrder,
+  request: CheckoutRequest,
+): Promise<Either<CheckoutError, PlacedOrder>> {
+  const again = await deps.commands.order.handle(
+    streams.order(order.orderId),
+    {
+      type: 'PlaceOrder',
+      data: {
+        orderId: order.orderId,
+        customerId: request.customerId,
+        lines: order.lines.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
+        paymentMethod: request.paymentMethod,
+        placedAt: order.placedAt,
+      },
+    },
+    request.context,
+  );
+  if (isLeft(again))
+    return again.left.code === 'OrderAlreadyPlaced'
+      ? left({
+          code: 'IdempotencyKeyReused',
+          message: 'this Idempotency-Key was used for a checkout with another body',
+        })
+      : again;
+  return right(again.right.state as PlacedOrder);
+}

@@ -1,12 +1,17 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
-import { cartStreamId, currentCart } from '../../src/api/cart.ts';
 import { streams } from '../../src/commands/index.ts';
 import type { Role } from '../../src/identity/users.ts';
+import type { Platform } from '../../src/platform.ts';
+import { cartStreamId, CustomerCarts } from '../../src/projections/carts/current-cart.ts';
 import { productBySku } from '../../src/projections/catalog/index.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { testListing } from '../support/catalog.ts';
+
+/** The open cart as checkout finds it: from the cart streams. */
+const currentCart = (platform: Platform, customerId: string) =>
+  new CustomerCarts(platform.db).current(customerId, (streamId) => platform.commands.cart.load(streamId));
 
 const admin = { actor: { id: 'admin', role: 'admin' }, correlationId: 'cart-spec' };
 
