@@ -1,10 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lease, LeaseLostError } from '../../src/integration/lease.ts';
 import { freshPGlite, freshPostgres, type TestDatabase } from '../support/databases.ts';
 
 // The relay's lease on both SQL adapters: one holder at a time, taken over only after it expired,
-// and a holder that lost it cannot write its progress any more (fencing by term).
+// and a holder that lost it cannot write its progress any more (fencing by term). Leases last a
+// minute here and time passes by moving their expiry back in the database (whose clock they use):
+// what happens never depends on how fast the machine runs the test.
 
 describe.each([
   ['PGlite', freshPGlite],
@@ -18,18 +19,25 @@ describe.each([
   afterAll(() => database.drop());
 
   let n = 0;
-  const newLease = (ttlMs: number) => new Lease(database.db, `job-${++n}`, ttlMs);
+  const TTL_MS = 60_000;
+  const newLease = (ttlMs = TTL_MS) => new Lease(database.db, `job-${++n}`, ttlMs);
+  /** As if `ms` went by for the lease: its expiry moves that much closer (or into the past). */
+  const age = (lease: Lease, ms: number) =>
+    database.db.query(
+      `UPDATE integration_leases SET expires_at = expires_at - make_interval(secs => $2 / 1000.0) WHERE name = $1`,
+      [lease.name, ms],
+    );
 
   it('has one holder at a time; renewing keeps it; another takes it only after it expired', async () => {
-    const lease = newLease(400);
+    const lease = newLease();
     const first = await lease.tryAcquire('relay-a');
     expect(first).toEqual({ holder: 'relay-a', term: 1 });
     expect(await lease.tryAcquire('relay-b')).toBeUndefined();
-    await sleep(250);
+    await age(lease, 0.625 * TTL_MS);
     expect(await lease.renew(first!)).toBe(true);
-    await sleep(250);
-    expect(await lease.tryAcquire('relay-b'), 'renewed 250 ms ago: still held').toBeUndefined();
-    await sleep(500);
+    await age(lease, 0.625 * TTL_MS); // 1.25 times its time to live since it was taken
+    expect(await lease.tryAcquire('relay-b'), 'renewed since it was taken: still held').toBeUndefined();
+    await age(lease, 1.25 * TTL_MS);
     const second = await lease.tryAcquire('relay-b');
     expect(second).toEqual({ holder: 'relay-b', term: 2 });
     expect(await lease.renew(first!), 'the old holder learns it lost the lease').toBe(false);
@@ -37,10 +45,10 @@ describe.each([
   });
 
   it('fences the old holder: its progress write fails and leaves nothing behind', async () => {
-    const lease = newLease(200);
+    const lease = newLease();
     const old = (await lease.tryAcquire('relay-a'))!;
     await lease.fence(old, (tx) => tx.query(`INSERT INTO lease_progress VALUES ($1, 1)`, [lease.name]));
-    await sleep(300);
+    await age(lease, 1.5 * TTL_MS);
     const next = (await lease.tryAcquire('relay-b'))!;
     let ran = false;
     await expect(
@@ -59,24 +67,24 @@ describe.each([
   });
 
   it('fencing also renews: a holder that keeps writing keeps its lease', async () => {
-    const lease = newLease(300);
+    const lease = newLease();
     const term = (await lease.tryAcquire('relay-a'))!;
     for (let i = 0; i < 5; i++) {
-      await sleep(120);
+      await age(lease, 0.4 * TTL_MS); // 2 times its time to live in all
       await lease.fence(term, async () => undefined);
     }
     expect(await lease.tryAcquire('relay-b')).toBeUndefined();
   });
 
   it('is free at once after the holder releases it (a clean shutdown hands over without waiting)', async () => {
-    const lease = newLease(60_000);
+    const lease = newLease();
     const term = (await lease.tryAcquire('relay-a'))!;
     await lease.release(term);
     expect(await lease.tryAcquire('relay-b')).toEqual({ holder: 'relay-b', term: 2 });
   });
 
   it('goes to exactly one of many holders that try at the same moment', async () => {
-    const lease = newLease(10_000);
+    const lease = newLease();
     const attempts = await Promise.all(Array.from({ length: 10 }, (_, i) => lease.tryAcquire(`relay-${i}`)));
     const winners = attempts.filter((a) => a !== undefined);
     expect(winners).toHaveLength(1);
