@@ -1,10 +1,12 @@
 // One Kafka relay as an OS process of its own, for the failover tests to kill: the real KafkaRelay on
-// PostgreSQL, nothing else. Prints "status <standby|publishing>" when that changes and "acked <n>"
-// after each batch the broker acknowledged. CRASH_AFTER_MESSAGES=n makes it SIGKILL itself right after
-// the broker acknowledged the batch that brought its records to n or more, before that batch's
-// checkpoint is written: mid-batch. ACK_DELAY_MS=n makes it wait n ms after each acknowledged batch, so
-// that a backlog takes it a known minimum time to publish and can be caught half done.
-import { setTimeout as sleep } from 'node:timers/promises';
+// PostgreSQL, nothing else. Prints "status <standby|publishing>" when that changes and "acked batch
+// <n>: ..." after each batch the broker acknowledged. CRASH_AFTER_MESSAGES=n makes it SIGKILL itself
+// right after the broker acknowledged the batch that brought its records to n or more, before that
+// batch's checkpoint is written: mid-batch. A line "hold after <n>" on its standard input makes it stop
+// at the n-th batch acknowledged from then on, before that batch's checkpoint, and print "holding at
+// batch <k>": it keeps its lease (renewed on a timer) but publishes nothing more, so that it can be
+// killed from outside in the middle of a backlog however fast or slow the machine is.
+import { createInterface } from 'node:readline';
 import { connectPostgres } from '../../../src/db/postgres.ts';
 import { DOMAIN_EVENT_TYPES } from '../../../src/domain/event-types.ts';
 import { SqlEventStore } from '../../../src/eventstore/sql-event-store.ts';
@@ -31,9 +33,14 @@ const settings: KafkaSettings = {
   logLevel: 'silent',
 };
 const crashAfter = Number(process.env.CRASH_AFTER_MESSAGES ?? 0);
-const ackDelayMs = Number(process.env.ACK_DELAY_MS ?? 0);
 let batches = 0;
 let records = 0;
+/** The batch to hold at, once the test asked for it. */
+let holdAt: number | undefined;
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const hold = /^hold after (\d+)$/.exec(line.trim());
+  if (hold) holdAt = batches + Number(hold[1]);
+});
 const relay = new KafkaRelay(store, db, kafkaClient(settings, 'relay'), settings, {
   holder: env('RELAY_HOLDER'),
   leaseMs: Number(env('LEASE_MS')),
@@ -45,7 +52,10 @@ const relay = new KafkaRelay(store, db, kafkaClient(settings, 'relay'), settings
     records += messages;
     console.log(`acked batch ${batches}: ${events} events, ${messages} records`);
     if (crashAfter > 0 && records >= crashAfter) process.kill(process.pid, 'SIGKILL');
-    if (ackDelayMs > 0) await sleep(ackDelayMs);
+    if (holdAt !== undefined && batches >= holdAt) {
+      console.log(`holding at batch ${batches}`);
+      await new Promise<never>(() => undefined); // until killed
+    }
   },
 }).start();
 
@@ -56,9 +66,10 @@ const watch = setInterval(() => {
   console.log(`status ${last}`);
 }, 20);
 
-process.once('SIGTERM', async () => {
+process.once('SIGTERM', () => {
   clearInterval(watch);
-  await relay.stop();
-  await db.close();
-  process.exit(0);
+  void relay
+    .stop()
+    .then(() => db.close())
+    .then(() => process.exit(0));
 });

@@ -11,8 +11,10 @@ export type RelayProcess = {
   holder: string;
   exited: Promise<Exit>;
   output(): string;
-  /** Resolves once the process printed `text`. */
+  /** Resolves once the process printed `text`; fails after `timeoutMs` (a minute by default). */
   printed(text: string, timeoutMs?: number): Promise<void>;
+  /** Writes a line to the process's standard input (see relay-process.ts for what it understands). */
+  send(line: string): void;
   kill(signal: NodeJS.Signals): Promise<Exit>;
 };
 
@@ -20,7 +22,7 @@ export type RelayProcess = {
 export function spawnRelay(holder: string, env: Record<string, string>): RelayProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RELAY_HOLDER: holder, ...env },
   });
   running.add(child);
@@ -30,6 +32,7 @@ export function spawnRelay(holder: string, env: Record<string, string>): RelayPr
     output += chunk.toString();
     for (const listener of [...listeners]) listener();
   };
+  child.stdin!.on('error', () => undefined); // a line sent as it dies: nobody to read it, no matter
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
   const exited = new Promise<Exit>((resolve) =>
@@ -43,7 +46,7 @@ export function spawnRelay(holder: string, env: Record<string, string>): RelayPr
     holder,
     exited,
     output: () => output,
-    printed(text, timeoutMs = 20_000) {
+    printed(text, timeoutMs = 60_000) {
       const seen = new Promise<void>((resolve) => {
         const check = () => {
           if (!output.includes(text)) return;
@@ -54,6 +57,9 @@ export function spawnRelay(holder: string, env: Record<string, string>): RelayPr
         check();
       });
       return within(seen, timeoutMs, () => `relay ${holder} never printed "${text}"\n${output}`);
+    },
+    send(line) {
+      child.stdin!.write(`${line}\n`);
     },
     kill(signal) {
       child.kill(signal);
