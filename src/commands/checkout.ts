@@ -7,7 +7,6 @@ import { streams, type CommandHandlers } from './index.ts';
 import type { PriceLookup } from './listed-products.ts';
 
 // test/support/shop.ts takes the price lookup from here.
-export { listedPrices } from './listed-products.ts';
 
 /** The namespace of order ids derived from (customer, Idempotency-Key). */
 const ORDER_ID_NAMESPACE = '3f0c8f5e-4a3b-4d6e-9b0a-6c1f2e7d8a90';

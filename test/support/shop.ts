@@ -2,7 +2,8 @@ import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import type { DomainError } from '../../src/domain/decider.ts';
 import { expect } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
-import { listedPrices, placeOrder, type CheckoutCart } from '../../src/commands/checkout.ts';
+import { placeOrder, type CheckoutCart } from '../../src/commands/checkout.ts';
+import { listedPrices } from '../../src/commands/listed-products.ts';
 import type { CommandContext } from '../../src/commands/command-handler.ts';
 import { streams } from '../../src/commands/index.ts';
 import type { OrderState } from '../../src/domain/order/index.ts';
@@ -76,7 +77,7 @@ export async function checkout(
 export const orderState = async (platform: Platform, orderId: string): Promise<OrderState> =>
   (await platform.commands.order.load(streams.order(orderId))).state;
 
-export async function settled(platform: Platform, orderId: string, timeout = 20_000) {
+export async function settled(platform: Platform, orderId: string, timeout = 30_000) {
   await expect
     .poll(async () => (await orderState(platform, orderId)).status, { timeout, interval: 50 })
     .toMatch(/^(confirmed|cancelled)$/);

@@ -25,11 +25,20 @@ export type OrderState = Readonly<{ status: 'not_placed' }> | PlacedOrder;
 
 export const initialState = (): OrderState => ({ status: 'not_placed' });
 
+/** The events that move an order's status, and the status each leaves it in (as `evolve` does). */
+export const ORDER_STATUS_AFTER = {
+  OrderPlaced: 'pending',
+  OrderConfirmed: 'confirmed',
+  OrderCancelled: 'cancelled',
+  OrderShipped: 'shipped',
+  OrderRefunded: 'refunded',
+} as const satisfies Partial<Record<OrderEvent['type'], OrderStatus>>;
+
 export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
   if (event.type === 'OrderPlaced') {
     const { orderId, customerId, lines, total, paymentMethod, placedAt } = event.data;
     return {
-      status: 'pending',
+      status: ORDER_STATUS_AFTER.OrderPlaced,
       orderId,
       customerId,
       lines,
@@ -59,12 +68,17 @@ export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
     case 'OrderPaymentFailed':
       return { ...state, paymentFailureReason: event.data.reason, updatedAt: at };
     case 'OrderConfirmed':
-      return { ...state, status: 'confirmed', updatedAt: at };
+      return { ...state, status: ORDER_STATUS_AFTER[event.type], updatedAt: at };
     case 'OrderCancelled':
-      return { ...state, status: 'cancelled', cancellationReason: event.data.reason, updatedAt: at };
+      return {
+        ...state,
+        status: ORDER_STATUS_AFTER[event.type],
+        cancellationReason: event.data.reason,
+        updatedAt: at,
+      };
     case 'OrderShipped':
-      return { ...state, status: 'shipped', updatedAt: at };
+      return { ...state, status: ORDER_STATUS_AFTER[event.type], updatedAt: at };
     case 'OrderRefunded':
-      return { ...state, status: 'refunded', updatedAt: at };
+      return { ...state, status: ORDER_STATUS_AFTER[event.type], updatedAt: at };
   }
 };

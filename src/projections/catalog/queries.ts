@@ -123,28 +123,6 @@ export const productBySku = async (
   pages: PageCache<ProductPage>,
 ): Promise<ProductDocument | undefined> => (await productPage(db, sku, pages))?.document;
 
-/** Price and availability of the listed products among `skus` (others are simply absent). */
-export async function sellableProducts(
-  db: SqlClient,
-  skus: readonly string[],
-): Promise<Map<string, { price: Money; available: number }>> {
-  if (skus.length === 0) return new Map();
-  const rows = await db.query<Row>(
-    `SELECT p.sku, p.price_amount, p.currency, COALESCE(a.available, 0) AS available
-       ${FROM_CATALOG} WHERE p.listed AND p.sku IN (SELECT jsonb_array_elements_text($1::jsonb))`,
-    [JSON.stringify(skus)],
-  );
-  return new Map(
-    rows.map((row) => [
-      row.sku,
-      {
-        price: { amount: Number(row.price_amount), currency: row.currency },
-        available: Number(row.available),
-      },
-    ]),
-  );
-}
-
 /** What each order sorts by (every order ends with the SKU, so equal keys page the same way each time). */
 const SORT_KEYS: Record<
   Exclude<CatalogFilters['sort'], 'relevance' | undefined>,

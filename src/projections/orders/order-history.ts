@@ -1,15 +1,9 @@
 import type { SqlClient } from '../../db/sql-client.ts';
-import type { OrderEvent } from '../../domain/order/index.ts';
+import { ORDER_STATUS_AFTER, type OrderEvent } from '../../domain/order/index.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
 
-/** The status an order event moves the order to, if it changes the status. */
-const STATUS_OF: Partial<Record<OrderEvent['type'], string>> = {
-  OrderPlaced: 'pending',
-  OrderConfirmed: 'confirmed',
-  OrderCancelled: 'cancelled',
-  OrderShipped: 'shipped',
-  OrderRefunded: 'refunded',
-};
+/** The status an order event moves the order to, if it changes the status (the domain's map). */
+const STATUS_OF: Partial<Record<OrderEvent['type'], string>> = ORDER_STATUS_AFTER;
 
 type Placed = Extract<OrderEvent, { type: 'OrderPlaced' }>['data'];
 type Change = {
