@@ -4,7 +4,6 @@ import { analyticsRoutes } from '../../../src/api/analytics.ts';
 import { authPlugin } from '../../../src/api/auth.ts';
 import { registerProblemHandlers } from '../../../src/api/problem.ts';
 import { pluginDependencies } from '../../../src/api/server.ts';
-import { pluginDependencies } from '../../../src/api/server.ts';
 import type { Role } from '../../../src/identity/users.ts';
 import type { Platform } from '../../../src/platform.ts';
 
