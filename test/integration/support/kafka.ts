@@ -35,7 +35,6 @@ export type Received = Readonly<{
   key: string;
   headers: Record<string, string>;
   value: unknown;
-  receivedAt: number;
 }>;
 
 const textHeaders = (headers: IHeaders | undefined) =>
@@ -75,7 +74,6 @@ export async function recordTopics(brokers: string, prefix: string) {
         key: message.key?.toString() ?? '',
         headers: textHeaders(message.headers),
         value: JSON.parse(message.value?.toString() ?? 'null'),
-        receivedAt: Date.now(),
       });
     },
   });
