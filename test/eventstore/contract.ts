@@ -270,7 +270,7 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
               }
               return seen.length;
             },
-            { timeout: 10_000 },
+            { timeout: 30_000 },
           )
           .toBe(25);
         expect(seen).toEqual(Array.from({ length: 25 }, (_, n) => n));
@@ -310,7 +310,7 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
                 if (!moved) return seen;
               }
             },
-            { timeout: 10_000 },
+            { timeout: 30_000 },
           )
           .toEqual([0, 3]);
         const [last] = await store.readStream(stream, { direction: 'backward', maxCount: 1 });
@@ -332,10 +332,10 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
         await store.append(stream, [other(5)], 5);
         const [sixth] = await store.readStream(stream, { fromVersion: 6 });
         await expect
-          .poll(() => nexts.includes(JSON.stringify(sixth!.checkpoint)), { timeout: 10_000 })
+          .poll(() => nexts.includes(JSON.stringify(sixth!.checkpoint)), { timeout: 30_000 })
           .toBe(true);
         await store.append(stream, [thing({ n: 6 })], 6);
-        await expect.poll(() => received, { timeout: 10_000 }).toEqual(['ThingHappened']);
+        await expect.poll(() => received, { timeout: 30_000 }).toEqual(['ThingHappened']);
         await subscription.stop();
       });
 
@@ -351,7 +351,7 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
           { after: firstOfStream!.checkpoint },
         );
         await store.append(stream, [thing({ n: 2 })], 2);
-        await expect.poll(() => received.length, { timeout: 10_000 }).toBe(2);
+        await expect.poll(() => received.length, { timeout: 30_000 }).toBe(2);
         await subscription.stop();
         expect(received.map((e) => e.streamVersion)).toEqual([2, 3]);
         expect(subscription.checkpoint.globalPosition).toBeGreaterThanOrEqual(received[1]!.globalPosition);
@@ -370,7 +370,7 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
           },
           { after: last?.checkpoint, maxPollIntervalMs: 5 },
         );
-        await expect.poll(() => handled.includes(stream), { timeout: 10_000 }).toBe(true);
+        await expect.poll(() => handled.includes(stream), { timeout: 30_000 }).toBe(true);
         await subscription.stop();
         expect(handled.filter((s) => s === stream)).toHaveLength(1);
       });

@@ -1,20 +1,34 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SqlClient } from '../../src/db/sql-client.ts';
 import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { verifyChain } from '../../src/eventstore/hash-chain.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
 import { appendPayload, prepareEvents } from '../../src/eventstore/validation.ts';
 import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 import { TEST_EVENT_TYPES, thing } from '../support/events.ts';
+import { within } from '../support/saga-worker-process.ts';
 
 /**
  * What only a multi-connection server can show: a transaction that stays open while others commit.
- * `holdAppend` starts an append in its own transaction and leaves it uncommitted.
+ * `holdAppend` starts an append in its own transaction and leaves it uncommitted. Nothing waits a
+ * fixed time: what must not happen yet is checked once the subscription has read the log since, or
+ * once a writer is seen waiting for the lock.
  */
 describe('PostgreSQL event store under overlapping transactions', () => {
   let database: TestDatabase;
   let store: SqlEventStore;
   const held: pg.Client[] = [];
+  /** Reads of the global log (the subscriptions'), numbered as they began, as they completed. */
+  let readsBegun = 0;
+  const readsDone: number[] = [];
+  /** Waits until two reads of the global log begun after this call have completed. */
+  async function readTwiceMore() {
+    const mark = readsBegun;
+    await expect
+      .poll(() => readsDone.filter((n) => n > mark).length, { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(2);
+  }
 
   async function holdAppend(streamId: string) {
     const client = new pg.Client({ connectionString: database.url });
@@ -28,7 +42,21 @@ describe('PostgreSQL event store under overlapping transactions', () => {
 
   beforeAll(async () => {
     database = await freshPostgres();
-    store = new SqlEventStore(database.db, { eventTypes: TEST_EVENT_TYPES });
+    const counted: SqlClient = {
+      ...database.db,
+      query: ((sql: string, params?: readonly unknown[]) => {
+        const reading = database.db.query(sql, params);
+        if (sql.includes('pg_snapshot_xmin(pg_current_snapshot())')) {
+          const n = ++readsBegun;
+          reading.then(
+            () => readsDone.push(n),
+            () => undefined,
+          );
+        }
+        return reading;
+      }) as SqlClient['query'],
+    };
+    store = new SqlEventStore(counted, { eventTypes: TEST_EVENT_TYPES });
   });
   afterAll(async () => {
     await Promise.all(held.map((c) => c.end()));
@@ -43,11 +71,11 @@ describe('PostgreSQL event store under overlapping transactions', () => {
     });
     const slow = await holdAppend('late-slow'); // takes the lower global position
     await store.append('late-fast', [thing()], 'no_stream'); // commits first, with a higher position
-    await new Promise((r) => setTimeout(r, 300));
+    await readTwiceMore();
     // The fast event must wait: delivering it now would move the checkpoint past the slow one.
     expect(received.map((e) => e.streamId)).not.toContain('late-fast');
     await slow.commit();
-    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => received.length, { timeout: 60_000 }).toBe(2);
     await subscription.stop();
     const [first, second] = received as [RecordedEvent, RecordedEvent];
     expect(first.streamId).toBe('late-slow');
@@ -67,11 +95,11 @@ describe('PostgreSQL event store under overlapping transactions', () => {
     const slow = await holdAppend('typed-late-slow');
     await store.append('typed-late-fast', [{ ...thing(), type: 'OtherThingHappened' }], 'no_stream');
     await store.append('typed-late-fast', [thing()], 1);
-    await new Promise((r) => setTimeout(r, 300));
+    await readTwiceMore();
     expect(received.map((e) => e.streamId).filter((s) => s.startsWith('typed-'))).toEqual([]);
     await slow.commit();
     await expect
-      .poll(() => received.map((e) => e.streamId).filter((s) => s.startsWith('typed-')), { timeout: 10_000 })
+      .poll(() => received.map((e) => e.streamId).filter((s) => s.startsWith('typed-')), { timeout: 60_000 })
       .toEqual(['typed-late-slow', 'typed-late-fast']);
     await subscription.stop();
     expect(received.every((e) => e.type === 'ThingHappened')).toBe(true);
@@ -79,18 +107,30 @@ describe('PostgreSQL event store under overlapping transactions', () => {
 
   it('lets writers to other streams proceed while one stream is locked by an open append', async () => {
     const open = await holdAppend('busy-stream');
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.append(`free-${i}`, [thing()], 'no_stream')),
+    // They all finish while the transaction stays open (it ends only below): none waited for it.
+    await within(
+      Promise.all(Array.from({ length: 20 }, (_, i) => store.append(`free-${i}`, [thing()], 'no_stream'))),
+      60_000,
+      () => 'appends to other streams waited for the open transaction',
     );
-    expect(Date.now() - started).toBeLessThan(5_000);
     // A writer to the same stream waits for the open transaction, then sees its outcome.
     let sameStreamDone = false;
     const sameStream = store
       .append('busy-stream', [thing()], 'no_stream')
       .finally(() => (sameStreamDone = true));
     sameStream.catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 200));
+    await expect
+      .poll(
+        async () =>
+          (
+            await database.db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            )
+          )[0]!.n,
+        { timeout: 60_000 },
+      )
+      .toBe(1);
     expect(sameStreamDone).toBe(false);
     await open.commit();
     await expect(sameStream).rejects.toMatchObject({ actualVersion: 1 });

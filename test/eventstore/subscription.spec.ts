@@ -30,7 +30,7 @@ describe('following the log', () => {
       {},
       () => undefined,
     );
-    await expect.poll(() => seen, { timeout: 2_000 }).toEqual([event]);
+    await expect.poll(() => seen, { timeout: 30_000 }).toEqual([event]);
     expect(subscription.checkpoint).toEqual(at(1));
     void subscription.stop();
   });
@@ -38,17 +38,21 @@ describe('following the log', () => {
   it('polls soon again after an append it was told of but could not read yet, not at its quiet wait', async () => {
     // Told of every append, the source waits a minute when polling finds nothing. An append is
     // signalled while another transaction, begun before it, still runs: the read right after the
-    // signal finds nothing, and the events appear a few milliseconds later.
+    // signal finds nothing, and the events appear by the read after that.
     let appends = 0;
-    let readable = false;
+    let readsSinceSignal: number | undefined;
+    let waitsBeforeFound: number | undefined;
     let wake = () => undefined as void;
     const waits: number[] = [];
     const source = {
       // The event once, as a log does: not again from the checkpoint past it.
-      readAll: async ({ after }: { after?: Checkpoint | number }) =>
-        readable && after === LOG_START
-          ? { events: [event], next: at(1) }
-          : { events: [], next: after as Checkpoint },
+      readAll: async ({ after }: { after?: Checkpoint | number }) => {
+        if (readsSinceSignal !== undefined) readsSinceSignal++;
+        if (readsSinceSignal === undefined || readsSinceSignal < 2 || after !== LOG_START)
+          return { events: [], next: after as Checkpoint };
+        waitsBeforeFound = waits.length;
+        return { events: [event], next: at(1) };
+      },
       appendsSoFar: () => appends,
       waitForAppend: (ms: number, seen: number) => {
         waits.push(ms);
@@ -67,11 +71,16 @@ describe('following the log', () => {
       {},
       () => undefined,
     );
-    await expect.poll(() => waits.at(-1), { timeout: 2_000 }).toBe(60_000); // idle: the quiet wait
+    await expect.poll(() => waits.at(-1), { timeout: 30_000 }).toBe(60_000); // idle: the quiet wait
+    const idle = waits.length;
+    readsSinceSignal = 0;
     appends++;
     wake();
-    setTimeout(() => (readable = true), 20);
-    await expect.poll(() => seen, { timeout: 2_000 }).toEqual([event]);
+    // The read after the signal found nothing: it waits a short poll, not its quiet minute.
+    await expect.poll(() => waits.length, { timeout: 30_000 }).toBeGreaterThan(idle);
+    expect(waits[idle]).toBeLessThan(60_000);
+    await expect.poll(() => seen, { timeout: 30_000 }).toEqual([event]);
+    expect(waits.slice(idle, waitsBeforeFound).every((ms) => ms < 60_000)).toBe(true);
     void subscription.stop();
   });
 });
