@@ -110,7 +110,7 @@ describe.each([
     const stream = await fromStream(cartId);
     expect(stream.version).toBe(6);
     await expect
-      .poll(() => t.platform.readModels.cartState(streams.cart(cartId)))
+      .poll(() => t.platform.readModels.cartState(streams.cart(cartId)), { timeout: 20_000 })
       .toEqual({
         state: stream.state,
         version: stream.version,

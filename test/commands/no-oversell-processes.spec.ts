@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventoryCommands } from '../support/inventory-commands.ts';
 import { DOMAIN_EVENT_TYPES } from '../../src/domain/event-types.ts';
@@ -10,7 +9,28 @@ import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 import { receive, replayInventory } from '../support/inventory.ts';
 
 const worker = fileURLToPath(new URL('../support/reserve-worker.ts', import.meta.url));
-const run = promisify(execFile);
+
+/** Starts a reserve worker; `ready` resolves once it is connected, `done` with everything it printed. */
+function startWorker(...args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let onOutput = () => undefined as void;
+  child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), onOutput()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<string>((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`worker exited with ${code}: ${stderr}`)),
+    ),
+  );
+  const ready = new Promise<void>((resolve, reject) => {
+    onOutput = () => void (stdout.startsWith('ready\n') && resolve());
+    done.then(() => reject(new Error(`worker ended before it was ready: ${stdout}`)), reject);
+  });
+  return { ready, done, go: () => child.stdin.end('go\n') };
+}
 
 describe('no oversell across OS processes (PostgreSQL)', () => {
   let database: TestDatabase;
@@ -27,13 +47,12 @@ describe('no oversell across OS processes (PostgreSQL)', () => {
   it('two processes each sending 500 reservations for 100 units leave exactly 100 reservations', async () => {
     const sku = `PROC-${Date.now()}`;
     await receive(inventoryCommands(store), sku, 100);
-    const startAt = Date.now() + 4_000; // both processes are loaded and connected by then
-    const outputs = await Promise.all(
-      [1, 2].map(() =>
-        run(process.execPath, ['--import', 'tsx', worker, database.url!, sku, '500', String(startAt)]),
-      ),
-    );
-    const outcomes = outputs.map((o) => JSON.parse(o.stdout.trim().split('\n').at(-1)!));
+    // Both processes loaded and connected, then both told to go at once.
+    const workers = [1, 2].map(() => startWorker(database.url!, sku, '500'));
+    await Promise.all(workers.map((w) => w.ready));
+    for (const w of workers) w.go();
+    const outputs = await Promise.all(workers.map((w) => w.done));
+    const outcomes = outputs.map((o) => JSON.parse(o.trim().split('\n').at(-1)!));
     for (const outcome of outcomes) expect(outcome.other).toEqual([]);
     expect(outcomes[0].reserved + outcomes[1].reserved).toBe(100);
     expect(outcomes[0].insufficient + outcomes[1].insufficient).toBe(900);

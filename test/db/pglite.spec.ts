@@ -110,12 +110,16 @@ describe('the PGlite adapter', () => {
 
   it('runs a statement of the foreground before the background statements queued ahead of it', async () => {
     const finished: string[] = [];
+    let foreground: Promise<unknown> | undefined;
     const background = Array.from({ length: 20 }, (_, i) =>
-      db.background!.query(`SELECT pg_sleep(0.005)`).then(() => finished.push(`background ${i}`)),
+      db.background!.query(`SELECT pg_sleep(0.005)`).then(() => {
+        finished.push(`background ${i}`);
+        // Once the first is done, the other nineteen are queued ahead: the foreground comes now.
+        if (i === 0) foreground = db.query(`SELECT 1 AS one`).then(() => finished.push('foreground'));
+      }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 15)); // the first is running by now
-    const foreground = db.query(`SELECT 1 AS one`).then(() => finished.push('foreground'));
-    await Promise.all([...background, foreground]);
+    await Promise.all(background);
+    await foreground;
     // It waits for the statement running when it came, not for the twenty.
     expect(finished.indexOf('foreground')).toBeLessThan(10);
     expect(finished.filter((f) => f.startsWith('background'))).toHaveLength(20);

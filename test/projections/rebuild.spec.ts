@@ -271,7 +271,9 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
     // and its progress as soon as it is reported.
     expect((await overview()).find((p) => p.name === 'test-external')?.rebuild?.state).toBe('running');
     await expect
-      .poll(async () => (await overview()).find((p) => p.name === 'test-external')?.rebuild)
+      .poll(async () => (await overview()).find((p) => p.name === 'test-external')?.rebuild, {
+        timeout: 30_000,
+      })
       .toMatchObject({ state: 'running', events: 7 });
     expect((await overview()).map((p) => p.name)).toEqual(expect.arrayContaining(REBUILT));
     release();

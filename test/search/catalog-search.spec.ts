@@ -207,7 +207,7 @@ describe.each(ENGINES)('catalog search (%s)', (engine) => {
       type: 'AdjustStock',
       data: { sku: 'TOASTER-1', delta: -2, reason: 'dropped on the floor' },
     });
-    await expect.poll(inStockToasters, { timeout: 15_000, interval: 50 }).toEqual([]);
+    await expect.poll(inStockToasters, { timeout: 30_000, interval: 50 }).toEqual([]);
     expect((await search(engine, { q: 'toaster' })).items[0]?.available).toBe(0);
     // Counts follow too (the SQL adapter reuses counts only while the catalog is unchanged).
     expect((await search(engine, { q: 'toaster', inStock: true })).total).toBe(0);
@@ -216,7 +216,7 @@ describe.each(ENGINES)('catalog search (%s)', (engine) => {
       { value: 'Cupco', count: 1 },
     ]);
     await floor.inventory('TOASTER-1', { type: 'ReceiveStock', data: { sku: 'TOASTER-1', quantity: 2 } });
-    await expect.poll(inStockToasters, { timeout: 15_000, interval: 50 }).toEqual(['TOASTER-1']);
+    await expect.poll(inStockToasters, { timeout: 30_000, interval: 50 }).toEqual(['TOASTER-1']);
     expect((await search(engine, { category: 'Kitchen', inStock: true })).facets.brand).toEqual([
       { value: 'Brewster', count: 2 },
       { value: 'Cupco', count: 1 },
@@ -242,11 +242,11 @@ describe.each(ENGINES)('catalog search (%s)', (engine) => {
     await reprice(60_000, 1);
     const moved = [{ from: 50_000, to: 100_000, count: 1 }];
     await expect
-      .poll(() => priceFacet({ category: 'Kitchen' }), { timeout: 15_000, interval: 50 })
+      .poll(() => priceFacet({ category: 'Kitchen' }), { timeout: 30_000, interval: 50 })
       .toEqual(moved);
-    await expect.poll(() => priceFacet({ q: 'toaster' }), { timeout: 15_000, interval: 50 }).toEqual(moved);
+    await expect.poll(() => priceFacet({ q: 'toaster' }), { timeout: 30_000, interval: 50 }).toEqual(moved);
     await reprice(3499, 2);
-    await expect.poll(() => priceFacet({ q: 'toaster' }), { timeout: 15_000, interval: 50 }).toEqual([]);
+    await expect.poll(() => priceFacet({ q: 'toaster' }), { timeout: 30_000, interval: 50 }).toEqual([]);
   });
 });
 

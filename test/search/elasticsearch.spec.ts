@@ -221,7 +221,9 @@ describe('rebuilding the search index', () => {
     expect(answers.length).toBeGreaterThan(0);
     expect(answers.every((total) => total === 4 || total === 5)).toBe(true);
     await expect
-      .poll(async () => (await t.platform.search.searchCatalog(filters({ q: 'drill' }))).total)
+      .poll(async () => (await t.platform.search.searchCatalog(filters({ q: 'drill' }))).total, {
+        timeout: 30_000,
+      })
       .toBe(5);
     const rebuilt = await t.platform.search.searchCatalog(filters({ sort: 'price_asc' }));
     expect(rebuilt.items.filter((item) => item.sku !== 'DRILL-3')).toEqual(expected.items);
@@ -232,7 +234,10 @@ describe('rebuilding the search index', () => {
       data: { sku: 'DRILL-3', delta: -2, reason: 'lost' },
     });
     await expect
-      .poll(async () => (await t.platform.search.searchCatalog(filters({ q: 'drill', inStock: true }))).total)
+      .poll(
+        async () => (await t.platform.search.searchCatalog(filters({ q: 'drill', inStock: true }))).total,
+        { timeout: 30_000 },
+      )
       .toBe(3);
   });
 

@@ -1,6 +1,9 @@
-// A separate OS process that reserves units of one SKU: `node --import tsx reserve-worker.ts <db-url> <sku> <count> <startAt>`.
-// It waits until `startAt` (epoch ms) so that several workers begin at the same moment, then sends
-// all its reserve commands at once and prints one JSON line with what happened.
+// A separate OS process that reserves units of one SKU: `node --import tsx reserve-worker.ts <db-url> <sku> <count>`.
+// Once connected it prints "ready" and waits for a line "go" on its standard input, so that several
+// workers begin together however long each took to start; then it sends all its reserve commands at
+// once and prints one JSON line with what happened.
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { isRight } from 'fp-ts/lib/Either.js';
 import { inventoryCommands } from './inventory-commands.ts';
 import { connectPostgres } from '../../src/db/postgres.ts';
@@ -8,13 +11,18 @@ import { DOMAIN_EVENT_TYPES } from '../../src/domain/event-types.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
 import { reserve } from './inventory.ts';
 
-const [url, sku, count, startAt] = process.argv.slice(2);
+const [url, sku, count] = process.argv.slice(2);
 const db = connectPostgres({ connectionString: url!, maxConnections: 16 });
 const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
 // Small batches: the two processes must interleave many appends, not settle it in one each.
 const commands = inventoryCommands(store, { maxBatch: 10 });
 
-await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+await store.streamVersion(`inventory-${sku}`); // connected, and the store's code loaded
+const lines = createInterface({ input: process.stdin });
+const go = once(lines, 'line');
+console.log('ready');
+await go;
+lines.close();
 const results = await Promise.allSettled(
   Array.from({ length: Number(count) }, () => reserve(commands, sku!)),
 );
