@@ -33,8 +33,6 @@ const configSchema = z.object({
   SAGA_LEASE_SECONDS: z.coerce.number().min(0.5).max(3_600).default(30),
   /** Orders one worker drives at once. */
   SAGA_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(64),
-  /** Test failpoint: the checkout saga kills its process on reaching this step. Never set in production. */
-  SAGA_CRASH_AT: z.string().optional(),
   /** Services profile: seed the demo catalog and users as the embedded profile always does. */
   SEED_DEMO: z
     .enum(['true', 'false'])

@@ -23,7 +23,7 @@ import {
 } from './subscriptions/index.ts';
 import { CheckoutSaga } from './sagas/checkout/checkout-saga.ts';
 import { activeReservationsProjection } from './sagas/checkout/reservation-expiry.ts';
-import { checkoutQueueProjection } from './sagas/checkout/saga-queue.ts';
+import { createCheckoutQueue } from './sagas/checkout/saga-queue.ts';
 import { startSagaWorker, type SagaWorker } from './sagas/checkout/saga-worker.ts';
 import { openCatalogSearch } from './search/index.ts';
 import type { CatalogSearch } from './search/catalog-search.ts';
@@ -55,7 +55,11 @@ export type Platform = Readonly<{
 }>;
 
 /** Parts a program embedding the platform adds to it (tests: a read model of their own). */
-export type PlatformExtras = Readonly<{ rebuildable?: readonly RebuildableProjection[] }>;
+export type PlatformExtras = Readonly<{
+  rebuildable?: readonly RebuildableProjection[];
+  /** Told each named point the checkout saga reaches (the crash tests' failpoint); none by default. */
+  sagaStepHook?: (step: string) => void;
+}>;
 
 export async function openPlatform(config: Config, extras: PlatformExtras = {}): Promise<Platform> {
   const db = await openDatabase(config);
@@ -68,11 +72,12 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
   registerBusinessMetrics(metrics.registry, db);
   const commands = createCommandHandlers(store, metrics);
   const readModels = openReadModels({ config, db, store, commands, catalog, metrics });
+  const checkoutQueue = createCheckoutQueue(db);
   const projections = new ProjectionOperations({
     db,
     store,
     metrics,
-    sql: [...sqlReadModels.projections, checkoutQueueProjection, activeReservationsProjection],
+    sql: [...sqlReadModels.projections, checkoutQueue.projection, activeReservationsProjection],
     external: [
       ...(searchModule.rebuildable ? [searchModule.rebuildable] : []),
       ...(extras.rebuildable ?? []),
@@ -86,7 +91,9 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
     metrics,
     reservationTtlMs: config.RESERVATION_TTL_SECONDS * 1000,
     unknownAnswerGraceMs: 20 * config.PAYMENT_TIMEOUT_MS,
-    crashAt: config.SAGA_CRASH_AT,
+    store,
+    queue: checkoutQueue,
+    onStep: extras.sagaStepHook,
   });
   const subscriptions: Subscription[] = [];
   let sagaWorker: SagaWorker | undefined;
@@ -119,16 +126,19 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
             },
           }),
         );
-      sagaWorker = startSagaWorker(inBackground(db), commands, saga, {
-        leaseMs: config.SAGA_LEASE_SECONDS * 1000,
-        concurrency: config.SAGA_CONCURRENCY,
-        onError: (error, orderId) => {
-          if (config.LOG_LEVEL !== 'silent')
-            console.error(
-              `checkout saga${orderId ? ` (order ${orderId})` : ''}: ${(error as Error).message}`,
-            );
+      sagaWorker = startSagaWorker(
+        { saga, db: inBackground(db), store, commands },
+        {
+          leaseMs: config.SAGA_LEASE_SECONDS * 1000,
+          concurrency: config.SAGA_CONCURRENCY,
+          onError: (error, orderId) => {
+            if (config.LOG_LEVEL !== 'silent')
+              console.error(
+                `checkout saga${orderId ? ` (order ${orderId})` : ''}: ${(error as Error).message}`,
+              );
+          },
         },
-      });
+      );
       integration = await startIntegration({ config, db, store }); // Kafka relay + consumers when KAFKA_BROKERS is set
     },
     async close() {

@@ -9,9 +9,10 @@ import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 import { killStrayWorkers, spawnWorker, within, type WorkerProcess } from '../support/saga-worker-process.ts';
 import { checkout, inventoryOf, orderState, paymentOf, stockProduct } from '../support/shop.ts';
 
-// Real crashes: a worker process (src/main.ts, ROLE=worker) SIGKILLs itself at one step of the
-// checkout saga; a clean worker then resumes from the streams. Every order must settle once, every
-// unit must be accounted for, and the gateway (shared, durable) must never have taken money twice.
+// Real crashes: a worker process (test/support/crashing-worker.ts: the platform as src/main.ts opens
+// it, ROLE=worker) SIGKILLs itself at one step of the checkout saga; a clean worker (src/main.ts)
+// then resumes from the streams. Every order must settle once, every unit must be accounted for, and
+// the gateway (shared, durable) must never have taken money twice.
 
 const workerEnv = (database: TestDatabase, extra: Record<string, string> = {}) => ({
   DATABASE_URL: database.url!,
@@ -339,7 +340,7 @@ describe('checkout saga crash recovery (worker processes on PostgreSQL)', () => 
             'confirmed',
           );
 
-          const crashing = spawnWorker(workerEnv(shop.database, { SAGA_CRASH_AT: crashAt }));
+          const crashing = spawnWorker(workerEnv(shop.database), { crashAt });
           const crash = await within(
             crashing.exited,
             30_000,

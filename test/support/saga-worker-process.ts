@@ -2,10 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 // The platform's own entry point as a separate OS process with ROLE=worker: what a crash test kills
-// and restarts. Started with `node --import tsx src/main.ts`, as an operator would run it.
+// and restarts. Started with `node --import tsx src/main.ts`, as an operator would run it; a worker
+// that is to crash at a saga step runs test/support/crashing-worker.ts, which opens the platform
+// the same way with a saga that kills its process there.
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const crashingWorker = fileURLToPath(new URL('./crashing-worker.ts', import.meta.url));
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -24,10 +27,15 @@ const running = new Map<ChildProcess, Promise<Exit>>();
 
 /**
  * Starts a worker process on `DATABASE_URL` (and whatever else `env` sets). Its environment is built
- * from scratch, so no setting of the test process (a Stripe key, say) leaks into it.
+ * from scratch, so no setting of the test process (a Stripe key, say) leaks into it. With `crashAt`,
+ * the process SIGKILLs itself when its checkout saga reaches that step.
  */
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+export function spawnWorker(
+  env: Record<string, string>,
+  { crashAt }: { crashAt?: string } = {},
+): WorkerProcess {
+  const entry = crashAt ? [crashingWorker, crashAt] : [main];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -2,14 +2,14 @@ import type { OrderState, PlacedOrder, PricedLine } from '../../domain/order/ind
 import type { PaymentState } from '../../domain/payment/index.ts';
 
 /**
- * What the checkout saga does next for one order, decided from the order and payment streams alone:
- * they are the saga's memory, so after a crash it resumes exactly where it was.
+ * Where the checkout saga is with one order, decided from the order and payment streams alone: they
+ * are the saga's memory, so after a crash it resumes exactly where it was. (`decide.ts` turns the
+ * step into the commands to send and the questions to ask.)
  *
- *   pending:   reserve each line (SKU order) -> request payment -> authorize -> commit every
- *              reservation -> record the authorization on the order and confirm it (one append)
- *              (the saga records the last line's reservation and the payment request at once, and
- *              commits the reservations while it records the authorization: each pair concerns two
- *              streams, and whichever of the two a crash left out is the step picked next)
+ *   pending:   reserve each line (SKU order) -> request payment -> authorize -> record the answer ->
+ *              commit every reservation -> record the authorization on the order and confirm it (one
+ *              append) (the saga records the last line's reservation and the payment request at once:
+ *              the two concern two streams, and whichever of them a crash left out is picked next)
  *              any line short, payment declined, a reservation expired: cancel
  *   confirmed: capture the payment                                   (then the saga is done)
  *   cancelled: release every reservation; void or refund the payment (then the saga is done)

@@ -3,6 +3,7 @@ import type { CommandHandlers } from '../../commands/index.ts';
 import { streams } from '../../commands/index.ts';
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
+import { reservationEventIds, type StreamReader } from './reservation-events.ts';
 
 type ReservationEvent = { sku: string; reservationId: string; expiresAt?: string };
 
@@ -47,27 +48,50 @@ export const activeReservationsProjection: SqlProjection = {
   },
 };
 
+export type ReservationTimerDependencies = Readonly<{
+  db: SqlClient;
+  store: StreamReader;
+  commands: CommandHandlers;
+}>;
+
 /**
- * The timer that gives stock back when an order was not confirmed in time: every SKU with a due
- * reservation gets an ExpireReservations command (the decider picks which reservations are due).
+ * The timer that gives stock back when an order was not confirmed in time: each due reservation,
+ * oldest first, gets an ExpireReservations command as of its own expiry, naming its `StockReserved` as
+ * the cause (reservations of one SKU due at the same instant expire together, under the first's cause).
  */
-export async function expireDueReservations(db: SqlClient, commands: CommandHandlers, now = new Date()) {
-  const due = await db.query<{ sku: string }>(
-    `SELECT DISTINCT sku FROM active_reservations WHERE expires_at <= $1 LIMIT 500`,
+export async function expireDueReservations(
+  { db, store, commands }: ReservationTimerDependencies,
+  now = new Date(),
+) {
+  const due = await db.query<{ sku: string; reservation_id: string; expires_at: Date | string }>(
+    `SELECT sku, reservation_id, expires_at FROM active_reservations WHERE expires_at <= $1
+      ORDER BY expires_at, sku, reservation_id LIMIT 500`,
     [now.toISOString()],
   );
+  const bySku = new Map<string, typeof due>();
+  for (const row of due) bySku.set(row.sku, [...(bySku.get(row.sku) ?? []), row]);
   let expired = 0;
-  for (const { sku } of due) {
-    const result = await commands.inventory.handle(
-      streams.inventory(sku),
-      { type: 'ExpireReservations', data: { now: now.toISOString() } },
-      {
-        actor: { id: 'reservation-timer', role: 'system' },
-        correlationId: `expiry-${now.getTime()}`,
-        background: true,
-      },
+  for (const [sku, rows] of bySku) {
+    const reservedBy = await reservationEventIds(
+      store,
+      sku,
+      rows.map((row) => row.reservation_id),
+      { types: ['StockReserved'] },
     );
-    if (!isLeft(result)) expired += result.right.events.length;
+    for (const row of rows) {
+      const result = await commands.inventory.handle(
+        streams.inventory(sku),
+        { type: 'ExpireReservations', data: { now: new Date(row.expires_at).toISOString() } },
+        {
+          actor: { id: 'reservation-timer', role: 'system' },
+          correlationId: `expiry-${now.getTime()}`,
+          causationId: reservedBy.get(row.reservation_id) ?? null,
+          now,
+          background: true,
+        },
+      );
+      if (!isLeft(result)) expired += result.right.events.length;
+    }
   }
   return expired;
 }

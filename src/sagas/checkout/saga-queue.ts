@@ -1,12 +1,44 @@
-import type { SqlClient } from '../../db/sql-client.ts';
+import { inBackground, type SqlClient } from '../../db/sql-client.ts';
 import { Signal } from '../../eventstore/signal.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
 
-/** Orders this process queued (their rows committed): saga workers of this process wait for it. */
-export const ordersQueued = new Signal();
+/**
+ * The checkout saga's work queue: orders it still has work for, a row each, leased by the worker that
+ * drives them. Placed orders enter it through `projection`; `enqueue` puts one back in front of the
+ * saga. Both wake this process's workers at once (`waitForOrders`); orders queued by other processes
+ * are found by polling.
+ */
+export type CheckoutQueue = Readonly<{
+  /** Queues every placed order; the composition root runs it with the other SQL projections. */
+  projection: SqlProjection;
+  /** Puts an order (back) in front of the saga, e.g. a gateway told us something after the saga finished. */
+  enqueue(orderId: string): Promise<void>;
+  /** Resolves with true once this process queued orders, or with false after `ms`. */
+  waitForOrders(ms: number): Promise<boolean>;
+  /** The queue as one worker sees it: the orders it claims, under leases in its own name. */
+  leasesFor(owner: string): QueueLeases;
+}>;
+
+export function createCheckoutQueue(db: SqlClient): CheckoutQueue {
+  const ordersQueued = new Signal();
+  return {
+    projection: queueProjection(() => ordersQueued.signal()),
+    async enqueue(orderId) {
+      // A row of its own, or, while it has one (a drive may be under way), a mark to drive it again.
+      await db.query(
+        `INSERT INTO checkout_saga (order_id, placed_at) VALUES ($1, now())
+         ON CONFLICT (order_id) DO UPDATE SET requeued = true`,
+        [orderId],
+      );
+      ordersQueued.signal();
+    },
+    waitForOrders: (ms) => ordersQueued.wait(ms),
+    leasesFor: (owner) => new QueueLeases(inBackground(db), owner),
+  };
+}
 
 /** Every placed order enters the saga's queue; the checkpoint moves with it, so none is missed. */
-export const checkoutQueueProjection: SqlProjection = {
+const queueProjection = (queued: () => void): SqlProjection => ({
   name: 'checkout-saga-queue',
   rebuild: {
     refused:
@@ -15,12 +47,11 @@ export const checkoutQueueProjection: SqlProjection = {
       'ever placed again',
   },
   eventTypes: new Set(['OrderPlaced']),
-  // The saga's work queue: placed orders gather for 20 ms at most (15, the poll interval, where the
-  // log is polled), as views do, and a worker of this process claims them as soon as their rows commit
-  // instead of at its next poll. Gathering less commits a transaction every few milliseconds, and on
-  // PGlite each one holds the whole database from the shoppers' appends.
+  // Placed orders gather for 20 ms at most (15, the poll interval, where the log is polled), and a worker
+  // of this process claims them as soon as their rows commit instead of at its next poll. Gathering less
+  // commits a transaction every few milliseconds; on PGlite each one holds the whole database.
   follow: { gatherMs: 20, maxPollIntervalMs: 15 },
-  afterCommit: () => ordersQueued.signal(),
+  afterCommit: queued,
   async apply(tx, events) {
     // One statement per batch: the first of an order's rows wins, as it would one event at a time.
     const placed = events.map((event) => event.data as { orderId: string; placedAt: string });
@@ -30,10 +61,10 @@ export const checkoutQueueProjection: SqlProjection = {
       [placed.map((p) => p.orderId), placed.map((p) => p.placedAt)],
     );
   },
-};
+});
 
 /** Leases on queued orders: one worker drives an order at a time, until its lease runs out. */
-export class SagaQueue {
+export class QueueLeases {
   constructor(
     private readonly db: SqlClient,
     private readonly owner: string,
@@ -86,13 +117,4 @@ export class SagaQueue {
     const [row] = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM checkout_saga`);
     return Number(row?.n ?? 0);
   }
-}
-
-/** Puts an order back in front of the saga (e.g. a gateway told us something after the saga finished). */
-export async function enqueueOrder(db: SqlClient, orderId: string): Promise<void> {
-  await db.query(
-    `INSERT INTO checkout_saga (order_id, placed_at) VALUES ($1, now())
-     ON CONFLICT (order_id) DO UPDATE SET requeued = true`,
-    [orderId],
-  );
 }

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandHandlers } from '../../commands/index.ts';
-import type { SqlClient } from '../../db/sql-client.ts';
 import type { CheckoutSaga } from './checkout-saga.ts';
-import { expireDueReservations } from './reservation-expiry.ts';
-import { ordersQueued, SagaQueue } from './saga-queue.ts';
+import { expireDueReservations, type ReservationTimerDependencies } from './reservation-expiry.ts';
 
 export type SagaWorkerOptions = Readonly<{
   /** Orders this worker drives at once towards confirmation (as many again may be capturing). */
@@ -19,21 +16,20 @@ export type SagaWorkerOptions = Readonly<{
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What a worker runs: the saga (with its queue), and the expiry timer's database, streams and commands. */
+export type SagaWorkerDependencies = ReservationTimerDependencies & Readonly<{ saga: CheckoutSaga }>;
+
 /**
- * Runs the checkout saga for queued orders: claims a few at a time under a lease, drives each, and
- * removes it from the queue once it needs nothing more. Also runs the reservation expiry timer.
- * Several workers (processes) may run side by side; leases keep them off each other's orders.
+ * Runs the checkout saga for the orders in its queue: claims a few at a time under a lease, drives
+ * each, and removes it from the queue once it needs nothing more; orders queued in this process wake
+ * it at once. Also runs the reservation expiry timer. Several workers (processes) may run side by
+ * side; leases keep them off each other's orders.
  */
-export function startSagaWorker(
-  db: SqlClient,
-  commands: CommandHandlers,
-  saga: CheckoutSaga,
-  options: SagaWorkerOptions = {},
-) {
+export function startSagaWorker({ saga, ...timer }: SagaWorkerDependencies, options: SagaWorkerOptions = {}) {
   const concurrency = options.concurrency ?? 32;
   const leaseMs = options.leaseMs ?? 30_000;
   const retryDelayMs = options.retryDelayMs ?? 500;
-  const queue = new SagaQueue(db, `worker-${randomUUID()}`);
+  const queue = saga.queue.leasesFor(`worker-${randomUUID()}`);
   const inFlight = new Set<string>();
   /** Orders in flight that are confirmed and only need their capture: off the path to confirmation. */
   const capturing = new Set<string>();
@@ -95,14 +91,14 @@ export function startSagaWorker(
       const freed = full
         ? new Promise<void>((resolve) => (slotFreed = () => setTimeout(resolve, 5)))
         : undefined;
-      await Promise.race([ordersQueued.wait(pause), ...(freed ? [freed] : [])]);
+      await Promise.race([saga.queue.waitForOrders(pause), ...(freed ? [freed] : [])]);
       slotFreed = undefined;
     }
   })();
 
   const expiryLoop = (async () => {
     while (!stopped) {
-      await expireDueReservations(db, commands).catch((error) => options.onError?.(error));
+      await expireDueReservations(timer).catch((error) => options.onError?.(error));
       await sleep(options.expiryIntervalMs ?? 1_000);
     }
   })();
