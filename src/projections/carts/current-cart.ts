@@ -1,4 +1,4 @@
-import { streams } from '../../commands/index.ts';
+import { cartStream } from '../../domain/cart/index.ts';
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { CartState } from '../../domain/cart/index.ts';
 
@@ -19,7 +19,7 @@ export const cartIdOf = (customerId: string, cartNumber: number) => `${customerI
 /** The number of a cart id made by cartIdOf (a customer id may hold dots; the number follows the last). */
 const cartNumberOf = (cartId: string) => Number(cartId.slice(cartId.lastIndexOf('.') + 1));
 
-export const cartStreamId = (cartId: string) => streams.cart(cartId);
+export const cartStreamId = cartStream.id;
 
 export const cartLines = (state: CartState): CartLine[] =>
   Object.entries(state.items)

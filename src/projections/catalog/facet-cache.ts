@@ -1,4 +1,4 @@
-import type { CatalogPage } from './queries.ts';
+import type { CatalogPage } from './types.ts';
 
 export type FacetCounts = Readonly<Pick<CatalogPage, 'total' | 'facets'>>;
 

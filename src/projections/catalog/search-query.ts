@@ -1,4 +1,4 @@
-import type { CatalogFilters } from './queries.ts';
+import type { CatalogFilters } from './types.ts';
 
 /** At most this many words of a search count: a pasted paragraph is not a query. */
 const MAX_TERMS = 12;
