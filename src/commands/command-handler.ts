@@ -17,7 +17,13 @@ export type CommandContext = Readonly<{
   background?: boolean;
 }>;
 
-export type Handled<E, S> = Readonly<{ events: readonly E[]; state: S; version: number }>;
+/** `eventIds`: the ids the command's events were appended with (a process names them as causes). */
+export type Handled<E, S> = Readonly<{
+  events: readonly E[];
+  eventIds: readonly string[];
+  state: S;
+  version: number;
+}>;
 
 export type CommandHandlerOptions = Readonly<{
   /** Attempts of one batch after version conflicts before the conflict is reported. */
@@ -41,7 +47,11 @@ type Pending<C, E, S, Err> = {
   reject(error: unknown): void;
 };
 
-type Outcome<C, E, S, Err> = { pending: Pending<C, E, S, Err>; result: Either<Err, readonly E[]> };
+type Outcome<C, E, S, Err> = {
+  pending: Pending<C, E, S, Err>;
+  result: Either<Err, readonly E[]>;
+  eventIds: string[];
+};
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -168,22 +178,25 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
     const newEvents: NewEvent[] = [];
     for (const pending of batch) {
       const result = this.decider.decide(pending.command, state);
-      outcomes.push({ pending, result });
+      const eventIds: string[] = [];
+      outcomes.push({ pending, result, eventIds });
       if (isLeft(result)) continue;
       for (const event of result.right) {
         state = this.decider.evolve(state, event);
-        newEvents.push(toNewEvent(event, pending.context));
+        const recorded = toNewEvent(event, pending.context);
+        eventIds.push(recorded.eventId);
+        newEvents.push(recorded);
       }
     }
     return { state, outcomes, newEvents };
   }
 
   private settle(outcomes: Outcome<C, E, S, Err>[], stream: CachedStream<S>) {
-    for (const { pending, result } of outcomes)
+    for (const { pending, result, eventIds } of outcomes)
       pending.resolve(
         isLeft(result)
           ? left(result.left)
-          : right({ events: result.right, state: stream.state, version: stream.version }),
+          : right({ events: result.right, eventIds, state: stream.state, version: stream.version }),
       );
   }
 
@@ -207,7 +220,7 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
   }
 }
 
-const toNewEvent = (event: DomainEvent, context: CommandContext): NewEvent => ({
+const toNewEvent = (event: DomainEvent, context: CommandContext): NewEvent & { eventId: string } => ({
   eventId: uuidv7(),
   type: event.type,
   data: event.data,

@@ -101,8 +101,11 @@ export class OutsideWorld {
     const reserved = await this.inventory(orderId, send);
     const { sku } = send;
     if (!isLeft(reserved)) {
-      // The reservation's StockReserved is what the order's record of it names as its cause.
-      const eventId = await this.reservationEvent(orderId, sku, ['StockReserved'], reserved.right.version);
+      // The reservation's StockReserved is what the order's record of it names as its cause: the id
+      // it was appended with, or (a repeated reservation appends nothing) read back from the stream.
+      const eventId =
+        reserved.right.eventIds[0] ??
+        (await this.reservationEvent(orderId, sku, ['StockReserved'], reserved.right.version));
       return { type: 'ReservationAnswered', sku, at: now(), answer: { outcome: 'reserved', eventId } };
     }
     const { code, details } = reserved.left;
