@@ -148,7 +148,6 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
   };
   return {
     ...client,
-    // Shares `transaction` with the client: the same database to `perDatabase`.
     background: {
       ...client,
       query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>

@@ -50,17 +50,3 @@ export const constraintName = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'constraint' in error && typeof error.constraint === 'string'
     ? error.constraint
     : undefined;
-
-/**
- * One `T` per database, made on first use. A database is known by its client's `transaction`
- * function: a wrapper that copies the client (`{ ...db, query }`, as tests do to count queries) still
- * names the same database, while two databases opened by one process (tests open several) stay apart.
- */
-export function perDatabase<T>(create: (db: SqlClient) => T): (db: SqlClient) => T {
-  const kept = new WeakMap<SqlClient['transaction'], T>();
-  return (db) => {
-    let value = kept.get(db.transaction);
-    if (value === undefined) kept.set(db.transaction, (value = create(db)));
-    return value;
-  };
-}
