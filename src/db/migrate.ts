@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SqlClient } from './sql-client.ts';
+import { inBackground, type SqlClient } from './sql-client.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -30,7 +30,8 @@ async function loadMigrations(dir: string): Promise<Migration[]> {
  */
 export async function migrate(db: SqlClient, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = await loadMigrations(dir);
-  return db.transaction(async (tx) => {
+  // Background: a migration may take longer than a request's statement is allowed to.
+  return inBackground(db).transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(7411001)`);
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);

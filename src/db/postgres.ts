@@ -1,46 +1,60 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { AppendNotices, SqlClient, SqlRow, SqlTransaction } from './sql-client.ts';
+import {
+  DatabaseUnavailableError,
+  sqlState,
+  type AppendNotices,
+  type SqlClient,
+  type SqlRow,
+  type SqlTransaction,
+} from './sql-client.ts';
 
-export type PostgresOptions = { connectionString: string; maxConnections?: number; applicationName?: string };
+export type PostgresOptions = {
+  connectionString: string;
+  maxConnections?: number;
+  applicationName?: string;
+  /**
+   * How long a request's statement (or getting a connection for it) may take before it fails with
+   * `DatabaseUnavailableError`: a database cut off answers nothing, and a shopper must hear so within
+   * seconds (default 3000 ms). Background work waits longer (`backgroundTimeoutMs`, default 60 s).
+   */
+  requestTimeoutMs?: number;
+  backgroundTimeoutMs?: number;
+};
 
 /** PostgreSQL through a `pg` connection pool (the server profile). */
 export function connectPostgres(options: PostgresOptions): SqlClient {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 3_000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 20,
     application_name: options.applicationName ?? 'eventful-commerce',
+    connectionTimeoutMillis: requestTimeoutMs,
   });
   // An idle client that loses its connection emits 'error'; the pool replaces it on the next checkout.
   pool.on('error', () => undefined);
   const notices = appendNotices(options, pool);
-
-  const onConnection = (client: pg.PoolClient | pg.Pool): SqlTransaction => ({
-    async query<Row extends SqlRow>(sql: string, params: readonly unknown[] = []) {
-      const result = await client.query<Row>(sql, params as unknown[]);
-      return result.rows;
-    },
-    async exec(sql: string) {
-      await client.query(sql);
-    },
-  });
-
-  return {
+  const client = (timeoutMs: number): SqlClient => ({
     dialect: 'postgres',
-    ...onConnection(pool),
+    ...onConnection(pool, timeoutMs),
     async transaction(work) {
-      const client = await pool.connect();
+      const connection = await unavailableOnFailure(pool.connect());
       try {
-        await client.query('BEGIN');
-        const result = await work(onConnection(client));
-        await client.query('COMMIT');
+        await unavailableOnFailure(connection.query(statement('BEGIN', timeoutMs)));
+        const result = await work(onConnection(connection, timeoutMs));
+        await unavailableOnFailure(connection.query(statement('COMMIT', timeoutMs)));
+        connection.release();
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // A connection whose statement timed out or failed is not reused: it is closed, not rolled back.
+        if (error instanceof DatabaseUnavailableError) connection.release(error);
+        else
+          await connection
+            .query(statement('ROLLBACK', timeoutMs))
+            .then(() => connection.release())
+            .catch((failed: Error) => connection.release(failed));
         throw error;
-      } finally {
-        client.release();
       }
     },
     notices,
@@ -48,7 +62,46 @@ export function connectPostgres(options: PostgresOptions): SqlClient {
       await notices.close();
       await pool.end();
     },
-  };
+  });
+  return { ...client(requestTimeoutMs), background: client(options.backgroundTimeoutMs ?? 60_000) };
+}
+
+const onConnection = (client: pg.PoolClient | pg.Pool, timeoutMs: number): SqlTransaction => ({
+  async query<Row extends SqlRow>(sql: string, params: readonly unknown[] = []) {
+    return (await unavailableOnFailure(client.query<Row>(statement(sql, timeoutMs, params)))).rows;
+  },
+  async exec(sql: string) {
+    await unavailableOnFailure(client.query(statement(sql, timeoutMs)));
+  },
+});
+
+/** A statement with pg's client-side read timeout (not in @types/pg's QueryConfig). */
+const statement = (text: string, timeoutMs: number, values?: readonly unknown[]): pg.QueryConfig =>
+  ({ text, values, query_timeout: timeoutMs }) as pg.QueryConfig;
+
+/** SQLSTATE classes and codes that mean the server is going away or cannot take the work now. */
+const UNAVAILABLE_STATES = /^(08|57P0[1-3]|53300)/;
+
+/**
+ * Errors that say nothing about the statement, only that the database did not answer or the
+ * connection failed (pg's own timeouts, a refused or reset connection, a server shutting down), as
+ * `DatabaseUnavailableError`; others (a constraint, a syntax error) as they are.
+ */
+async function unavailableOnFailure<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    const state = sqlState(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const connectionFailed =
+      (state !== undefined && UNAVAILABLE_STATES.test(state)) ||
+      /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH)$/.test(state ?? '') ||
+      /timeout|Connection terminated|connection (is )?closed|Client has encountered a connection error/i.test(
+        message,
+      );
+    if (connectionFailed) throw new DatabaseUnavailableError(`the database is unavailable: ${message}`);
+    throw error;
+  }
 }
 
 /** The channel appends are announced on, with the announcing process's id as the payload. */

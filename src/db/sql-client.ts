@@ -35,6 +35,14 @@ export interface AppendNotices {
   readonly hearing: boolean;
 }
 
+/**
+ * The database did not answer in time or the connection to it failed: the request may be retried
+ * later (HTTP 503), nothing it asked for is known to have happened.
+ */
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+}
+
 /** `db` for background work (see `SqlClient.background`). */
 export const inBackground = (db: SqlClient): SqlClient => db.background ?? db;
 

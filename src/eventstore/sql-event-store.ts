@@ -121,9 +121,9 @@ export class SqlEventStore implements EventStore {
     this.versions = this.soleWriter ? new StreamVersions(db) : undefined;
     const maxCalls = this.soleWriter ? 1 : MAX_APPEND_CALLS;
     this.appends = { db, queue: [], calls: 0, maxCalls };
-    this.backgroundAppends = db.background
-      ? { db: db.background, queue: [], calls: 0, maxCalls }
-      : this.appends;
+    // A database running one statement at a time lets requests' appends go before the background's.
+    this.backgroundAppends =
+      this.soleWriter && db.background ? { db: db.background, queue: [], calls: 0, maxCalls } : this.appends;
   }
 
   async append(

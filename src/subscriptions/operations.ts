@@ -1,4 +1,4 @@
-import type { SqlClient } from '../db/sql-client.ts';
+import { inBackground, type SqlClient } from '../db/sql-client.ts';
 import type { Checkpoint, EventStore, Subscription } from '../eventstore/event-store.ts';
 import { observeProjectionLag, type Metrics } from '../observability/metrics.ts';
 import { runSqlProjection, type SqlProjection } from './follow.ts';
@@ -70,7 +70,7 @@ export class ProjectionOperations {
         .map((projection) => ({
           name: projection.name,
           rebuild: (onProgress?: (progress: RebuildProgress) => void) =>
-            rebuildSqlProjection(deps.db, projection, { onProgress }),
+            rebuildSqlProjection(inBackground(deps.db), projection, { onProgress }),
         })),
       ...(deps.external ?? []),
     ];

@@ -45,6 +45,7 @@ describe('PostgreSQL notices of appends between processes', () => {
     followerDb = connectPostgres({ connectionString: database.url! });
     const counted: SqlClient = {
       ...followerDb,
+      background: undefined, // its reads are the ones counted
       query: (sql, params) => {
         if (sql.includes('FROM es_events')) reads++;
         return followerDb.query(sql, params);

@@ -44,6 +44,7 @@ describe('PostgreSQL event store under overlapping transactions', () => {
     database = await freshPostgres();
     const counted: SqlClient = {
       ...database.db,
+      background: undefined, // its reads are the ones counted
       query: ((sql: string, params?: readonly unknown[]) => {
         const reading = database.db.query(sql, params);
         if (sql.includes('pg_snapshot_xmin(pg_current_snapshot())')) {
