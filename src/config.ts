@@ -18,6 +18,28 @@ const configSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** log2 of scrypt's N for new password hashes. */
   PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
+  /** Password hashes computed at once (scrypt runs on libuv's pool of 4 threads: leave some to the rest). */
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Sign-ins and registrations waiting for a hash; more are refused at once with 503 and Retry-After. */
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
+  /** How long an access token lives (at most 15 minutes); a refresh token gets the next one. */
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(900).default(900),
+  /** How long an unused refresh token lives; each refresh hands out a new one. */
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().min(0.01).max(365).default(14),
+  /** `off`: no request-rate limits and no login lockout (benchmarks, load tests). The hashing bound stays. */
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  /** Sign-in attempts per client address and minute. */
+  RATE_LIMIT_LOGIN_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  /** Registrations per client address and hour. */
+  RATE_LIMIT_REGISTER_PER_HOUR: z.coerce.number().int().min(1).default(10),
+  /** Token refreshes per client address and minute. */
+  RATE_LIMIT_REFRESH_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  /** State-changing requests per signed-in account and minute. */
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  /** Sign-in attempts an account is allowed in LOGIN_LOCKOUT_SECONDS before it is locked (a success starts over). */
+  LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).default(10),
+  /** How long failed attempts are remembered, and how long a locked account stays locked. */
+  LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
   /** `all` runs the API and the background workers in one process; `api` and `worker` split them. */
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   /** How long a reservation holds stock for an order that is not confirmed yet. */

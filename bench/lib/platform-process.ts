@@ -23,7 +23,8 @@ export async function startPlatformProcess(
   const child: ChildProcess = spawn(file!, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error', ...env },
+    // A benchmark is one client address hammering the API: no request-rate limits or lockout.
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error', RATE_LIMITS: 'off', ...env },
   });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {

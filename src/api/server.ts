@@ -18,6 +18,8 @@ import { cartRoutes, type CartDependencies } from './cart.ts';
 import { catalogRoutes, type CatalogDependencies } from './catalog.ts';
 import { checkoutRoutes } from './checkout.ts';
 import { identityRoutes } from './identity.ts';
+import { openIdentity } from '../identity/index.ts';
+import { registerRateLimits } from './rate-limits.ts';
 import { opsRoutes, type OpsDependencies } from './ops.ts';
 import { orderRoutes, type OrderDependencies } from './orders.ts';
 import { webhookRoutes, type WebhookDependencies } from './webhooks.ts';
@@ -81,10 +83,21 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(authPlugin, { secret: platform.jwtSecret });
+  const identity = await openIdentity(platform.db, platform.users, platform.config);
+  app.addHook('onClose', () => identity.close());
+  const limits = await registerRateLimits(app, platform.config, identity.redis);
+  await app.register(authPlugin, {
+    secret: platform.jwtSecret,
+    accessTokenSeconds: identity.accessTokenSeconds,
+    revocations: identity.revocations,
+  });
   const deps = pluginDependencies(platform);
   await app.register(opsRoutes, { ops: deps.ops });
-  await app.register(identityRoutes, { users: platform.users });
+  await app.register(identityRoutes, {
+    accounts: identity.accounts,
+    accessTokenSeconds: identity.accessTokenSeconds,
+    limits,
+  });
   await app.register(catalogRoutes, { catalog: deps.catalog });
   await app.register(adminCatalogRoutes, { adminCatalog: deps.adminCatalog });
   await app.register(cartRoutes, { cart: deps.cart });

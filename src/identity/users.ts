@@ -10,7 +10,12 @@ export class EmailTakenError extends Error {
   override name = 'EmailTakenError';
 }
 
-type UserRow = { user_id: string; email: string; role: Role; password_hash: string };
+/** The account exists and the password is right, but an admin disabled it. */
+export class AccountDisabledError extends Error {
+  override name = 'AccountDisabledError';
+}
+
+type UserRow = { user_id: string; email: string; role: Role; password_hash: string; disabled: boolean };
 const toUser = (row: UserRow): User => ({ userId: row.user_id, email: row.email, role: row.role });
 
 /** Accounts: who may sign in, with which role. */
@@ -37,15 +42,30 @@ export class Users {
     return { userId, email, role };
   }
 
-  /** The user, if the password is right. A wrong email and a wrong password look the same. */
+  /**
+   * The user, if the password is right. A wrong email and a wrong password look the same; a disabled
+   * account with the right password throws AccountDisabledError.
+   */
   async authenticate(email: string, password: string): Promise<User | undefined> {
     const [row] = await this.db.query<UserRow>(
-      `SELECT user_id::text AS user_id, email, role, password_hash FROM users WHERE lower(email) = lower($1)`,
+      `SELECT user_id::text AS user_id, email, role, password_hash, disabled_at IS NOT NULL AS disabled
+         FROM users WHERE lower(email) = lower($1)`,
       [email],
     );
     // Hash anyway when the account does not exist, so timing does not tell which emails are registered.
     const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
-    return row && ok ? toUser(row) : undefined;
+    if (!row || !ok) return undefined;
+    if (row.disabled) throw new AccountDisabledError('this account is disabled');
+    return toUser(row);
+  }
+
+  /** Disables the account (it can no longer sign in); whether there is such an account. */
+  async disable(userId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE user_id = $1 RETURNING 1`,
+      [userId],
+    );
+    return rows.length > 0;
   }
 
   /** Creates the account unless the email is taken; returns whether it did. */

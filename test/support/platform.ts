@@ -17,6 +17,8 @@ export async function testApp(
     DATA_DIR: 'memory://',
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256!',
     PASSWORD_HASH_COST: '10',
+    // Tests call the API far faster than a person would; the tests of the limits turn them on.
+    RATE_LIMITS: 'off',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...env,
