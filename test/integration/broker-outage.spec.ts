@@ -20,7 +20,7 @@ import {
   recordTopics,
   uniquePrefix,
 } from './support/kafka.ts';
-import { allSettled, until } from './support/wait.ts';
+import { allSettled, logShowsAllCommitted, until } from './support/wait.ts';
 
 // The whole platform on PostgreSQL with a Kafka broker of this file's own (ports 19092/19093, so the
 // shared broker and the suites using it are not disturbed). Orders keep coming while the broker is
@@ -103,6 +103,7 @@ describe('the broker dies while orders flow (dedicated broker, PostgreSQL)', () 
       await placeOrders(15);
       await allSettled(t.platform, orderIds, 90_000);
 
+      await logShowsAllCommitted(t.platform.db); // settled in the order streams: in the global log too
       const expected = await expectedIntegrationEvents(t.platform.store, THRESHOLD);
       const wanted = countBy(expected, (e) => e.type);
       expect(wanted.OrderPlaced).toBe(50);

@@ -15,7 +15,7 @@ import {
   sharedBrokers,
   uniquePrefix,
 } from './support/kafka.ts';
-import { allSettled } from './support/wait.ts';
+import { allSettled, logShowsAllCommitted } from './support/wait.ts';
 
 // The whole platform on PostgreSQL with KAFKA_BROKERS set, against the real shared broker (topics and
 // groups under a prefix of this run's own): checkouts become integration events on Kafka, which the
@@ -60,6 +60,7 @@ describe('integration events through Kafka (shared broker, PostgreSQL)', { timeo
     );
     orders.outOfStock = await checkout(t.platform, 'dan', [{ sku: 'FLOW-B', quantity: 5 }]);
     await allSettled(t.platform, Object.values(orders), 60_000);
+    await logShowsAllCommitted(t.platform.db); // settled in the order streams: in the global log too
     expected = await expectedIntegrationEvents(t.platform.store, THRESHOLD);
   }, 180_000);
   afterAll(async () => {

@@ -20,7 +20,7 @@ import {
 } from './support/kafka.ts';
 import { appendOrders } from './support/orders.ts';
 import { killStrayRelays, spawnRelay } from './support/relay-processes.ts';
-import { until } from './support/wait.ts';
+import { logShowsAllCommitted, until } from './support/wait.ts';
 
 // Relays as separate OS processes on one PostgreSQL database and the shared broker. The one holding
 // the lease is SIGKILLed twice: once by its own failpoint right after the broker acknowledged a batch
@@ -97,6 +97,7 @@ describe('relay processes killed with SIGKILL (shared broker, PostgreSQL)', () =
         await appendOrders(store, 50, 'FAILOVER-2', true);
         const c = spawnRelay('relay-c', env);
         await c.printed('status standby');
+        await logShowsAllCommitted(database.db);
         await until(
           'B to publish the log so far',
           async () => (await unpublished(database.db, store)) === 0,
@@ -120,6 +121,7 @@ describe('relay processes killed with SIGKILL (shared broker, PostgreSQL)', () =
         expect(await lease.current()).toMatchObject({ holder: 'relay-c', term: 3 });
 
         // Every integration event the log calls for reaches Kafka.
+        await logShowsAllCommitted(database.db);
         const expected = await expectedIntegrationEvents(store, 3);
         await until(
           'every integration event on Kafka',
@@ -218,6 +220,7 @@ describe('relay processes killed with SIGKILL (shared broker, PostgreSQL)', () =
       const lease = new Lease(database.db, DEFAULT_RELAY_NAME, 900);
       try {
         await appendOrders(store, 10, 'LEASE-1', true);
+        await logShowsAllCommitted(database.db);
         const first = await expectedIntegrationEvents(store, 3);
         await until(
           'the first orders on Kafka',
@@ -248,6 +251,7 @@ describe('relay processes killed with SIGKILL (shared broker, PostgreSQL)', () =
 
         await database.db.query(`UPDATE integration_leases SET expires_at = now() - interval '1 second'`);
         await until('the relay to take the lease back', () => relay.status === 'publishing', 30_000);
+        await logShowsAllCommitted(database.db);
         const expected = await expectedIntegrationEvents(store, 3);
         await until(
           'every integration event on Kafka',
