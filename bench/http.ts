@@ -18,6 +18,7 @@ import { demoCatalog } from '../src/seed/demo-catalog.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { fixed, offerAtRate, printTable, summarise, WARMUP_SECONDS, warmingUp } from './lib/measure.ts';
 import { post } from './lib/http-client.ts';
+import { scrapeMetrics } from './lib/metrics.ts';
 import { startPlatformProcess } from './lib/platform-process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -128,7 +129,7 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
       processUrls: processes.map((p) => p.url),
       databaseUrl: scratch?.url,
     });
-  const rss = await (await fetch(`${base}/metrics`)).text();
+  const rss = await scrapeMetrics(base);
   rows.at(-1)!['platform RSS MiB'] = fixed(
     Number(/process_resident_memory_bytes (\d+)/.exec(rss)?.[1] ?? 0) / 2 ** 20,
   );
@@ -204,7 +205,7 @@ async function measureDetailAndAcceptance(profile: string, base: string, auditor
 async function workDone(processUrls: string[], databaseUrl?: string) {
   let cpu = 0;
   for (const url of processUrls) {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await scrapeMetrics(url);
     cpu += Number(/^process_cpu_seconds_total (\S+)/m.exec(text)?.[1] ?? 0);
   }
   let commits = 0;

@@ -10,6 +10,7 @@ import { demoCatalog } from '../src/seed/demo-catalog.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { fixed, offerAtRate, printTable, WARMUP_SECONDS } from './lib/measure.ts';
 import { post } from './lib/http-client.ts';
+import { scrapeMetrics } from './lib/metrics.ts';
 import { startPlatformProcess } from './lib/platform-process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -20,7 +21,7 @@ const PASSWORD = 'bench password 123';
 type Buckets = Map<string, Map<number, number>>;
 
 async function lagBuckets(workerUrl: string): Promise<Buckets> {
-  const text = await (await fetch(`${workerUrl}/metrics`)).text();
+  const text = await scrapeMetrics(workerUrl);
   const buckets: Buckets = new Map();
   for (const [, le, projection, count] of text.matchAll(
     /^projection_lag_seconds_bucket\{le="([^"]+)",projection="([^"]+)"\} (\d+)$/gm,

@@ -6,6 +6,16 @@ const port = z.coerce.number().int().min(0).max(65535);
 const configSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** How long a client may take to send a whole request, headers and body; then 408 and the connection closes. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** How long a client may take to send a request's headers (a connection that sends nothing included). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** How long an idle keep-alive connection stays open (above a load balancer's idle timeout). */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(72_000),
+  /** Connections open at once; more are closed as they arrive. */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Set: GET /metrics needs `Authorization: Bearer <token>`. Unset: it answers the loopback address only. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Where the embedded profile (PGlite) keeps its database; `memory://` keeps it in memory only. */
   DATA_DIR: z.string().min(1).default('./data'),
   /** Set: the server profile's PostgreSQL. Unset: embedded PGlite under DATA_DIR. */
@@ -104,13 +114,22 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** Settings that must agree with one another. */
+const consistentConfig = configSchema.refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
+  // Node's HTTP server refuses a headers timeout longer than the whole request's.
+  message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS',
+  path: ['HTTP_HEADERS_TIMEOUT_MS'],
+});
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 /** Reads the configuration, or explains every setting at fault in one readable message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const parsed = consistentConfig.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+  );
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);

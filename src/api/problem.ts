@@ -1,6 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { DomainError } from '../domain/decider.ts';
+import { setSecurityHeaders } from './security-headers.ts';
 
 /** RFC 9457 problem details: the body of every error this API answers. */
 export type Problem = {
@@ -12,6 +15,22 @@ export type Problem = {
   errors?: { field: string; problem: string }[];
   [extension: string]: unknown;
 };
+
+/** The OpenAPI description of `Problem`. */
+export const problemSchema = z
+  .looseObject({
+    type: z.string().describe('URI naming the kind of problem'),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string().optional(),
+    errors: z
+      .array(z.object({ field: z.string(), problem: z.string() }))
+      .optional()
+      .describe('validation errors: the fields at fault'),
+  })
+  .describe('RFC 9457 problem details');
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 const PROBLEM_BASE = 'https://eventful-commerce.dev/problems/';
 
@@ -28,7 +47,7 @@ export class HttpProblem extends Error {
 }
 
 export const sendProblem = (reply: FastifyReply, problem: Problem) =>
-  reply.code(problem.status).type('application/problem+json').send(problem);
+  reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 
 const toProblem = (p: HttpProblem): Problem => ({
   type: PROBLEM_BASE + p.slug,
@@ -68,15 +87,30 @@ export const domainProblem = (error: DomainError) =>
 const kebab = (code: string) => code.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
 const spaced = (code: string) => code.replace(/([a-z])([A-Z])/g, '$1 $2');
 
+const FRAMEWORK_TITLES: Record<number, string> = {
+  400: 'Bad request',
+  408: 'Request timeout',
+  413: 'Payload too large',
+  414: 'URI too long',
+  415: 'Unsupported media type',
+  431: 'Request header fields too large',
+};
+
+/** What the framework or Node's HTTP server refuses (no route involved), as a problem document. */
+export const frameworkProblem = (status: number, code: string | undefined, detail: string): Problem => ({
+  type: PROBLEM_BASE + (code ?? 'bad-request').toLowerCase().replace(/_/g, '-'),
+  title: FRAMEWORK_TITLES[status] ?? STATUS_CODES[status] ?? 'Bad request',
+  status,
+  detail,
+});
+
 /** Fastify's `frameworkErrors`: what the router refuses (a malformed or over-long URL) is a problem document too. */
 export const sendFrameworkProblem = (error: FastifyError, _request: unknown, reply: FastifyReply): void => {
+  // Answered before any hook runs: the security headers are set here.
+  setSecurityHeaders(reply.raw);
+  const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
   // The reply is sent; Fastify wants nothing back from this hook.
-  void sendProblem(reply, {
-    type: PROBLEM_BASE + error.code.toLowerCase().replace(/_/g, '-'),
-    title: error.statusCode === 414 ? 'URI too long' : 'Bad request',
-    status: error.statusCode && error.statusCode < 500 ? error.statusCode : 400,
-    detail: error.message,
-  });
+  void sendProblem(reply, frameworkProblem(status, error.code, error.message));
 };
 
 /** Every error leaves as problem+json; nothing a client sends can make the server answer 5xx. */
@@ -104,15 +138,8 @@ export function registerProblemHandlers(app: FastifyInstance) {
       });
     }
     const status = error.statusCode ?? 500;
-    if (status < 500) {
-      return sendProblem(reply, {
-        type: PROBLEM_BASE + (error.code ?? 'bad-request').toLowerCase().replace(/_/g, '-'),
-        title:
-          status === 413 ? 'Payload too large' : status === 415 ? 'Unsupported media type' : 'Bad request',
-        status,
-        detail: error.message,
-      });
-    }
+    // Fastify's own refusals: a malformed or empty JSON body, too large (413), another media type (415).
+    if (status < 500) return sendProblem(reply, frameworkProblem(status, error.code, error.message));
     request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, {
       type: PROBLEM_BASE + 'internal',

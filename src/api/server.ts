@@ -26,6 +26,9 @@ import { webhookRoutes, type WebhookDependencies } from './webhooks.ts';
 import { recordRequestLatency, RequestLatency } from './request-latency.ts';
 import { RequestLogger } from './request-logger.ts';
 import { registerProblemHandlers, sendFrameworkProblem } from './problem.ts';
+import { capConnections, connectionOptions } from './connection-limits.ts';
+import { documentAnswers, referToOneProblemSchema } from './openapi-responses.ts';
+import { addSecurityHeaders, DOCS_CONTENT_SECURITY_POLICY } from './security-headers.ts';
 import { streamRoutes, type StreamDependencies } from './streams.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -50,6 +53,8 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
     },
     bodyLimit: BODY_LIMIT_BYTES,
+    // Time limits on slow requests, and their refusals (408, 431, malformed) as problem documents.
+    ...connectionOptions(platform.config),
     // Stream ids (GET /streams/:streamId) may be up to 251 characters long.
     routerOptions: { maxParamLength: 300 },
     frameworkErrors: sendFrameworkProblem,
@@ -63,6 +68,10 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   // Responses are written by our own handlers from typed values: serialise them plainly and fast.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerProblemHandlers(app);
+  addSecurityHeaders(app);
+  capConnections(app.server, platform.config);
+  // Before any route is added: every route's answers, errors included, go into the OpenAPI document.
+  app.addHook('onRoute', documentAnswers);
 
   recordRequestLatency(
     app,
@@ -76,11 +85,17 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
         version: '1.0.0',
         description: 'Event-sourced order platform (API v1)',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
+    transformObject: referToOneProblemSchema,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CONTENT_SECURITY_POLICY });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const identity = await openIdentity(platform.db, platform.users, platform.config);
@@ -141,6 +156,7 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
           : {}),
       },
       metrics: platform.metrics.registry,
+      metricsToken: config.METRICS_TOKEN,
     },
     catalog: {
       search: platform.search,
