@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { DatabaseUnavailableError } from '../db/sql-client.ts';
 import type { DomainError } from '../domain/decider.ts';
 import { setSecurityHeaders } from './security-headers.ts';
 
@@ -124,6 +125,16 @@ export function registerProblemHandlers(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
     if (error instanceof HttpProblem) return sendProblem(reply, toProblem(error));
+    if (error instanceof DatabaseUnavailableError) {
+      request.log.warn({ err: error }, 'database unavailable');
+      return sendProblem(reply.header('retry-after', '5'), {
+        type: PROBLEM_BASE + 'database-unavailable',
+        title: 'Service unavailable',
+        status: 503,
+        detail:
+          'the database did not answer; retry later (with the same Idempotency-Key: nothing is done twice)',
+      });
+    }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = error.validation.map((v) => ({
         field: [error.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.'),
