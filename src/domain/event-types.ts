@@ -35,6 +35,14 @@ export const ORDER_EVENT_TYPES = allOf<OrderEvent>()([
   'OrderCancelled',
   'OrderShipped',
   'OrderRefunded',
+  'OrderLinesShipped',
+  'ShipmentDelivered',
+  'ReturnRequested',
+  'ReturnReceived',
+  'OrderStockReturned',
+  'RefundRequested',
+  'RefundIssued',
+  'RefundFailed',
 ] as const);
 
 export const CART_EVENT_TYPES = allOf<CartEvent>()([

@@ -11,8 +11,11 @@ const legalTransitions = new Set([
   'not_placed->pending',
   'pending->confirmed',
   'pending->cancelled',
+  'confirmed->partially_shipped',
   'confirmed->shipped',
+  'partially_shipped->shipped',
   'confirmed->refunded',
+  'partially_shipped->refunded',
   'shipped->refunded',
 ]);
 
@@ -53,7 +56,7 @@ const sagaAdvances: Step = (state) => {
 
 /**
  * The saga drives most steps, so runs reach every status; between its steps come wrong data,
- * shortfalls, failures, cancellations, early shipping and refunds, often enough to cut runs short.
+ * shortfalls, failures, cancellations, early shipments and refunds, often enough to cut runs short.
  */
 const step: fc.Arbitrary<Step> = fc.oneof(
   when(12, fc.constant(sagaAdvances)),
@@ -88,8 +91,32 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   ),
   when(2, fc.constant(always({ type: 'ConfirmOrder', data: { orderId, at } }))),
   when(1, fc.constant(always({ type: 'CancelOrder', data: { orderId, reason: 'customer_request', at } }))),
-  when(2, fc.constant(always({ type: 'ShipOrder', data: { orderId, at } }))),
-  when(2, fc.constant(always({ type: 'RefundOrder', data: { orderId, reason: 'returned', at } }))),
+  when(
+    2,
+    fc.constantFrom('SKU-MUG', 'SKU-TEA').map((sku) =>
+      always({
+        type: 'ShipOrderLines',
+        data: {
+          orderId,
+          shipmentId: `shipment-${sku}`,
+          lines: [{ sku, quantity: sku === 'SKU-MUG' ? 2 : 1 }],
+          carrier: 'DHL',
+          trackingNumber: `T-${sku}`,
+          at,
+        },
+      }),
+    ),
+  ),
+  when(
+    1,
+    fc.constant(
+      always({
+        type: 'RequestRefund',
+        data: { orderId, refundId: 'refund-1', amount: eur(3048), reason: 'returned', at },
+      }),
+    ),
+  ),
+  when(1, fc.constant(always({ type: 'RecordRefundIssued', data: { orderId, refundId: 'refund-1', at } }))),
 );
 
 const run = fc.array(step, { maxLength: 30, size: 'max' });

@@ -88,8 +88,6 @@ const recordPaymentFailed = (reason = 'card_declined'): OrderCommand => ({
 });
 const confirm: OrderCommand = { type: 'ConfirmOrder', data: { orderId, at } };
 const cancel = (reason: string): OrderCommand => ({ type: 'CancelOrder', data: { orderId, reason, at } });
-const ship: OrderCommand = { type: 'ShipOrder', data: { orderId, at } };
-const refund: OrderCommand = { type: 'RefundOrder', data: { orderId, reason: 'returned', at } };
 
 const readyToConfirm = [orderPlaced, ...allReserved, paymentAuthorized];
 
@@ -357,51 +355,67 @@ describe('order: cancelling', () => {
     given([orderPlaced]).when(cancel(' ')).thenFails('InvalidCommandData'));
 });
 
-describe('order: shipping and refunding', () => {
-  it('ships a confirmed order', () =>
-    given([...readyToConfirm, confirmed])
-      .when(ship)
-      .then([shipped]));
+describe('order: events written before partial fulfilment stay readable', () => {
+  const shipLines: OrderCommand = {
+    type: 'ShipOrderLines',
+    data: {
+      orderId,
+      shipmentId: 'shipment-2',
+      lines: [{ sku: 'SKU-TEA', quantity: 1 }],
+      carrier: 'DHL',
+      trackingNumber: 'JD0001',
+      at,
+    },
+  };
 
-  it('is idempotent: shipping twice changes nothing', () =>
-    given([...readyToConfirm, confirmed, shipped])
-      .when(ship)
-      .thenNothingHappens());
-
-  it('refuses to ship a pending order', () =>
-    given(readyToConfirm).when(ship).thenFails('OrderNotConfirmed'));
-
-  it('refuses to ship a cancelled order', () =>
-    given([orderPlaced, cancelled('out_of_stock')])
-      .when(ship)
-      .thenFails('OrderNotConfirmed'));
-
-  it('refunds the total of a confirmed order', () =>
-    given([...readyToConfirm, confirmed])
-      .when(refund)
-      .then([refunded]));
-
-  it('refunds the total of a shipped order', () =>
-    given([...readyToConfirm, confirmed, shipped])
-      .when(refund)
-      .then([refunded]));
-
-  it('is idempotent: refunding twice changes nothing', () =>
-    given([...readyToConfirm, confirmed, shipped, refunded])
-      .when(refund)
-      .thenNothingHappens());
-
-  it('refuses to refund a pending or cancelled order', () => {
-    given(readyToConfirm).when(refund).thenFails('OrderNotRefundable');
-    given([orderPlaced, cancelled('out_of_stock')])
-      .when(refund)
-      .thenFails('OrderNotRefundable');
+  it('reads a whole-order OrderShipped as one shipment of every line', () => {
+    const order = fold(orderDecider, [...readyToConfirm, confirmed, shipped]);
+    expect(order).toMatchObject({
+      status: 'shipped',
+      shipments: [
+        {
+          shipmentId: orderId,
+          lines: [
+            { sku: 'SKU-MUG', quantity: 2 },
+            { sku: 'SKU-TEA', quantity: 1 },
+          ],
+          carrier: null,
+          trackingNumber: null,
+          shippedAt: at,
+          deliveredAt: null,
+        },
+      ],
+    });
   });
 
-  it('refuses to ship a refunded order', () =>
+  it('ships nothing more after a whole-order OrderShipped', () =>
+    given([...readyToConfirm, confirmed, shipped])
+      .when(shipLines)
+      .thenFails('OrderNotShippable'));
+
+  it('reads an OrderRefunded of the whole total as a refund issued, the order refunded', () => {
+    for (const history of [
+      [...readyToConfirm, confirmed, refunded],
+      [...readyToConfirm, confirmed, shipped, refunded],
+    ])
+      expect(fold(orderDecider, history)).toMatchObject({
+        status: 'refunded',
+        refunded: 3048,
+        refunds: [{ amount: eur(3048), status: 'issued', reason: 'returned' }],
+      });
+  });
+
+  it('refuses to ship or refund again an order refunded as a whole', () => {
     given([...readyToConfirm, confirmed, refunded])
-      .when(ship)
-      .thenFails('OrderNotConfirmed'));
+      .when(shipLines)
+      .thenFails('OrderNotShippable');
+    given([...readyToConfirm, confirmed, shipped, refunded])
+      .when({
+        type: 'RequestRefund',
+        data: { orderId, refundId: 'refund-9', amount: eur(1), reason: 'goodwill', at },
+      })
+      .thenFails('OrderNotRefundable');
+  });
 });
 
 describe('order: state for the checkout saga', () => {

@@ -30,8 +30,75 @@ export const recordPaymentAuthorizedData = z.object({
 export const recordPaymentFailedData = z.object({ orderId: id, reason, at: instant });
 export const confirmOrderData = z.object({ orderId: id, at: instant });
 export const cancelOrderData = z.object({ orderId: id, reason, at: instant });
-export const shipOrderData = z.object({ orderId: id, at: instant });
-export const refundOrderData = z.object({ orderId: id, reason, at: instant });
+
+const skuQuantity = z.object({ sku: id, quantity });
+/** One line per SKU: the same SKU twice in one shipment or return is refused as a duplicate. */
+const skuLines = z.array(skuQuantity).min(1).max(200);
+const label = z
+  .string()
+  .max(200)
+  .regex(/^\S(?:.*\S)?$/, 'must not be blank or padded');
+
+export const shipOrderLinesData = z.object({
+  orderId: id,
+  shipmentId: id,
+  lines: skuLines,
+  carrier: label,
+  trackingNumber: label,
+  at: instant,
+});
+export const markShipmentDeliveredData = z.object({ orderId: id, shipmentId: id, at: instant });
+export const cancelConfirmedOrderData = z.object({
+  orderId: id,
+  reason,
+  /** The refund of what was paid (deterministic: one cancellation per order). */
+  refundId: id,
+  at: instant,
+});
+export const requestReturnData = z.object({
+  orderId: id,
+  returnId: id,
+  lines: skuLines,
+  reason,
+  at: instant,
+  /** The return window (RETURN_WINDOW_DAYS) in days: configuration, passed in, so the domain has no clock. */
+  windowDays: z.number().positive().max(3650),
+});
+export const receiveReturnData = z.object({
+  orderId: id,
+  returnId: id,
+  lines: z
+    .array(z.object({ sku: id, quantity, restock: z.boolean() }))
+    .min(1)
+    .max(200),
+  /** The refund of the received units (deterministic: one receipt per return). */
+  refundId: id,
+  at: instant,
+});
+export const recordStockReturnedData = z.object({
+  orderId: id,
+  sku: id,
+  quantity,
+  /** The return whose units were restocked; null: the units an order cancelled after payment held. */
+  returnId: id.nullable(),
+  at: instant,
+});
+export const requestRefundData = z.object({
+  orderId: id,
+  refundId: id,
+  amount: positiveMoney,
+  reason,
+  at: instant,
+});
+export const recordRefundIssuedData = z.object({ orderId: id, refundId: id, at: instant });
+export const recordRefundFailedData = z.object({
+  orderId: id,
+  refundId: id,
+  reason,
+  /** The gateway may still do it (timeout, unavailable): retried with the same key. Else the refund is rejected. */
+  retryable: z.boolean(),
+  at: instant,
+});
 
 export type PlaceOrder = DomainCommand<'PlaceOrder', z.infer<typeof placeOrderData>>;
 /** Progress records of the checkout saga: the order stream is where it resumes after a crash. */
@@ -47,8 +114,28 @@ export type RecordPaymentFailed = DomainCommand<
 >;
 export type ConfirmOrder = DomainCommand<'ConfirmOrder', z.infer<typeof confirmOrderData>>;
 export type CancelOrder = DomainCommand<'CancelOrder', z.infer<typeof cancelOrderData>>;
-export type ShipOrder = DomainCommand<'ShipOrder', z.infer<typeof shipOrderData>>;
-export type RefundOrder = DomainCommand<'RefundOrder', z.infer<typeof refundOrderData>>;
+/** Fulfilment (admin): part or all of a confirmed order leaves the warehouse; a shipment arrives. */
+export type ShipOrderLines = DomainCommand<'ShipOrderLines', z.infer<typeof shipOrderLinesData>>;
+export type MarkShipmentDelivered = DomainCommand<
+  'MarkShipmentDelivered',
+  z.infer<typeof markShipmentDeliveredData>
+>;
+/** An admin cancels a paid order before anything shipped: its stock goes back, its money is refunded. */
+export type CancelConfirmedOrder = DomainCommand<
+  'CancelConfirmedOrder',
+  z.infer<typeof cancelConfirmedOrderData>
+>;
+export type RequestReturn = DomainCommand<'RequestReturn', z.infer<typeof requestReturnData>>;
+export type ReceiveReturn = DomainCommand<'ReceiveReturn', z.infer<typeof receiveReturnData>>;
+/** Progress record of the refund process: units went back on hand through the inventory stream. */
+export type RecordStockReturned = DomainCommand<
+  'RecordStockReturned',
+  z.infer<typeof recordStockReturnedData>
+>;
+export type RequestRefund = DomainCommand<'RequestRefund', z.infer<typeof requestRefundData>>;
+/** Progress records of the refund process: what the gateway did with a requested refund. */
+export type RecordRefundIssued = DomainCommand<'RecordRefundIssued', z.infer<typeof recordRefundIssuedData>>;
+export type RecordRefundFailed = DomainCommand<'RecordRefundFailed', z.infer<typeof recordRefundFailedData>>;
 
 export type OrderCommand =
   | PlaceOrder
@@ -58,5 +145,12 @@ export type OrderCommand =
   | RecordPaymentFailed
   | ConfirmOrder
   | CancelOrder
-  | ShipOrder
-  | RefundOrder;
+  | ShipOrderLines
+  | MarkShipmentDelivered
+  | CancelConfirmedOrder
+  | RequestReturn
+  | ReceiveReturn
+  | RecordStockReturned
+  | RequestRefund
+  | RecordRefundIssued
+  | RecordRefundFailed;

@@ -1,4 +1,4 @@
-import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { isLeft, left, right } from 'fp-ts/lib/Either.js';
 import { sameMoney } from '../money.ts';
 import { isGatewayToken, PAYMENT_METHOD_RULE } from '../payment/card-data.ts';
 import {
@@ -8,9 +8,7 @@ import {
   recordLineReservedData,
   recordPaymentAuthorizedData,
   recordPaymentFailedData,
-  refundOrderData,
   rejectForStockData,
-  shipOrderData,
   type CancelOrder,
   type ConfirmOrder,
   type OrderCommand,
@@ -18,29 +16,23 @@ import {
   type RecordLineReserved,
   type RecordPaymentAuthorized,
   type RecordPaymentFailed,
-  type RefundOrder,
   type RejectForStock,
-  type ShipOrder,
 } from './commands.ts';
-import { invalidCommandData, orderError, type OrderError, type OrderErrorCode } from './errors.ts';
-import type { OrderEvent } from './events.ts';
+import {
+  cancelConfirmedOrder,
+  markShipmentDelivered,
+  receiveReturn,
+  recordRefundFailed,
+  recordRefundIssued,
+  recordStockReturned,
+  requestRefund,
+  requestReturn,
+  shipOrderLines,
+} from './after-sale.ts';
+import { existingOrder, nothingHappens, reject, type Decision } from './decision.ts';
+import { invalidCommandData } from './errors.ts';
 import { priceLines, sameLines } from './pricing.ts';
 import type { OrderState, PlacedOrder } from './state.ts';
-
-type Decision = Either<OrderError, readonly OrderEvent[]>;
-
-// Frozen: one shared empty answer that no caller can append to.
-const nothingHappens: Decision = right(Object.freeze([]));
-const reject = (code: OrderErrorCode, message: string, details?: Record<string, unknown>): Decision =>
-  left(orderError(code, message, details));
-
-const existingOrder = (state: OrderState, orderId: string): Either<OrderError, PlacedOrder> => {
-  if (state.status === 'not_placed')
-    return left(orderError('OrderNotFound', `no order ${orderId}`, { orderId }));
-  if (state.orderId !== orderId)
-    return left(orderError('OrderIdMismatch', `this stream holds order ${state.orderId}`, { orderId }));
-  return right(state);
-};
 
 const notPending = (order: PlacedOrder): Decision =>
   reject('OrderNotPending', `order ${order.orderId} is ${order.status}`, { status: order.status });
@@ -186,33 +178,6 @@ export const cancelOrder = (command: CancelOrder, state: OrderState): Decision =
   return right([{ type: 'OrderCancelled', data: { orderId, reason, at } }]);
 };
 
-export const shipOrder = (command: ShipOrder, state: OrderState): Decision => {
-  const parsed = shipOrderData.safeParse(command.data);
-  if (!parsed.success) return left(invalidCommandData(parsed.error));
-  const { orderId, at } = parsed.data;
-  const found = existingOrder(state, orderId);
-  if (isLeft(found)) return found;
-  const order = found.right;
-  if (order.status === 'shipped') return nothingHappens;
-  if (order.status !== 'confirmed')
-    return reject('OrderNotConfirmed', `order ${orderId} is ${order.status}`, { status: order.status });
-  return right([{ type: 'OrderShipped', data: { orderId, at } }]);
-};
-
-/** A full refund of the total fixed at placement; partial refunds belong to the payment. */
-export const refundOrder = (command: RefundOrder, state: OrderState): Decision => {
-  const parsed = refundOrderData.safeParse(command.data);
-  if (!parsed.success) return left(invalidCommandData(parsed.error));
-  const { orderId, reason, at } = parsed.data;
-  const found = existingOrder(state, orderId);
-  if (isLeft(found)) return found;
-  const order = found.right;
-  if (order.status === 'refunded') return nothingHappens;
-  if (order.status !== 'confirmed' && order.status !== 'shipped')
-    return reject('OrderNotRefundable', `order ${orderId} is ${order.status}`, { status: order.status });
-  return right([{ type: 'OrderRefunded', data: { orderId, amount: order.total, reason, at } }]);
-};
-
 export const decide = (command: OrderCommand, state: OrderState): Decision => {
   switch (command.type) {
     case 'PlaceOrder':
@@ -229,10 +194,24 @@ export const decide = (command: OrderCommand, state: OrderState): Decision => {
       return confirmOrder(command, state);
     case 'CancelOrder':
       return cancelOrder(command, state);
-    case 'ShipOrder':
-      return shipOrder(command, state);
-    case 'RefundOrder':
-      return refundOrder(command, state);
+    case 'ShipOrderLines':
+      return shipOrderLines(command, state);
+    case 'MarkShipmentDelivered':
+      return markShipmentDelivered(command, state);
+    case 'CancelConfirmedOrder':
+      return cancelConfirmedOrder(command, state);
+    case 'RequestReturn':
+      return requestReturn(command, state);
+    case 'ReceiveReturn':
+      return receiveReturn(command, state);
+    case 'RecordStockReturned':
+      return recordStockReturned(command, state);
+    case 'RequestRefund':
+      return requestRefund(command, state);
+    case 'RecordRefundIssued':
+      return recordRefundIssued(command, state);
+    case 'RecordRefundFailed':
+      return recordRefundFailed(command, state);
     default:
       return unknownCommand(command);
   }

@@ -32,11 +32,71 @@ export type OrderPaymentFailed = DomainEvent<
   { orderId: string; reason: string; at: string }
 >;
 export type OrderConfirmed = DomainEvent<'OrderConfirmed', { orderId: string; at: string }>;
-export type OrderCancelled = DomainEvent<'OrderCancelled', { orderId: string; reason: string; at: string }>;
+/** `afterPayment`: an admin cancelled a confirmed order; its stock and money go back (refund process). */
+export type OrderCancelled = DomainEvent<
+  'OrderCancelled',
+  { orderId: string; reason: string; at: string; afterPayment?: boolean }
+>;
+
+/**
+ * Before partial fulfilment (kept readable, no longer decided): the whole order shipped at once, and
+ * the whole total refunded. `evolve` reads the first as one shipment of every line.
+ */
 export type OrderShipped = DomainEvent<'OrderShipped', { orderId: string; at: string }>;
 export type OrderRefunded = DomainEvent<
   'OrderRefunded',
   { orderId: string; amount: Money; reason: string; at: string }
+>;
+
+export type SkuQuantity = Readonly<{ sku: string; quantity: number }>;
+
+export type OrderLinesShipped = DomainEvent<
+  'OrderLinesShipped',
+  {
+    orderId: string;
+    shipmentId: string;
+    lines: readonly SkuQuantity[];
+    carrier: string;
+    trackingNumber: string;
+    at: string;
+  }
+>;
+export type ShipmentDelivered = DomainEvent<
+  'ShipmentDelivered',
+  { orderId: string; shipmentId: string; at: string }
+>;
+export type ReturnRequested = DomainEvent<
+  'ReturnRequested',
+  { orderId: string; returnId: string; lines: readonly SkuQuantity[]; reason: string; at: string }
+>;
+/** What came back, line by line: `restock` units go back on hand, the others are written off. */
+export type ReturnReceived = DomainEvent<
+  'ReturnReceived',
+  {
+    orderId: string;
+    returnId: string;
+    lines: readonly Readonly<{ sku: string; quantity: number; restock: boolean }>[];
+    at: string;
+  }
+>;
+/** Units of the order are on hand again: restocked from a return, or held by an order cancelled after payment. */
+export type OrderStockReturned = DomainEvent<
+  'OrderStockReturned',
+  { orderId: string; sku: string; quantity: number; returnId: string | null; at: string }
+>;
+/** Money promised back; the refund process gives it through the gateway (payment stream) and records it here. */
+export type RefundRequested = DomainEvent<
+  'RefundRequested',
+  { orderId: string; refundId: string; amount: Money; reason: string; at: string }
+>;
+export type RefundIssued = DomainEvent<
+  'RefundIssued',
+  { orderId: string; refundId: string; amount: Money; at: string }
+>;
+/** `retryable`: the process tries again with the same key; otherwise the refund is rejected. */
+export type RefundFailed = DomainEvent<
+  'RefundFailed',
+  { orderId: string; refundId: string; reason: string; retryable: boolean; at: string }
 >;
 
 export type OrderEvent =
@@ -48,4 +108,12 @@ export type OrderEvent =
   | OrderConfirmed
   | OrderCancelled
   | OrderShipped
-  | OrderRefunded;
+  | OrderRefunded
+  | OrderLinesShipped
+  | ShipmentDelivered
+  | ReturnRequested
+  | ReturnReceived
+  | OrderStockReturned
+  | RefundRequested
+  | RefundIssued
+  | RefundFailed;

@@ -12,10 +12,12 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState, OrderEr
   initialState,
 };
 
+export * from './after-sale.ts';
 export * from './commands.ts';
 export * from './decide.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './pricing.ts';
+export * from './queries.ts';
 export * from './state.ts';
 export * from './stream.ts';

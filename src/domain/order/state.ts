@@ -1,7 +1,46 @@
 import type { Money } from '../money.ts';
-import type { OrderEvent, PricedLine } from './events.ts';
+import type { OrderEvent, PricedLine, SkuQuantity } from './events.ts';
 
-export type OrderStatus = 'pending' | 'confirmed' | 'cancelled' | 'shipped' | 'refunded';
+export type OrderStatus =
+  'pending' | 'confirmed' | 'partially_shipped' | 'shipped' | 'delivered' | 'cancelled' | 'refunded';
+
+/** `carrier` and `trackingNumber` are null only for a shipment read from an old whole-order `OrderShipped`. */
+export type Shipment = Readonly<{
+  shipmentId: string;
+  lines: readonly SkuQuantity[];
+  carrier: string | null;
+  trackingNumber: string | null;
+  shippedAt: string;
+  deliveredAt: string | null;
+}>;
+
+export type ReceivedLine = Readonly<{ sku: string; quantity: number; restock: boolean }>;
+
+export type OrderReturn = Readonly<{
+  returnId: string;
+  status: 'requested' | 'received';
+  /** What the customer said they send back. */
+  lines: readonly SkuQuantity[];
+  reason: string;
+  requestedAt: string;
+  /** What arrived (empty until received), and which of its SKUs are back on hand. */
+  received: readonly ReceivedLine[];
+  receivedAt: string | null;
+  restockedSkus: readonly string[];
+}>;
+
+/** `failed`: the gateway did not answer or was unavailable, the process retries; `rejected`: it refused. */
+export type RefundStatus = 'requested' | 'failed' | 'issued' | 'rejected';
+
+export type Refund = Readonly<{
+  refundId: string;
+  amount: Money;
+  reason: string;
+  status: RefundStatus;
+  failureReason: string | null;
+  requestedAt: string;
+  issuedAt: string | null;
+}>;
 
 export type PlacedOrder = Readonly<{
   status: OrderStatus;
@@ -17,6 +56,15 @@ export type PlacedOrder = Readonly<{
   paymentId: string | null;
   paymentFailureReason: string | null;
   cancellationReason: string | null;
+  confirmedAt: string | null;
+  /** Cancelled by an admin after payment: the refund process gives its stock back (these SKUs are done). */
+  cancelledAfterPayment: boolean;
+  stockReturnedSkus: readonly string[];
+  shipments: readonly Shipment[];
+  returns: readonly OrderReturn[];
+  refunds: readonly Refund[];
+  /** Minor units refunded so far (issued refunds). */
+  refunded: number;
   placedAt: string;
   updatedAt: string;
 }>;
@@ -25,20 +73,34 @@ export type OrderState = Readonly<{ status: 'not_placed' }> | PlacedOrder;
 
 export const initialState = (): OrderState => ({ status: 'not_placed' });
 
-/** The events that move an order's status, and the status each leaves it in (as `evolve` does). */
-export const ORDER_STATUS_AFTER = {
-  OrderPlaced: 'pending',
-  OrderConfirmed: 'confirmed',
-  OrderCancelled: 'cancelled',
-  OrderShipped: 'shipped',
-  OrderRefunded: 'refunded',
-} as const satisfies Partial<Record<OrderEvent['type'], OrderStatus>>;
+const unitsOf = (lines: readonly SkuQuantity[]) => lines.reduce((sum, line) => sum + line.quantity, 0);
+
+/**
+ * The status after payment, from the facts: the one place it is decided (`evolve` calls it; the order
+ * history folds with `evolve`). A cancelled order stays cancelled, whatever goes back.
+ */
+export function statusOf(order: PlacedOrder): OrderStatus {
+  if (order.status === 'pending' || order.status === 'cancelled') return order.status;
+  if (order.refunded > 0 && order.refunded >= order.total.amount) return 'refunded';
+  const shipped = order.shipments.reduce((sum, shipment) => sum + unitsOf(shipment.lines), 0);
+  if (shipped === 0) return 'confirmed';
+  if (shipped < unitsOf(order.lines)) return 'partially_shipped';
+  return order.shipments.every((shipment) => shipment.deliveredAt !== null) ? 'delivered' : 'shipped';
+}
+
+const afterPayment = (order: PlacedOrder): PlacedOrder => ({ ...order, status: statusOf(order) });
+
+const replaceReturn = (order: PlacedOrder, returnId: string, change: (r: OrderReturn) => OrderReturn) =>
+  order.returns.map((r) => (r.returnId === returnId ? change(r) : r));
+
+const replaceRefund = (order: PlacedOrder, refundId: string, change: (r: Refund) => Refund) =>
+  order.refunds.map((r) => (r.refundId === refundId ? change(r) : r));
 
 export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
   if (event.type === 'OrderPlaced') {
     const { orderId, customerId, lines, total, paymentMethod, placedAt } = event.data;
     return {
-      status: ORDER_STATUS_AFTER.OrderPlaced,
+      status: 'pending',
       orderId,
       customerId,
       lines,
@@ -50,35 +112,150 @@ export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
       paymentId: null,
       paymentFailureReason: null,
       cancellationReason: null,
+      confirmedAt: null,
+      cancelledAfterPayment: false,
+      stockReturnedSkus: [],
+      shipments: [],
+      returns: [],
+      refunds: [],
+      refunded: 0,
       placedAt,
       updatedAt: placedAt,
     };
   }
   if (state.status === 'not_placed') return state;
-  const { at } = event.data;
+  const order = { ...state, updatedAt: event.data.at };
   switch (event.type) {
     case 'OrderLineReserved':
-      return { ...state, reservedSkus: [...state.reservedSkus, event.data.sku].sort(), updatedAt: at };
+      return { ...order, reservedSkus: [...state.reservedSkus, event.data.sku].sort() };
     case 'OrderStockRejected': {
       const { sku, requested, available } = event.data;
-      return { ...state, stockRejection: { sku, requested, available }, updatedAt: at };
+      return { ...order, stockRejection: { sku, requested, available } };
     }
     case 'OrderPaymentAuthorized':
-      return { ...state, paymentAuthorized: true, paymentId: event.data.paymentId, updatedAt: at };
+      return { ...order, paymentAuthorized: true, paymentId: event.data.paymentId };
     case 'OrderPaymentFailed':
-      return { ...state, paymentFailureReason: event.data.reason, updatedAt: at };
+      return { ...order, paymentFailureReason: event.data.reason };
     case 'OrderConfirmed':
-      return { ...state, status: ORDER_STATUS_AFTER[event.type], updatedAt: at };
+      return { ...order, status: 'confirmed', confirmedAt: event.data.at };
     case 'OrderCancelled':
       return {
-        ...state,
-        status: ORDER_STATUS_AFTER[event.type],
+        ...order,
+        status: 'cancelled',
         cancellationReason: event.data.reason,
-        updatedAt: at,
+        cancelledAfterPayment: event.data.afterPayment === true,
       };
     case 'OrderShipped':
-      return { ...state, status: ORDER_STATUS_AFTER[event.type], updatedAt: at };
-    case 'OrderRefunded':
-      return { ...state, status: ORDER_STATUS_AFTER[event.type], updatedAt: at };
+      // Written before partial shipments: the whole order left at once.
+      return afterPayment({
+        ...order,
+        shipments: [
+          {
+            shipmentId: state.orderId,
+            lines: state.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+            carrier: null,
+            trackingNumber: null,
+            shippedAt: event.data.at,
+            deliveredAt: null,
+          },
+        ],
+      });
+    case 'OrderRefunded': {
+      // Written before refunds had ids: the whole total went back.
+      const { amount, reason, at } = event.data;
+      const refund: Refund = {
+        refundId: `${state.orderId}:refund`,
+        amount,
+        reason,
+        status: 'issued',
+        failureReason: null,
+        requestedAt: at,
+        issuedAt: at,
+      };
+      return afterPayment({
+        ...order,
+        refunds: [...state.refunds, refund],
+        refunded: state.refunded + amount.amount,
+      });
+    }
+    case 'OrderLinesShipped': {
+      const { shipmentId, lines, carrier, trackingNumber, at } = event.data;
+      const shipment: Shipment = {
+        shipmentId,
+        lines,
+        carrier,
+        trackingNumber,
+        shippedAt: at,
+        deliveredAt: null,
+      };
+      return afterPayment({ ...order, shipments: [...state.shipments, shipment] });
+    }
+    case 'ShipmentDelivered': {
+      const { shipmentId, at } = event.data;
+      const shipments = state.shipments.map((s) =>
+        s.shipmentId === shipmentId ? { ...s, deliveredAt: at } : s,
+      );
+      return afterPayment({ ...order, shipments });
+    }
+    case 'ReturnRequested': {
+      const { returnId, lines, reason, at } = event.data;
+      const requested: OrderReturn = {
+        returnId,
+        status: 'requested',
+        lines,
+        reason,
+        requestedAt: at,
+        received: [],
+        receivedAt: null,
+        restockedSkus: [],
+      };
+      return { ...order, returns: [...state.returns, requested] };
+    }
+    case 'ReturnReceived': {
+      const { returnId, lines, at } = event.data;
+      const returns = replaceReturn(state, returnId, (r) => ({
+        ...r,
+        status: 'received',
+        received: lines,
+        receivedAt: at,
+      }));
+      return { ...order, returns };
+    }
+    case 'OrderStockReturned': {
+      const { returnId, sku } = event.data;
+      if (returnId === null) return { ...order, stockReturnedSkus: [...state.stockReturnedSkus, sku] };
+      const returns = replaceReturn(state, returnId, (r) => ({
+        ...r,
+        restockedSkus: [...r.restockedSkus, sku],
+      }));
+      return { ...order, returns };
+    }
+    case 'RefundRequested': {
+      const { refundId, amount, reason, at } = event.data;
+      const refund: Refund = {
+        refundId,
+        amount,
+        reason,
+        status: 'requested',
+        failureReason: null,
+        requestedAt: at,
+        issuedAt: null,
+      };
+      return { ...order, refunds: [...state.refunds, refund] };
+    }
+    case 'RefundIssued': {
+      const { refundId, amount, at } = event.data;
+      const refunds = replaceRefund(state, refundId, (r) => ({ ...r, status: 'issued', issuedAt: at }));
+      return afterPayment({ ...order, refunds, refunded: state.refunded + amount.amount });
+    }
+    case 'RefundFailed': {
+      const { refundId, reason, retryable } = event.data;
+      const refunds = replaceRefund(state, refundId, (r) => ({
+        ...r,
+        status: retryable ? 'failed' : 'rejected',
+        failureReason: reason,
+      }));
+      return { ...order, refunds };
+    }
   }
 };

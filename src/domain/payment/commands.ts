@@ -22,7 +22,13 @@ export const recordAuthorizationData = z.object({
 export const recordPaymentFailureData = z.object({ orderId: id, reason, at: instant });
 export const recordCaptureData = z.object({ orderId: id, at: instant });
 export const recordVoidData = z.object({ orderId: id, reason, at: instant });
-export const recordRefundData = z.object({ orderId: id, amount: positiveMoney, at: instant });
+export const recordRefundData = z.object({
+  orderId: id,
+  amount: positiveMoney,
+  /** The order's refund this money went back for (the refund process); absent: a cancelled checkout's. */
+  refundId: id.optional(),
+  at: instant,
+});
 
 export type RequestPayment = DomainCommand<'RequestPayment', z.infer<typeof requestPaymentData>>;
 /** The Record* commands state what the gateway answered: facts to record, not wishes. */

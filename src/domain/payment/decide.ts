@@ -178,13 +178,15 @@ export const recordVoid = (command: RecordVoid, state: PaymentState): Decision =
   }
 };
 
+/** Money the gateway gave back, never more than was captured; an order's refund is recorded once. */
 export const recordRefund = (command: RecordRefund, state: PaymentState): Decision => {
   const parsed = recordRefundData.safeParse(command.data);
   if (!parsed.success) return left(invalidCommandData(parsed.error));
-  const { orderId, amount, at } = parsed.data;
+  const { orderId, amount, refundId, at } = parsed.data;
   const found = requestedPayment(state, orderId);
   if (isLeft(found)) return found;
   const payment = found.right;
+  if (refundId !== undefined && payment.refundIds.includes(refundId)) return nothingHappens;
   if (payment.status !== 'captured' && payment.status !== 'refunded')
     return reject('PaymentNotCaptured', `the payment of order ${orderId} is ${payment.status}`, {
       status: payment.status,
@@ -200,7 +202,12 @@ export const recordRefund = (command: RecordRefund, state: PaymentState): Decisi
       requested: amount.amount,
       refundable,
     });
-  return right([{ type: 'PaymentRefunded', data: { orderId, amount, at } }]);
+  return right([
+    {
+      type: 'PaymentRefunded',
+      data: { orderId, amount, at, ...(refundId === undefined ? {} : { refundId }) },
+    },
+  ]);
 };
 
 export const decide = (command: PaymentCommand, state: PaymentState): Decision => {

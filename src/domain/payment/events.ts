@@ -28,7 +28,11 @@ export type PaymentVoided = DomainEvent<
   'PaymentVoided',
   { orderId: string; gatewayRef: string; reason: string; at: string }
 >;
-export type PaymentRefunded = DomainEvent<'PaymentRefunded', { orderId: string; amount: Money; at: string }>;
+/** `refundId`: the order's refund it carried out (absent on a cancelled checkout's refund, and on old events). */
+export type PaymentRefunded = DomainEvent<
+  'PaymentRefunded',
+  { orderId: string; amount: Money; at: string; refundId?: string }
+>;
 
 export type PaymentEvent =
   PaymentRequested | PaymentAuthorized | PaymentFailed | PaymentCaptured | PaymentVoided | PaymentRefunded;

@@ -16,6 +16,8 @@ export type Payment = Readonly<{
   gatewayRef: string | null;
   failureReason: string | null;
   refundedAmount: number;
+  /** The order's refunds recorded here: each is recorded once, however often the process retries. */
+  refundIds: readonly string[];
   updatedAt: string;
 }>;
 
@@ -38,6 +40,7 @@ export const evolve = (state: PaymentState, event: PaymentEvent): PaymentState =
       gatewayRef: null,
       failureReason: null,
       refundedAmount: 0,
+      refundIds: [],
       updatedAt: at,
     };
   }
@@ -54,7 +57,9 @@ export const evolve = (state: PaymentState, event: PaymentEvent): PaymentState =
     case 'PaymentRefunded': {
       const refundedAmount = state.refundedAmount + event.data.amount.amount;
       const status = refundedAmount >= state.amount.amount ? 'refunded' : state.status;
-      return { ...state, status, refundedAmount, updatedAt: event.data.at };
+      const { refundId } = event.data;
+      const refundIds = refundId === undefined ? state.refundIds : [...state.refundIds, refundId];
+      return { ...state, status, refundedAmount, refundIds, updatedAt: event.data.at };
     }
   }
 };

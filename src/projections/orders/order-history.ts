@@ -1,136 +1,231 @@
-import type { SqlClient } from '../../db/sql-client.ts';
-import { ORDER_STATUS_AFTER, type OrderEvent } from '../../domain/order/index.ts';
+import type { SqlClient, SqlTransaction } from '../../db/sql-client.ts';
+import {
+  orderDecider,
+  type OrderEvent,
+  type OrderState,
+  type PlacedOrder,
+} from '../../domain/order/index.ts';
+import type { RecordedEvent } from '../../eventstore/event-store.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
+import {
+  orderView,
+  TIMELINE_EVENT_TYPES,
+  timelineEntry,
+  type OrderView,
+  type TimelineEntry,
+} from './order-view.ts';
 
-/** The status an order event moves the order to, if it changes the status (the domain's map). */
-const STATUS_OF: Partial<Record<OrderEvent['type'], string>> = ORDER_STATUS_AFTER;
-
-type Placed = Extract<OrderEvent, { type: 'OrderPlaced' }>['data'];
-type Change = {
-  order_id: string;
-  status: string;
-  reason: string | null;
-  entries: unknown[];
-  updated_at: string;
-};
+type Folded = { state: OrderState; timeline: TimelineEntry[]; returnIds: Set<string> };
 
 /**
- * Each order's customer, lines, totals, status and a timeline of its status changes. A batch is
- * folded per order in memory and written with two statements (new orders, then status changes), so a
- * replay of the whole log costs a few round trips per batch, not one per event.
+ * Each order folded by the order domain's own `evolve` (its status is decided there, nowhere else),
+ * with the timeline of its events and, for admins, its returns. A batch reads the rows of the orders
+ * it touches once, folds its events in memory and writes each order back with one statement (and
+ * its returns with another), so a replay of the whole log costs a few round trips per batch.
  */
 export const orderHistoryProjection: SqlProjection = {
   name: 'order-history',
-  rebuild: { tables: ['order_history'] },
-  eventTypes: new Set(Object.keys(STATUS_OF)),
+  rebuild: { tables: ['order_history', 'order_returns'] },
+  eventTypes: new Set(TIMELINE_EVENT_TYPES),
   async apply(tx, events) {
-    const placed: { data: Placed; recordedAt: string }[] = [];
-    const changes = new Map<string, Change>();
+    const orders = await foldedOrders(tx, events);
     for (const event of events) {
-      const status = STATUS_OF[event.type as OrderEvent['type']]!;
-      if (event.type === 'OrderPlaced') {
-        placed.push({ data: event.data as Placed, recordedAt: event.recordedAt });
-        continue;
-      }
-      const { orderId, reason } = event.data as { orderId: string; reason?: string };
-      const change = changes.get(orderId);
-      const entry = { status, at: event.recordedAt };
-      if (!change)
-        changes.set(orderId, {
-          order_id: orderId,
-          status,
-          reason: reason ?? null,
-          entries: [entry],
-          updated_at: event.recordedAt,
-        });
-      else
-        Object.assign(change, {
-          status,
-          reason: reason ?? change.reason,
-          entries: [...change.entries, entry],
-          updated_at: event.recordedAt,
-        });
+      const { orderId } = event.data as { orderId: string };
+      const folded = orders.get(orderId)!;
+      const domainEvent = { type: event.type, data: event.data } as OrderEvent;
+      folded.state = orderDecider.evolve(folded.state, domainEvent);
+      if (folded.state.status === 'not_placed') continue;
+      folded.timeline.push(timelineEntry(domainEvent, folded.state.status, event.recordedAt));
+      const { returnId } = event.data as { returnId?: string | null };
+      if ((event.type === 'ReturnRequested' || event.type === 'ReturnReceived') && returnId)
+        folded.returnIds.add(returnId);
     }
-    // An order's OrderPlaced is the first event of its stream: it comes before any change to it.
-    if (placed.length > 0)
+    const placed = [...orders.values()].filter(
+      (o): o is Folded & { state: PlacedOrder } => o.state.status !== 'not_placed',
+    );
+    if (placed.length === 0) return;
+    await tx.query(
+      `INSERT INTO order_history AS o (order_id, customer_id, status, lines, total_amount, currency, reason, timeline,
+                                       state, created_at, updated_at)
+       SELECT r.order_id, r.customer_id, r.status, r.lines, r.total_amount, r.currency, r.reason, r.timeline,
+              r.state, r.created_at, r.updated_at
+         FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, customer_id text, status text, lines jsonb,
+              total_amount bigint, currency text, reason text, timeline jsonb, state jsonb, created_at timestamptz,
+              updated_at timestamptz)
+       ON CONFLICT (order_id) DO UPDATE
+         SET status = EXCLUDED.status, reason = EXCLUDED.reason, timeline = EXCLUDED.timeline,
+             state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
+      [
+        JSON.stringify(
+          placed.map(({ state, timeline }) => ({
+            order_id: state.orderId,
+            customer_id: state.customerId,
+            status: state.status,
+            lines: state.lines,
+            total_amount: state.total.amount,
+            currency: state.total.currency,
+            reason: state.cancellationReason,
+            timeline,
+            state,
+            created_at: state.placedAt,
+            updated_at: state.updatedAt,
+          })),
+        ),
+      ],
+    );
+    const returns = placed.flatMap(({ state, returnIds }) =>
+      state.returns
+        .filter((r) => returnIds.has(r.returnId))
+        .map((r) => ({
+          return_id: r.returnId,
+          order_id: state.orderId,
+          customer_id: state.customerId,
+          status: r.status,
+          lines: r.lines,
+          reason: r.reason,
+          received: r.received,
+          requested_at: r.requestedAt,
+          received_at: r.receivedAt,
+        })),
+    );
+    if (returns.length > 0)
       await tx.query(
-        `INSERT INTO order_history (order_id, customer_id, status, lines, total_amount, currency, timeline, created_at, updated_at)
-         SELECT r.order_id, r.customer_id, 'pending', r.lines, r.total_amount, r.currency,
-                jsonb_build_array(jsonb_build_object('status', 'pending', 'at', r.recorded_at)), r.placed_at, r.placed_at
-           FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, customer_id text, lines jsonb, total_amount bigint,
-                                                   currency text, placed_at timestamptz, recorded_at text)
-         ON CONFLICT (order_id) DO NOTHING`,
-        [
-          JSON.stringify(
-            placed.map(({ data, recordedAt }) => ({
-              order_id: data.orderId,
-              customer_id: data.customerId,
-              lines: data.lines,
-              total_amount: data.total.amount,
-              currency: data.total.currency,
-              placed_at: data.placedAt,
-              recorded_at: recordedAt,
-            })),
-          ),
-        ],
-      );
-    if (changes.size > 0)
-      await tx.query(
-        `UPDATE order_history AS o
-            SET status = r.status, reason = coalesce(r.reason, o.reason), timeline = o.timeline || r.entries,
-                updated_at = r.updated_at
-           FROM jsonb_to_recordset($1::jsonb) AS r(order_id text, status text, reason text, entries jsonb,
-                                                    updated_at timestamptz)
-          WHERE o.order_id = r.order_id`,
-        [JSON.stringify([...changes.values()])],
+        `INSERT INTO order_returns (return_id, order_id, customer_id, status, lines, reason, received, requested_at,
+                                    received_at)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(return_id text, order_id text, customer_id text,
+                status text, lines jsonb, reason text, received jsonb, requested_at timestamptz, received_at timestamptz)
+         ON CONFLICT (return_id) DO UPDATE
+           SET status = EXCLUDED.status, received = EXCLUDED.received, received_at = EXCLUDED.received_at`,
+        [JSON.stringify(returns)],
       );
   },
 };
 
-export type OrderSummary = {
-  orderId: string;
-  status: string;
-  lines: unknown[];
-  total: { amount: number; currency: string };
-  createdAt: string;
-  updatedAt: string;
-  reason?: string;
-  timeline: { status: string; at: string }[];
-};
+/** The orders a batch touches, as their rows hold them (an order placed in the batch starts unplaced). */
+async function foldedOrders(tx: SqlTransaction, events: readonly RecordedEvent[]) {
+  const orderIds = [...new Set(events.map((e) => (e.data as { orderId: string }).orderId))];
+  const rows = await tx.query<{ order_id: string; state: PlacedOrder | null; timeline: TimelineEntry[] }>(
+    `SELECT order_id, state, timeline FROM order_history WHERE order_id = ANY($1::text[])`,
+    [orderIds],
+  );
+  const known = new Map(rows.map((row) => [row.order_id, row]));
+  return new Map<string, Folded>(
+    orderIds.map((orderId) => {
+      const row = known.get(orderId);
+      return [
+        orderId,
+        {
+          state: row?.state ?? orderDecider.initialState(),
+          timeline: row?.timeline ?? [],
+          returnIds: new Set<string>(),
+        },
+      ];
+    }),
+  );
+}
 
-type Row = {
-  order_id: string;
-  status: string;
-  lines: unknown[];
-  total_amount: string | number;
-  currency: string;
-  reason: string | null;
-  timeline: { status: string; at: string }[];
-  created_at: Date | string;
-  updated_at: Date | string;
-};
+export type OrderSummary = OrderView & { timeline: TimelineEntry[] };
 
-const toSummary = (row: Row): OrderSummary => ({
-  orderId: row.order_id,
-  status: row.status,
-  lines: row.lines,
-  total: { amount: Number(row.total_amount), currency: row.currency },
-  createdAt: new Date(row.created_at).toISOString(),
-  updatedAt: new Date(row.updated_at).toISOString(),
-  ...(row.reason ? { reason: row.reason } : {}),
-  timeline: row.timeline,
-});
+type Row = { state: PlacedOrder; timeline: TimelineEntry[] };
+
+const toSummary = (row: Row): OrderSummary => ({ ...orderView(row.state), timeline: row.timeline });
 
 /** A customer's orders, newest first. */
 export async function ordersOfCustomer(db: SqlClient, customerId: string, page: number, pageSize: number) {
+  return listOrders(db, { customerId, page, pageSize });
+}
+
+export type OrderFilter = Readonly<{
+  status?: string;
+  customerId?: string;
+  /** Placed at or after. */
+  from?: string;
+  /** Placed before. */
+  to?: string;
+  page: number;
+  pageSize: number;
+}>;
+
+/** Orders matching the filter, newest first (the admins' list, and a customer's own). */
+export async function listOrders(db: SqlClient, filter: OrderFilter) {
+  const { page, pageSize } = filter;
+  const params = [filter.status ?? null, filter.customerId ?? null, filter.from ?? null, filter.to ?? null];
+  const where = `($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR customer_id = $2)
+    AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
+    AND state IS NOT NULL`;
   const [rows, [count]] = await Promise.all([
     db.query<Row>(
-      `SELECT * FROM order_history WHERE customer_id = $1 ORDER BY created_at DESC, order_id DESC LIMIT $2 OFFSET $3`,
-      [customerId, pageSize, (page - 1) * pageSize],
+      `SELECT state, timeline FROM order_history WHERE ${where}
+        ORDER BY created_at DESC, order_id DESC LIMIT $5 OFFSET $6`,
+      [...params, pageSize, (page - 1) * pageSize],
     ),
-    db.query<{ n: string | number }>(`SELECT count(*) AS n FROM order_history WHERE customer_id = $1`, [
-      customerId,
-    ]),
+    db.query<{ n: string | number }>(`SELECT count(*) AS n FROM order_history WHERE ${where}`, params),
   ]);
   return { items: rows.map(toSummary), total: Number(count?.n ?? 0), page, pageSize };
+}
+
+export type ReturnSummary = Readonly<{
+  returnId: string;
+  orderId: string;
+  customerId: string;
+  status: string;
+  lines: readonly { sku: string; quantity: number }[];
+  reason: string;
+  received: readonly { sku: string; quantity: number; restock: boolean }[];
+  requestedAt: string;
+  receivedAt?: string;
+}>;
+
+type ReturnRow = {
+  return_id: string;
+  order_id: string;
+  customer_id: string;
+  status: string;
+  lines: { sku: string; quantity: number }[];
+  reason: string;
+  received: { sku: string; quantity: number; restock: boolean }[];
+  requested_at: Date | string;
+  received_at: Date | string | null;
+};
+
+const toReturn = (row: ReturnRow): ReturnSummary => ({
+  returnId: row.return_id,
+  orderId: row.order_id,
+  customerId: row.customer_id,
+  status: row.status,
+  lines: row.lines,
+  reason: row.reason,
+  received: row.received,
+  requestedAt: new Date(row.requested_at).toISOString(),
+  ...(row.received_at ? { receivedAt: new Date(row.received_at).toISOString() } : {}),
+});
+
+/** Returns, newest first, of one status or all. */
+export async function listReturns(
+  db: SqlClient,
+  filter: Readonly<{ status?: string; page: number; pageSize: number }>,
+) {
+  const { page, pageSize } = filter;
+  const status = filter.status ?? null;
+  const [rows, [count]] = await Promise.all([
+    db.query<ReturnRow>(
+      `SELECT * FROM order_returns WHERE ($1::text IS NULL OR status = $1)
+        ORDER BY requested_at DESC, return_id DESC LIMIT $2 OFFSET $3`,
+      [status, pageSize, (page - 1) * pageSize],
+    ),
+    db.query<{ n: string | number }>(
+      `SELECT count(*) AS n FROM order_returns WHERE ($1::text IS NULL OR status = $1)`,
+      [status],
+    ),
+  ]);
+  return { items: rows.map(toReturn), total: Number(count?.n ?? 0), page, pageSize };
+}
+
+/** The order a return belongs to, as far as the read model has seen it (undefined: not known yet). */
+export async function orderOfReturn(db: SqlClient, returnId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ order_id: string }>(
+    `SELECT order_id FROM order_returns WHERE return_id = $1`,
+    [returnId],
+  );
+  return row?.order_id;
 }

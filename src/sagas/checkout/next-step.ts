@@ -13,6 +13,8 @@ import type { PaymentState } from '../../domain/payment/index.ts';
  *              any line short, payment declined, a reservation expired: cancel
  *   confirmed: capture the payment                                   (then the saga is done)
  *   cancelled: release every reservation; void or refund the payment (then the saga is done)
+ *   after confirmation (shipped, delivered, refunded...): capture if not captured yet; an order an
+ *              admin cancelled after payment is the refund process's (src/sagas/refund/)
  *
  * Reservations are committed before the order is confirmed (ARCHITECTURE.md lists confirm first): a
  * reservation that expired meanwhile then cancels a still-pending order and voids its payment,
@@ -42,14 +44,17 @@ export function nextStep(order: OrderState, payment: PaymentState): SagaStep {
     case 'pending':
       return nextPendingStep(order, payment);
     case 'confirmed':
+    case 'partially_shipped':
+    case 'shipped':
+    case 'delivered':
+    case 'refunded':
+      // A confirmed order is captured, whatever happened to it since (an admin may ship at once).
       if (payment.status === 'authorized' && payment.gatewayRef)
         return { kind: 'capture', order, gatewayRef: payment.gatewayRef };
       return { kind: 'done' };
     case 'cancelled':
-      return { kind: 'compensate', order, payment };
-    case 'shipped':
-    case 'refunded':
-      return { kind: 'done' };
+      // Cancelled after payment by an admin: the refund process gives its stock and money back.
+      return order.cancelledAfterPayment ? { kind: 'done' } : { kind: 'compensate', order, payment };
   }
 }
 
