@@ -25,6 +25,9 @@ import { CheckoutSaga } from './sagas/checkout/checkout-saga.ts';
 import { activeReservationsProjection } from './sagas/checkout/reservation-expiry.ts';
 import { createCheckoutQueue } from './sagas/checkout/saga-queue.ts';
 import { startSagaWorker, type SagaWorker } from './sagas/checkout/saga-worker.ts';
+import { RefundProcess } from './sagas/refund/refund-process.ts';
+import { createRefundQueue } from './sagas/refund/refund-queue.ts';
+import { startRefundWorker, type RefundWorker } from './sagas/refund/refund-worker.ts';
 import { openCatalogSearch } from './search/index.ts';
 import type { CatalogSearch } from './search/catalog-search.ts';
 import { loadOrCreateSecret } from './secrets.ts';
@@ -39,6 +42,8 @@ export type Platform = Readonly<{
   users: Users;
   gateway: PaymentGateway;
   saga: CheckoutSaga;
+  /** The refund process: refunds, and stock back on hand after an order is cancelled or returned. */
+  refunds: RefundProcess;
   metrics: Metrics;
   /** Product page cache, cart views and stock counters: in Redis when REDIS_URL is set, else in-process. */
   readModels: ReadModels;
@@ -59,6 +64,8 @@ export type PlatformExtras = Readonly<{
   rebuildable?: readonly RebuildableProjection[];
   /** Told each named point the checkout saga reaches (the crash tests' failpoint); none by default. */
   sagaStepHook?: (step: string) => void;
+  /** The same for the refund process. */
+  refundStepHook?: (step: string) => void;
 }>;
 
 export async function openPlatform(config: Config, extras: PlatformExtras = {}): Promise<Platform> {
@@ -73,11 +80,17 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
   const commands = createCommandHandlers(store, metrics);
   const readModels = openReadModels({ config, db, store, commands, catalog, metrics });
   const checkoutQueue = createCheckoutQueue(db);
+  const refundQueue = createRefundQueue(db);
   const projections = new ProjectionOperations({
     db,
     store,
     metrics,
-    sql: [...sqlReadModels.projections, checkoutQueue.projection, activeReservationsProjection],
+    sql: [
+      ...sqlReadModels.projections,
+      checkoutQueue.projection,
+      activeReservationsProjection,
+      refundQueue.projection,
+    ],
     external: [
       ...(searchModule.rebuildable ? [searchModule.rebuildable] : []),
       ...(extras.rebuildable ?? []),
@@ -95,8 +108,17 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
     queue: checkoutQueue,
     onStep: extras.sagaStepHook,
   });
+  const refunds = new RefundProcess({
+    commands,
+    gateway,
+    metrics,
+    store,
+    queue: refundQueue,
+    onStep: extras.refundStepHook,
+  });
   const subscriptions: Subscription[] = [];
   let sagaWorker: SagaWorker | undefined;
+  let refundWorker: RefundWorker | undefined;
   let integration: Integration | undefined;
   return {
     config,
@@ -107,6 +129,7 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
     users: new Users(db, config.PASSWORD_HASH_COST),
     gateway,
     saga,
+    refunds,
     metrics,
     readModels,
     catalog,
@@ -139,11 +162,21 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
           },
         },
       );
+      refundWorker = startRefundWorker(refunds, {
+        leaseMs: config.SAGA_LEASE_SECONDS * 1000,
+        onError: (error, orderId) => {
+          if (config.LOG_LEVEL !== 'silent')
+            console.error(
+              `refund process${orderId ? ` (order ${orderId})` : ''}: ${(error as Error).message}`,
+            );
+        },
+      });
       integration = await startIntegration({ config, db, store }); // Kafka relay + consumers when KAFKA_BROKERS is set
     },
     async close() {
       await integration?.stop();
       await sagaWorker?.stop();
+      await refundWorker?.stop();
       await Promise.all(subscriptions.map((s) => s.stop()));
       await readModels.close();
       await searchModule.search.close();
