@@ -33,7 +33,8 @@ export const contentHash = (c: HashedContent): string =>
       `"schemaVersion":${c.schemaVersion},"streamId":${JSON.stringify(c.streamId)},"type":${JSON.stringify(c.type)}}`,
   );
 
-const storedContentHash = (event: RecordedEvent) =>
+/** The content hash of a stored event, recomputed from what is stored. */
+export const contentHashOf = (event: RecordedEvent) =>
   contentHash({ ...event, dataJson: canonicalJson(event.data), metadataJson: canonicalJson(event.metadata) });
 
 /** Each event's hash covers the previous hash, its version and its content (the database computes the same). */
@@ -60,7 +61,7 @@ export function verifyChain(events: readonly RecordedEvent[]): ChainVerification
     if (event.streamVersion !== version)
       return broken(`expected version ${version}, found ${event.streamVersion}`);
     if (event.prevHash !== prev) return broken('previous hash does not match the hash of the event before');
-    if (event.hash !== chainHash(prev, version, storedContentHash(event)))
+    if (event.hash !== chainHash(prev, version, contentHashOf(event)))
       return broken('content does not match its hash');
     prev = event.hash;
   }

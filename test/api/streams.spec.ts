@@ -296,6 +296,93 @@ describe.each(['embedded', 'postgres'] as const)('streams and audit routes (%s)'
       expect(response.json()).toMatchObject({ valid: false, events: 3, brokenAt: 2 });
     });
 
+    it.each([
+      ['a deleted event', `DELETE FROM es_events WHERE stream_id = $1 AND stream_version = 2`, 2],
+      [
+        'two events swapped',
+        [
+          `UPDATE es_events SET stream_version = -stream_version WHERE stream_id = $1 AND stream_version IN (2, 3)`,
+          `UPDATE es_events SET stream_version = CASE stream_version WHEN -2 THEN 3 ELSE 2 END
+            WHERE stream_id = $1 AND stream_version IN (-2, -3)`,
+        ],
+        2,
+      ],
+      [
+        'an event inserted',
+        [
+          `UPDATE es_events SET stream_version = -stream_version - 1 WHERE stream_id = $1 AND stream_version >= 2`,
+          `UPDATE es_events SET stream_version = -stream_version WHERE stream_id = $1 AND stream_version < 0`,
+          `INSERT INTO es_events (stream_id, stream_version, event_id, type, schema_version, data, metadata, prev_hash, hash)
+           SELECT stream_id, 2, '0193a1b2-0000-7000-8000-000000000001', type, schema_version, data, metadata, hash, hash
+             FROM es_events WHERE stream_id = $1 AND stream_version = 1`,
+        ],
+        2,
+      ],
+      [
+        'edited metadata',
+        `UPDATE es_events SET metadata = jsonb_set(metadata, '{actor,id}', '"someone-else"')
+          WHERE stream_id = $1 AND stream_version = 2`,
+        2,
+      ],
+      [
+        'a rewritten hash',
+        `UPDATE es_events SET hash = repeat('f', 64) WHERE stream_id = $1 AND stream_version = 2`,
+        2,
+      ],
+      [
+        'a rewritten previous hash',
+        `UPDATE es_events SET prev_hash = repeat('e', 64) WHERE stream_id = $1 AND stream_version = 3`,
+        3,
+      ],
+    ])('names where the chain breaks after %s', async (what, tampering, brokenAt) => {
+      const sku = `STR-T-${what.replace(/\W+/g, '-')}`;
+      await stockProduct(t.platform, sku, 3);
+      for (const quantity of [1, 2, 3]) await receive(sku, quantity);
+      const streamId = `inventory-${sku}`;
+      expect((await get(`/audit/streams/${streamId}/verify`)).json()).toMatchObject({ valid: true });
+      const kept = (await get('/audit/log/anchor')).json() as { upTo: string; hash: string };
+      for (const statement of [tampering].flat()) await t.platform.db.query(statement, [streamId]);
+      expect((await get(`/audit/streams/${streamId}/verify`)).json()).toMatchObject({
+        valid: false,
+        brokenAt,
+      });
+      const again = (await get(`/audit/log/anchor?upTo=${kept.upTo}`)).json() as { hash: string };
+      expect(again).toMatchObject({ valid: false });
+      expect(again.hash).not.toBe(kept.hash);
+    });
+
+    it("finds a stream's tail cut off against an anchor kept from before, where the stream's own chain looks whole", async () => {
+      await stockProduct(t.platform, 'STR-TAIL', 3);
+      for (const quantity of [1, 2]) await receive('STR-TAIL', quantity);
+      const kept = (await get('/audit/log/anchor')).json() as { upTo: string; hash: string; events: number };
+      expect(kept.events).toBeGreaterThan(3);
+      // Nothing changed: the same anchor again.
+      expect((await get(`/audit/log/anchor?upTo=${kept.upTo}`)).json()).toMatchObject({
+        upTo: kept.upTo,
+        hash: kept.hash,
+        events: kept.events,
+      });
+      // The last event of the stream goes, and its stream row is wound back to match.
+      await t.platform.db.query(
+        `WITH cut AS (DELETE FROM es_events WHERE stream_id = $1 AND stream_version = 3 RETURNING prev_hash)
+         UPDATE es_streams SET version = 2, last_hash = (SELECT prev_hash FROM cut) WHERE stream_id = $1`,
+        ['inventory-STR-TAIL'],
+      );
+      expect((await get('/audit/streams/inventory-STR-TAIL/verify')).json()).toEqual({
+        valid: true,
+        events: 2,
+      });
+      const again = (await get(`/audit/log/anchor?upTo=${kept.upTo}`)).json() as { hash: string };
+      expect(again.hash).not.toBe(kept.hash);
+    });
+
+    it('keeps the anchor for auditors and admins, and refuses a malformed cursor', async () => {
+      expect((await get('/audit/log/anchor', {})).statusCode).toBe(401);
+      expect((await get('/audit/log/anchor', customer)).statusCode).toBe(403);
+      expect((await get('/audit/log/anchor?upTo=nope')).statusCode).toBe(400);
+      expect((await get('/audit/log/anchor', admin)).statusCode).toBe(200);
+    });
+
     it('answers 404 for an unknown stream and 400 for a malformed id', async () => {
       expect((await get('/audit/streams/order-nope/verify')).statusCode).toBe(404);
       expect((await get('/audit/streams/NOT_A_STREAM/verify')).statusCode).toBe(400);
