@@ -182,7 +182,7 @@ describe.each([
     }
     expect(listed).toMatchObject({ rebuildable: false, behind: false });
     expect(listed?.checkpoint).not.toBeNull();
-    const metrics = await (await t.app.inject({ url: '/metrics' })).body;
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/projection_lag_seconds_count\{projection="redis-stock-counters"\} [1-9]/);
   });
 });

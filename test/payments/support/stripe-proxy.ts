@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type SeenRequest = {
@@ -27,7 +27,8 @@ const HOP_BY_HOP = new Set(['host', 'connection', 'content-length', 'keep-alive'
  */
 export async function startStripeProxy(upstream: URL, hooks: ProxyHooks = {}): Promise<StripeProxy> {
   const requests: SeenRequest[] = [];
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => void forward(req, res));
+  async function forward(req: IncomingMessage, res: ServerResponse) {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
@@ -64,7 +65,7 @@ export async function startStripeProxy(upstream: URL, hooks: ProxyHooks = {}): P
       res.writeHead(599, { 'content-type': 'text/plain' });
       res.end(`proxy failure: ${String(error)}`);
     }
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
