@@ -54,6 +54,8 @@ const configSchema = z.object({
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   /** How long a reservation holds stock for an order that is not confirmed yet. */
   RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** How many days after a shipment's delivery a customer may ask to return its units. */
+  RETURN_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** How long a payment gateway call may take before it counts as timed out (and is retried with its key). */
   PAYMENT_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5_000),
   /** Set: payments go to Stripe (PaymentIntents, manual capture). Unset: the simulated gateway. */

@@ -5,10 +5,11 @@ import { z } from 'zod';
 import { cancelOrder, type CancelOrderDependencies } from '../commands/cancel-order.ts';
 import { streams } from '../commands/index.ts';
 import { visibleTo } from '../commands/order-access.ts';
-import { orderDecider, type OrderState, type PlacedOrder } from '../domain/order/index.ts';
+import type { PlacedOrder } from '../domain/order/index.ts';
 import type { EventStore } from '../eventstore/event-store.ts';
 import type { OrderSummary } from '../projections/orders/order-history.ts';
-import { asOfQuery, stateAsOf } from './as-of.ts';
+import { foldWithTimeline, orderView, type TimelineEntry } from '../projections/orders/order-view.ts';
+import { asOfQuery } from './as-of.ts';
 import { authenticated, caller } from './auth.ts';
 import { commandContext } from './context.ts';
 import { domainProblem, forbidden, notFound } from './problem.ts';
@@ -37,17 +38,25 @@ export const orderRoutes: FastifyPluginAsync<{ orders: OrderDependencies }> = as
   const { orders } = deps;
 
   /** The order now, or as recorded at `asOf` (not placed yet then: not found). */
-  const visibleOrder = async (
+  const visibleOrder = async (request: FastifyRequest, orderId: string): Promise<PlacedOrder> => {
+    const { state } = await orders.load(streams.order(orderId));
+    if (!visibleTo(state, caller(request))) throw notFound(`order ${orderId}`);
+    return state;
+  };
+
+  /** The order with the timeline of its events, folded from its stream (up to `asOf`, when given). */
+  const orderWithTimeline = async (
     request: FastifyRequest,
     orderId: string,
     asOf?: string,
-  ): Promise<PlacedOrder> => {
-    const { state }: { state: OrderState } =
-      asOf === undefined
-        ? await orders.load(streams.order(orderId))
-        : await stateAsOf(deps.store, orderDecider, streams.order(orderId), asOf);
+  ): Promise<{ order: PlacedOrder; timeline: TimelineEntry[] }> => {
+    const until = asOf === undefined ? Infinity : Date.parse(asOf);
+    const events = (await deps.store.readStream(streams.order(orderId))).filter(
+      (e) => Date.parse(e.recordedAt) <= until,
+    );
+    const { state, timeline } = foldWithTimeline(events);
     if (!visibleTo(state, caller(request))) throw notFound(`order ${orderId}`);
-    return state;
+    return { order: state, timeline };
   };
 
   routes.get(
@@ -77,21 +86,19 @@ export const orderRoutes: FastifyPluginAsync<{ orders: OrderDependencies }> = as
         params: orderParams,
         querystring: asOfQuery,
         description:
-          'With `asOf`, the order as recorded at that moment (folded from its events up to then): 404 ' +
-          'before it was placed, 400 for a time in the future or not ISO 8601.',
+          'Status, lines with the units shipped and returned, shipments with tracking, returns, refunds, ' +
+          'the amount refunded and the timeline of its events. With `asOf`, the order as recorded at that ' +
+          'moment (folded from its events up to then): 404 before it was placed, 400 for a time in the ' +
+          'future or not ISO 8601.',
       },
     },
     async (request) => {
-      const order = await visibleOrder(request, request.params.orderId, request.query.asOf);
-      return {
-        orderId: order.orderId,
-        status: order.status,
-        lines: order.lines,
-        total: order.total,
-        createdAt: order.placedAt,
-        updatedAt: order.updatedAt,
-        ...(order.cancellationReason ? { reason: order.cancellationReason } : {}),
-      };
+      const { order, timeline } = await orderWithTimeline(
+        request,
+        request.params.orderId,
+        request.query.asOf,
+      );
+      return { ...orderView(order), timeline };
     },
   );
 

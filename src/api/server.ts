@@ -8,7 +8,12 @@ import { conversionFunnel, salesPerSkuPerDay } from '../integration/consumers/an
 import type { Platform } from '../platform.ts';
 import { CustomerCarts } from '../projections/carts/current-cart.ts';
 import { productPage } from '../projections/catalog/index.ts';
-import { ordersOfCustomer } from '../projections/orders/order-history.ts';
+import {
+  listOrders,
+  listReturns,
+  orderOfReturn,
+  ordersOfCustomer,
+} from '../projections/orders/order-history.ts';
 import type { CheckoutDependencies } from '../commands/checkout.ts';
 import { adminCatalogRoutes, type AdminCatalogDependencies } from './admin-catalog.ts';
 import { adminProjectionRoutes, type AdminProjectionDependencies } from './admin-projections.ts';
@@ -22,6 +27,8 @@ import { openIdentity } from '../identity/index.ts';
 import { registerRateLimits } from './rate-limits.ts';
 import { opsRoutes, type OpsDependencies } from './ops.ts';
 import { orderRoutes, type OrderDependencies } from './orders.ts';
+import { fulfilmentRoutes, type FulfilmentRouteDependencies } from './fulfilment.ts';
+import { returnRoutes, type ReturnRouteDependencies } from './returns.ts';
 import { webhookRoutes, type WebhookDependencies } from './webhooks.ts';
 import { recordRequestLatency, RequestLatency } from './request-latency.ts';
 import { RequestLogger } from './request-logger.ts';
@@ -119,6 +126,8 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   await app.register(analyticsRoutes, { analytics: deps.analytics });
   await app.register(checkoutRoutes, { checkout: deps.checkout });
   await app.register(orderRoutes, { orders: deps.orders });
+  await app.register(fulfilmentRoutes, { fulfilment: deps.fulfilment });
+  await app.register(returnRoutes, { returns: deps.returns });
   await app.register(webhookRoutes, { webhooks: deps.webhooks });
   await app.register(adminProjectionRoutes, { adminProjections: deps.adminProjections });
   await app.register(streamRoutes, { streams: deps.streams });
@@ -134,6 +143,8 @@ export type PluginDependencies = Readonly<{
   analytics: AnalyticsDependencies;
   checkout: CheckoutDependencies;
   orders: OrderDependencies;
+  fulfilment: FulfilmentRouteDependencies;
+  returns: ReturnRouteDependencies;
   webhooks: WebhookDependencies;
   adminProjections: AdminProjectionDependencies;
   streams: StreamDependencies;
@@ -179,6 +190,16 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
       orders: commands.order,
       store,
       ordersOfCustomer: (customerId, page, pageSize) => ordersOfCustomer(db, customerId, page, pageSize),
+    },
+    fulfilment: {
+      orders: commands.order,
+      listOrders: (filter) => listOrders(db, filter),
+    },
+    returns: {
+      orders: commands.order,
+      returnWindowDays: config.RETURN_WINDOW_DAYS,
+      orderOfReturn: (returnId) => orderOfReturn(db, returnId),
+      listReturns: (filter) => listReturns(db, filter),
     },
     webhooks: {
       payments: commands.payment,

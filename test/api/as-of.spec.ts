@@ -82,11 +82,17 @@ describe.each(['embedded', 'postgres'] as const)('state as of a moment (%s)', (p
     expect(atPlacing.statusCode).toBe(200);
     expect(atPlacing.json()).toEqual({
       orderId,
+      customerId: owner.userId,
       status: 'pending',
       lines: now.lines,
       total: { amount: 1400, currency: 'USD' },
+      refunded: { amount: 0, currency: 'USD' },
+      shipments: [],
+      returns: [],
+      refunds: [],
       createdAt: now.createdAt,
       updatedAt: expect.any(String),
+      timeline: [{ event: 'OrderPlaced', status: 'pending', at: placed!.recordedAt }],
     });
     expect(Object.keys(atPlacing.json()).sort()).toEqual(Object.keys(now).sort());
     expect((await get(`${url}?asOf=${afterConfirmed}`, owner.headers)).json()).toEqual(now);

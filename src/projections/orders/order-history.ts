@@ -169,9 +169,9 @@ export type ReturnSummary = Readonly<{
   orderId: string;
   customerId: string;
   status: string;
-  lines: readonly { sku: string; quantity: number }[];
+  lines: { sku: string; quantity: number }[];
   reason: string;
-  received: readonly { sku: string; quantity: number; restock: boolean }[];
+  received: { sku: string; quantity: number; restock: boolean }[];
   requestedAt: string;
   receivedAt?: string;
 }>;
