@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type {
   Checkpoint,
   ReadAllBatch,
@@ -27,8 +28,6 @@ type LogSource = {
 /** How long a subscription polls for an append it was told of but cannot read yet. */
 const UNREAD_POLL_MS = 1_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Catch-up then live: reads the log in batches from the checkpoint, hands each batch to the handler,
  * and advances only after the handler succeeded (a failing batch is retried, never skipped). When
@@ -49,6 +48,12 @@ export function followLog(
   const gatherMs = options.gatherMs ?? 20;
   let checkpoint: Checkpoint = options.after ?? LOG_START;
   let stopped = false;
+  // Stopping ends whatever wait the loop is in at once.
+  const stopping = new AbortController();
+  const untilStopped = new Promise<false>((resolve) =>
+    stopping.signal.addEventListener('abort', () => resolve(false), { once: true }),
+  );
+  const sleep = (ms: number) => delay(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
 
   const loop = (async () => {
     let pause = 1;
@@ -82,7 +87,10 @@ export function followLog(
           pause >= maxPause &&
           quietWait !== undefined &&
           (unreadSince === undefined || performance.now() - unreadSince > UNREAD_POLL_MS);
-        const woken = await source.waitForAppend(quiet ? Math.max(maxPause, quietWait) : pause, seen);
+        const woken = await Promise.race([
+          source.waitForAppend(quiet ? Math.max(maxPause, quietWait) : pause, seen),
+          untilStopped,
+        ]);
         if (woken) unreadSince ??= performance.now();
         pause = woken && quiet ? 1 : Math.min(pause * 2, maxPause);
       } catch (error) {
@@ -98,6 +106,7 @@ export function followLog(
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       await loop;
       onStopped();
     },
