@@ -3,18 +3,18 @@ import { loadConfig } from '../../src/config.ts';
 import { openPlatform } from '../../src/platform.ts';
 
 // A worker process for the crash tests: the platform opened as src/main.ts opens it (ROLE=worker),
-// with a checkout saga that SIGKILLs its own process on reaching the step named by the first
-// argument. `node --import tsx test/support/crashing-worker.ts after-capture`
+// with a checkout saga and a refund process that SIGKILL their own process on reaching the step
+// named by the first argument. `node --import tsx test/support/crashing-worker.ts after-capture`
 
 const crashAt = process.argv[2];
 if (!crashAt) throw new Error('usage: crashing-worker.ts <saga step to crash at>');
 
 const config = loadConfig();
-const platform = await openPlatform(config, {
-  sagaStepHook: (step) => {
-    if (step === crashAt) process.kill(process.pid, 'SIGKILL');
-  },
-});
+const crashHere = (step: string) => {
+  if (step === crashAt) process.kill(process.pid, 'SIGKILL');
+};
+// The refund process's steps are named `refund-…`, so one argument names a step of either process.
+const platform = await openPlatform(config, { sagaStepHook: crashHere, refundStepHook: crashHere });
 await platform.startWorkers();
 const app = await buildServer(platform);
 const address = await app.listen({ port: config.PORT, host: config.HOST });
