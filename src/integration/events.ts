@@ -103,14 +103,99 @@ export const stockLowV1 = envelope(
   }),
 ).describe('Units available to sell dropped under the threshold (published once per crossing).');
 
+const skuQuantity = z.strictObject({ sku: z.string().min(1), quantity: z.int().positive() });
+
+export const orderShippedV1 = envelope(
+  'OrderShipped',
+  1,
+  z.strictObject({
+    orderId: z.string().min(1),
+    customerId: z.string().min(1),
+    shipmentId: z.string().min(1),
+    lines: z.array(skuQuantity).min(1).describe('the units in this shipment (an order may ship in parts)'),
+    carrier: z
+      .string()
+      .min(1)
+      .nullable()
+      .describe('null only for an order shipped whole before partial shipments'),
+    trackingNumber: z.string().min(1).nullable(),
+    shippedAt: timestamp,
+  }),
+).describe('Part or all of an order left the warehouse.');
+
+export const orderDeliveredV1 = envelope(
+  'OrderDelivered',
+  1,
+  z.strictObject({
+    orderId: z.string().min(1),
+    customerId: z.string().min(1),
+    shipmentId: z.string().min(1),
+    deliveredAt: timestamp,
+  }),
+).describe('A shipment of an order arrived; its return window starts now.');
+
+export const returnRequestedV1 = envelope(
+  'ReturnRequested',
+  1,
+  z.strictObject({
+    orderId: z.string().min(1),
+    customerId: z.string().min(1),
+    returnId: z.string().min(1),
+    lines: z.array(skuQuantity).min(1),
+    reason: z.string().min(1),
+    requestedAt: timestamp,
+  }),
+).describe('A customer asked to send delivered units back.');
+
+export const returnReceivedV1 = envelope(
+  'ReturnReceived',
+  1,
+  z.strictObject({
+    orderId: z.string().min(1),
+    customerId: z.string().min(1),
+    returnId: z.string().min(1),
+    lines: z
+      .array(z.strictObject({ sku: z.string().min(1), quantity: z.int().positive(), restock: z.boolean() }))
+      .min(1)
+      .describe('what arrived: restocked units go back on hand, the others are written off'),
+    receivedAt: timestamp,
+  }),
+).describe('A return arrived at the warehouse; its units are refunded at the price paid.');
+
+export const orderRefundedV1 = envelope(
+  'OrderRefunded',
+  1,
+  z.strictObject({
+    orderId: z.string().min(1),
+    customerId: z.string().min(1),
+    refundId: z.string().min(1),
+    amount: money.describe('this refund (an order may be refunded in parts)'),
+    refundedAt: timestamp,
+  }),
+).describe('Money went back to the customer (a hold never captured counts as refunded by its void).');
+
 export type OrderPlacedV1 = z.infer<typeof orderPlacedV1>;
 export type OrderConfirmedV1 = z.infer<typeof orderConfirmedV1>;
 export type OrderCancelledV1 = z.infer<typeof orderCancelledV1>;
 export type PaymentFailedV1 = z.infer<typeof paymentFailedV1>;
 export type StockLowV1 = z.infer<typeof stockLowV1>;
+export type OrderShippedV1 = z.infer<typeof orderShippedV1>;
+export type OrderDeliveredV1 = z.infer<typeof orderDeliveredV1>;
+export type ReturnRequestedV1 = z.infer<typeof returnRequestedV1>;
+export type ReturnReceivedV1 = z.infer<typeof returnReceivedV1>;
+export type OrderRefundedV1 = z.infer<typeof orderRefundedV1>;
 
 export type IntegrationEvent =
-  OrderPlacedV1 | OrderConfirmedV1 | OrderCancelledV1 | PaymentFailedV1 | StockLowV1;
+  | OrderPlacedV1
+  | OrderConfirmedV1
+  | OrderCancelledV1
+  | PaymentFailedV1
+  | StockLowV1
+  | OrderShippedV1
+  | OrderDeliveredV1
+  | ReturnRequestedV1
+  | ReturnReceivedV1
+  | OrderRefundedV1;
 export type IntegrationEventType = IntegrationEvent['type'];
 
 export type ContractEntry = Readonly<{
@@ -127,6 +212,11 @@ export const CONTRACT: readonly ContractEntry[] = [
   { topic: 'orders', type: 'OrderCancelled', version: 1, schema: orderCancelledV1 },
   { topic: 'payments', type: 'PaymentFailed', version: 1, schema: paymentFailedV1 },
   { topic: 'inventory', type: 'StockLow', version: 1, schema: stockLowV1 },
+  { topic: 'orders', type: 'OrderShipped', version: 1, schema: orderShippedV1 },
+  { topic: 'orders', type: 'OrderDelivered', version: 1, schema: orderDeliveredV1 },
+  { topic: 'orders', type: 'ReturnRequested', version: 1, schema: returnRequestedV1 },
+  { topic: 'orders', type: 'ReturnReceived', version: 1, schema: returnReceivedV1 },
+  { topic: 'orders', type: 'OrderRefunded', version: 1, schema: orderRefundedV1 },
 ];
 
 export const topicOf = (type: IntegrationEventType): Topic =>

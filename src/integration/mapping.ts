@@ -28,7 +28,6 @@ export class MissingOrderFactsError extends Error {
   override name = 'MissingOrderFactsError';
 }
 
-
 const factsOfPlaced = (data: OrderPlaced['data']): OrderFacts => ({
   customerId: data.customerId,
   lines: data.lines,
@@ -108,6 +107,83 @@ export function toIntegrationEvent(event: RecordedEvent, state: MappingState): I
             },
           };
         }
+        case 'OrderLinesShipped':
+        case 'OrderShipped': {
+          const facts = factsOf(e.data.orderId);
+          // An order shipped whole before partial shipments: one shipment of every line, named after the order.
+          const shipment =
+            e.type === 'OrderLinesShipped'
+              ? e.data
+              : {
+                  shipmentId: e.data.orderId,
+                  lines: facts.lines,
+                  carrier: null,
+                  trackingNumber: null,
+                };
+          return {
+            ...head,
+            type: 'OrderShipped',
+            data: {
+              orderId: e.data.orderId,
+              customerId: facts.customerId,
+              shipmentId: shipment.shipmentId,
+              lines: shipment.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+              carrier: shipment.carrier,
+              trackingNumber: shipment.trackingNumber,
+              shippedAt: e.data.at,
+            },
+          };
+        }
+        case 'ShipmentDelivered':
+          return {
+            ...head,
+            type: 'OrderDelivered',
+            data: {
+              orderId: e.data.orderId,
+              customerId: factsOf(e.data.orderId).customerId,
+              shipmentId: e.data.shipmentId,
+              deliveredAt: e.data.at,
+            },
+          };
+        case 'ReturnRequested':
+          return {
+            ...head,
+            type: 'ReturnRequested',
+            data: {
+              orderId: e.data.orderId,
+              customerId: factsOf(e.data.orderId).customerId,
+              returnId: e.data.returnId,
+              lines: e.data.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+              reason: e.data.reason,
+              requestedAt: e.data.at,
+            },
+          };
+        case 'ReturnReceived':
+          return {
+            ...head,
+            type: 'ReturnReceived',
+            data: {
+              orderId: e.data.orderId,
+              customerId: factsOf(e.data.orderId).customerId,
+              returnId: e.data.returnId,
+              lines: e.data.lines.map(({ sku, quantity, restock }) => ({ sku, quantity, restock })),
+              receivedAt: e.data.at,
+            },
+          };
+        case 'RefundIssued':
+        case 'OrderRefunded':
+          return {
+            ...head,
+            type: 'OrderRefunded',
+            data: {
+              orderId: e.data.orderId,
+              customerId: factsOf(e.data.orderId).customerId,
+              // An old whole-order refund had no id: it is named as the order domain reads it.
+              refundId: e.type === 'RefundIssued' ? e.data.refundId : `${e.data.orderId}:refund`,
+              amount: moneyOf(e.data.amount),
+              refundedAt: e.data.at,
+            },
+          };
         default:
           return undefined;
       }
@@ -152,6 +228,20 @@ export function toIntegrationEvent(event: RecordedEvent, state: MappingState): I
   }
 }
 
+/** The internal events whose integration event carries facts of the order's placement (its customer, lines). */
+const NEEDS_ORDER_FACTS: ReadonlySet<string> = new Set([
+  'OrderConfirmed',
+  'OrderCancelled',
+  'PaymentFailed',
+  'OrderLinesShipped',
+  'OrderShipped',
+  'ShipmentDelivered',
+  'ReturnRequested',
+  'ReturnReceived',
+  'RefundIssued',
+  'OrderRefunded',
+]);
+
 /** The orders whose facts mapping `events` needs and that are neither known nor placed within them. */
 export function ordersToLoad(
   events: readonly RecordedEvent[],
@@ -164,11 +254,7 @@ export function ordersToLoad(
     if (c !== orderStream.category && c !== paymentStream.category) continue;
     const { orderId } = event.data as { orderId: string };
     if (event.type === 'OrderPlaced') placedHere.add(orderId);
-    else if (
-      event.type === 'OrderConfirmed' ||
-      event.type === 'OrderCancelled' ||
-      event.type === 'PaymentFailed'
-    )
+    else if (NEEDS_ORDER_FACTS.has(event.type))
       if (!known.has(orderId) && !placedHere.has(orderId)) missing.add(orderId);
   }
   return [...missing];
@@ -177,7 +263,9 @@ export function ordersToLoad(
 /** The SKUs whose stock levels mapping `events` folds. */
 export const skusTouched = (events: readonly RecordedEvent[]): string[] => [
   ...new Set(
-    events.filter((e) => streamCategory(e.streamId) === inventoryStream.category).map((e) => (e.data as { sku: string }).sku),
+    events
+      .filter((e) => streamCategory(e.streamId) === inventoryStream.category)
+      .map((e) => (e.data as { sku: string }).sku),
   ),
 ];
 

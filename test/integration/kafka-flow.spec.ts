@@ -98,6 +98,11 @@ describe('integration events through Kafka (shared broker, PostgreSQL)', { timeo
           OrderCancelled: 'orders',
           PaymentFailed: 'payments',
           StockLow: 'inventory',
+          OrderShipped: 'orders',
+          OrderDelivered: 'orders',
+          ReturnRequested: 'orders',
+          ReturnReceived: 'orders',
+          OrderRefunded: 'orders',
         }[value.type],
       );
     }

@@ -211,6 +211,121 @@ describe('mapping internal events to integration events', () => {
   });
 });
 
+/** An order's life after payment, as its stream records it (old whole-order events last). */
+const afterTheSale = (orderId: string) => {
+  const order = (type: string, data: Record<string, unknown>) =>
+    recorded(`order-${orderId}`, type, { orderId, ...data, at: AT });
+  return [
+    placed(orderId),
+    order('OrderConfirmed', {}),
+    order('OrderLinesShipped', {
+      shipmentId: 'ship-1',
+      lines: [{ sku: 'SKU-1', quantity: 2 }],
+      carrier: 'DHL',
+      trackingNumber: 'JD014600003',
+    }),
+    order('ShipmentDelivered', { shipmentId: 'ship-1' }),
+    order('ReturnRequested', {
+      returnId: 'ret-1',
+      lines: [{ sku: 'SKU-1', quantity: 1 }],
+      reason: 'too big',
+    }),
+    order('ReturnReceived', { returnId: 'ret-1', lines: [{ sku: 'SKU-1', quantity: 1, restock: true }] }),
+    order('RefundRequested', { refundId: 'ref-1', amount: usd(500), reason: 'return ret-1' }),
+    order('OrderStockReturned', { sku: 'SKU-1', quantity: 1, returnId: 'ret-1' }),
+    order('RefundFailed', { refundId: 'ref-1', reason: 'gateway_timeout', retryable: true }),
+    order('RefundIssued', { refundId: 'ref-1', amount: usd(500) }),
+    order('OrderShipped', {}),
+    order('OrderRefunded', { amount: usd(1000), reason: 'returned' }),
+  ];
+};
+
+describe('mapping the order after payment', () => {
+  it('publishes each shipment, delivery, return asked and received, and refund issued, with the customer', () => {
+    const state = newState();
+    const orderId = uuidv7();
+    const published = afterTheSale(orderId).map((e) => toIntegrationEvent(e, state));
+    expect(published.map((e) => e?.type)).toEqual([
+      'OrderPlaced',
+      'OrderConfirmed',
+      'OrderShipped',
+      'OrderDelivered',
+      'ReturnRequested',
+      'ReturnReceived',
+      undefined, // a refund asked for is not money back yet
+      undefined,
+      undefined,
+      'OrderRefunded',
+      'OrderShipped',
+      'OrderRefunded',
+    ]);
+    expect(published.slice(2, 6).map((e) => e!.data)).toEqual([
+      {
+        orderId,
+        customerId: 'cust-7',
+        shipmentId: 'ship-1',
+        lines: [{ sku: 'SKU-1', quantity: 2 }],
+        carrier: 'DHL',
+        trackingNumber: 'JD014600003',
+        shippedAt: AT,
+      },
+      { orderId, customerId: 'cust-7', shipmentId: 'ship-1', deliveredAt: AT },
+      {
+        orderId,
+        customerId: 'cust-7',
+        returnId: 'ret-1',
+        lines: [{ sku: 'SKU-1', quantity: 1 }],
+        reason: 'too big',
+        requestedAt: AT,
+      },
+      {
+        orderId,
+        customerId: 'cust-7',
+        returnId: 'ret-1',
+        lines: [{ sku: 'SKU-1', quantity: 1, restock: true }],
+        receivedAt: AT,
+      },
+    ]);
+    expect(published[9]!.data).toEqual({
+      orderId,
+      customerId: 'cust-7',
+      refundId: 'ref-1',
+      amount: usd(500),
+      refundedAt: AT,
+    });
+  });
+
+  it('reads the old whole-order OrderShipped and OrderRefunded as one shipment of every line and one refund', () => {
+    const state = newState();
+    const orderId = uuidv7();
+    const published = afterTheSale(orderId).map((e) => toIntegrationEvent(e, state));
+    expect(published[10]!.data).toEqual({
+      orderId,
+      customerId: 'cust-7',
+      shipmentId: orderId,
+      lines: [{ sku: 'SKU-1', quantity: 2 }],
+      carrier: null,
+      trackingNumber: null,
+      shippedAt: AT,
+    });
+    expect(published[11]!.data).toMatchObject({ refundId: `${orderId}:refund`, amount: usd(1000) });
+  });
+
+  it('conforms to the published schemas, and names the orders whose placement it must load', () => {
+    const state = newState();
+    const orderId = uuidv7();
+    const events = afterTheSale(orderId);
+    const conforms = publishedSchemaValidator();
+    for (const event of events.map((e) => toIntegrationEvent(e, state)).filter((e) => e !== undefined)) {
+      expect(conforms(event), event.type).toEqual([]);
+      expect(parseIntegrationEvent(JSON.parse(JSON.stringify(event)))).toEqual(event);
+    }
+    const later = events.slice(2);
+    expect(ordersToLoad(later, new Map())).toEqual([orderId]);
+    expect(() => toIntegrationEvent(later[0]!, newState())).toThrow(MissingOrderFactsError);
+  });
+});
+
 describe('the published contract', () => {
   it('has committed JSON Schema files equal to what `npm run schemas` generates from the zod contract', () => {
     const files = integrationSchemaFiles();
@@ -218,7 +333,12 @@ describe('the published contract', () => {
       'schemas/integration/inventory/StockLow.v1.json',
       'schemas/integration/orders/OrderCancelled.v1.json',
       'schemas/integration/orders/OrderConfirmed.v1.json',
+      'schemas/integration/orders/OrderDelivered.v1.json',
       'schemas/integration/orders/OrderPlaced.v1.json',
+      'schemas/integration/orders/OrderRefunded.v1.json',
+      'schemas/integration/orders/OrderShipped.v1.json',
+      'schemas/integration/orders/ReturnReceived.v1.json',
+      'schemas/integration/orders/ReturnRequested.v1.json',
       'schemas/integration/payments/PaymentFailed.v1.json',
     ]);
     for (const file of files)
@@ -297,6 +417,45 @@ describe('consumers apply each event once (PGlite)', () => {
       `SELECT kind FROM notifications_outbox ORDER BY kind`,
     );
     expect(rows.map((r) => r.kind)).toEqual(['order_confirmed', 'payment_failed']);
+  });
+
+  it('writes one email for each thing a customer should hear of after the sale', async () => {
+    const state = newState();
+    const orderId = uuidv7();
+    const events = afterTheSale(orderId)
+      .map((e) => toIntegrationEvent(e, state))
+      .filter((e) => e !== undefined);
+    await applyOnce(database.db, notificationsHandler, events);
+    expect(await applyOnce(database.db, notificationsHandler, events)).toEqual([]);
+    const rows = await database.db.query<{
+      kind: string;
+      customer_id: string;
+      payload: Record<string, unknown>;
+    }>(`SELECT kind, customer_id, payload FROM notifications_outbox ORDER BY created_at, kind`);
+    expect(rows.map((r) => r.kind).sort()).toEqual(
+      [
+        'order_confirmed',
+        'order_shipped',
+        'order_delivered',
+        'return_requested',
+        'return_received',
+        'order_refunded',
+        'order_shipped',
+        'order_refunded',
+      ].sort(),
+    );
+    expect(rows.every((r) => r.customer_id === 'cust-7')).toBe(true);
+    expect(
+      rows.find((r) => r.kind === 'order_shipped' && r.payload.carrier === 'DHL')!.payload,
+    ).toMatchObject({
+      shipmentId: 'ship-1',
+      trackingNumber: 'JD014600003',
+    });
+    expect(rows.find((r) => r.kind === 'order_refunded' && r.payload.refundId === 'ref-1')!.payload).toEqual({
+      refundId: 'ref-1',
+      amount: usd(500),
+      refundedAt: AT,
+    });
   });
 
   it('counts a sale and the funnel once per event, and keeps each consumer’s record of what it applied apart', async () => {

@@ -88,6 +88,43 @@ describe('the business metrics projection', () => {
   });
 });
 
+describe('the business metrics after the sale', () => {
+  let database: TestDatabase;
+  beforeAll(async () => (database = await freshPGlite()));
+  afterAll(() => database.drop());
+
+  it('measures the refund rate, the return rate and the time from confirmation to shipment', async () => {
+    const hour = (n: number) => `2026-05-01T${String(n).padStart(2, '0')}:00:00.000Z`;
+    const order = (orderId: string, type: string, data: object = {}) =>
+      recorded(`order-${orderId}`, type, { orderId, ...data });
+    const shipped = (orderId: string, at: string) =>
+      order(orderId, 'OrderLinesShipped', {
+        shipmentId: 's',
+        lines: [],
+        carrier: 'UPS',
+        trackingNumber: 'T',
+        at,
+      });
+    const events = [
+      ...['a', 'b', 'c', 'd'].map((id) => order(id, 'OrderConfirmed', { at: hour(1) })),
+      shipped('a', hour(3)), // 2 h
+      shipped('a', hour(9)), // a second shipment does not move the first
+      shipped('b', hour(5)), // 4 h
+      order('b', 'ReturnRequested', { returnId: 'r', lines: [], reason: 'x', at: hour(6) }),
+      order('c', 'RefundIssued', { refundId: 'f', amount: { amount: 1, currency: 'USD' }, at: hour(2) }),
+      order('b', 'OrderRefunded', { amount: { amount: 1, currency: 'USD' }, reason: 'old', at: hour(7) }),
+    ];
+    await applyBatch(database.db, businessMetricsProjection, events.slice(0, 6));
+    for (const event of events.slice(6)) await applyBatch(database.db, businessMetricsProjection, [event]);
+    expect(await businessNumbers(database.db)).toMatchObject({
+      confirmed: 4,
+      refundRate: 2 / 4,
+      returnRate: 1 / 2,
+      secondsToShipment: 3 * 3600,
+    });
+  });
+});
+
 describe.each(['embedded', 'postgres'] as const)('business metrics of a known day (%s)', (profile) => {
   let t: TestApp;
   const written = new Set<string>();

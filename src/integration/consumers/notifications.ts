@@ -4,11 +4,20 @@ import type { IntegrationEvent } from '../events.ts';
 import type { IntegrationHandler } from './consumer.ts';
 
 /**
- * The notification service: order confirmed, order cancelled and payment failed each put one email
- * into `notifications_outbox`, which a mailer sends (and marks `sent_at`). The mailer looks up the
- * customer's address and language itself; the payload holds what the template shows.
+ * The notification service: every integration event a customer should hear about (order confirmed,
+ * cancelled, shipped, delivered; payment failed; a return asked for and received; money refunded)
+ * puts one email into `notifications_outbox`, which a mailer sends (and marks `sent_at`). The mailer
+ * looks up the customer's address and language itself; the payload holds what the template shows.
  */
-export type NotificationKind = 'order_confirmed' | 'order_cancelled' | 'payment_failed';
+export type NotificationKind =
+  | 'order_confirmed'
+  | 'order_cancelled'
+  | 'payment_failed'
+  | 'order_shipped'
+  | 'order_delivered'
+  | 'return_requested'
+  | 'return_received'
+  | 'order_refunded';
 
 export type Notification = Readonly<{
   eventId: string;
@@ -45,6 +54,60 @@ export function notificationFor(event: IntegrationEvent): Notification | undefin
         customerId: event.data.customerId,
         orderId: event.data.orderId,
         payload: { reason: event.data.reason, amount: event.data.amount, attempt: event.data.attempt },
+      };
+    case 'OrderShipped': {
+      const { shipmentId, lines, carrier, trackingNumber, shippedAt } = event.data;
+      return {
+        ...base,
+        kind: 'order_shipped',
+        customerId: event.data.customerId,
+        orderId: event.data.orderId,
+        payload: { shipmentId, lines, carrier, trackingNumber, shippedAt },
+      };
+    }
+    case 'OrderDelivered':
+      return {
+        ...base,
+        kind: 'order_delivered',
+        customerId: event.data.customerId,
+        orderId: event.data.orderId,
+        payload: { shipmentId: event.data.shipmentId, deliveredAt: event.data.deliveredAt },
+      };
+    case 'ReturnRequested':
+      return {
+        ...base,
+        kind: 'return_requested',
+        customerId: event.data.customerId,
+        orderId: event.data.orderId,
+        payload: {
+          returnId: event.data.returnId,
+          lines: event.data.lines,
+          requestedAt: event.data.requestedAt,
+        },
+      };
+    case 'ReturnReceived':
+      return {
+        ...base,
+        kind: 'return_received',
+        customerId: event.data.customerId,
+        orderId: event.data.orderId,
+        payload: {
+          returnId: event.data.returnId,
+          lines: event.data.lines,
+          receivedAt: event.data.receivedAt,
+        },
+      };
+    case 'OrderRefunded':
+      return {
+        ...base,
+        kind: 'order_refunded',
+        customerId: event.data.customerId,
+        orderId: event.data.orderId,
+        payload: {
+          refundId: event.data.refundId,
+          amount: event.data.amount,
+          refundedAt: event.data.refundedAt,
+        },
       };
     default:
       return undefined;

@@ -46,6 +46,19 @@ export function registerBusinessMetrics(registry: Registry, db: SqlClient) {
   gauge('business_carts_checked_out', 'Carts that held items and reached checkout', (g, n) =>
     g.set(n.cartsCheckedOut),
   );
+  gauge('business_refund_ratio', 'Confirmed orders with money refunded, over confirmed orders', (g, n) => {
+    if (n.refundRate !== null) g.set(n.refundRate);
+  });
+  gauge('business_return_ratio', 'Shipped orders a customer asked to return, over shipped orders', (g, n) => {
+    if (n.returnRate !== null) g.set(n.returnRate);
+  });
+  gauge(
+    'business_confirmation_to_shipment_seconds',
+    'Mean time from an order confirmed to its first shipment, over shipped orders',
+    (g, n) => {
+      if (n.secondsToShipment !== null) g.set(n.secondsToShipment);
+    },
+  );
   gauge(
     'business_cart_abandonment_ratio',
     'Carts that held items and never reached checkout, over carts that held items',

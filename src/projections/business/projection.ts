@@ -5,7 +5,20 @@ import type { RecordedEvent } from '../../eventstore/event-store.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
 
 type Tracked =
-  | Extract<OrderEvent, { type: 'OrderPlaced' | 'OrderConfirmed' | 'OrderCancelled' }>
+  | Extract<
+      OrderEvent,
+      {
+        type:
+          | 'OrderPlaced'
+          | 'OrderConfirmed'
+          | 'OrderCancelled'
+          | 'OrderLinesShipped'
+          | 'OrderShipped'
+          | 'ReturnRequested'
+          | 'RefundIssued'
+          | 'OrderRefunded';
+      }
+    >
   | Extract<CartEvent, { type: 'CartItemAdded' | 'CartMerged' | 'CartCheckedOut' }>;
 
 /** A cancellation reason as a label value: short, so a strange reason cannot flood the metrics. */
@@ -14,15 +27,18 @@ const reasonLabel = (reason: string) => reason.slice(0, 64);
 /** What a batch does to one cart: leave it (merged away), have it hold items, see it checked out. */
 type CartChange = { removed: boolean; present: boolean; checkedOut: boolean };
 
+/** What a batch tells of one order's life after payment. */
+type Lifecycle = { confirmedAt?: string; firstShippedAt?: string; returned: boolean; refunded: boolean };
+
 /**
- * Orders placed, confirmed and cancelled (by reason), and which carts that held items reached
- * checkout. "Reached checkout" means CartCheckedOut: the checkout placed an order from the cart
+ * Orders placed, confirmed and cancelled (by reason), which carts that held items reached checkout,
+ * and each confirmed order's life after (first shipment, a return, a refund). "Reached checkout" means CartCheckedOut: the checkout placed an order from the cart
  * (whatever became of the order). A batch is counted in memory and written with one statement per
  * table, so a replay of millions of events costs a few round trips per batch.
  */
 export const businessMetricsProjection: SqlProjection = {
   name: 'business-metrics',
-  rebuild: { tables: ['business_order_outcomes', 'business_carts'] },
+  rebuild: { tables: ['business_order_outcomes', 'business_carts', 'business_order_lifecycle'] },
   eventTypes: new Set([
     'OrderPlaced',
     'OrderConfirmed',
@@ -30,6 +46,11 @@ export const businessMetricsProjection: SqlProjection = {
     'CartItemAdded',
     'CartMerged',
     'CartCheckedOut',
+    'OrderLinesShipped',
+    'OrderShipped',
+    'ReturnRequested',
+    'RefundIssued',
+    'OrderRefunded',
   ]),
   async apply(tx, events) {
     const outcomes = new Map<string, { outcome: string; reason: string; orders: number }>();
@@ -38,6 +59,12 @@ export const businessMetricsProjection: SqlProjection = {
       const entry = outcomes.get(key);
       if (entry) entry.orders += 1;
       else outcomes.set(key, { outcome, reason, orders: 1 });
+    };
+    const lifecycles = new Map<string, Lifecycle>();
+    const lifecycle = (orderId: string) => {
+      let change = lifecycles.get(orderId);
+      if (!change) lifecycles.set(orderId, (change = { returned: false, refunded: false }));
+      return change;
     };
     const carts = new Map<string, CartChange>();
     const cart = (cartId: string) => {
@@ -52,6 +79,18 @@ export const businessMetricsProjection: SqlProjection = {
           break;
         case 'OrderConfirmed':
           count('confirmed');
+          lifecycle(event.data.orderId).confirmedAt = event.data.at;
+          break;
+        case 'OrderLinesShipped':
+        case 'OrderShipped':
+          lifecycle(event.data.orderId).firstShippedAt ??= event.data.at;
+          break;
+        case 'ReturnRequested':
+          lifecycle(event.data.orderId).returned = true;
+          break;
+        case 'RefundIssued':
+        case 'OrderRefunded':
+          lifecycle(event.data.orderId).refunded = true;
           break;
         case 'OrderCancelled':
           count('cancelled', reasonLabel(event.data.reason));
@@ -72,8 +111,34 @@ export const businessMetricsProjection: SqlProjection = {
     }
     if (outcomes.size > 0) await countOutcomes(tx, [...outcomes.values()]);
     if (carts.size > 0) await writeCarts(tx, carts);
+    if (lifecycles.size > 0) await writeLifecycles(tx, lifecycles);
   },
 };
+
+/** The first shipment is the earliest seen; a return or a refund, once seen, stays. */
+const writeLifecycles = (tx: SqlTransaction, lifecycles: Map<string, Lifecycle>) =>
+  tx.query(
+    `INSERT INTO business_order_lifecycle AS l (order_id, confirmed_at, first_shipped_at, returned, refunded)
+     SELECT * FROM jsonb_to_recordset($1::jsonb)
+              AS r(order_id text, confirmed_at timestamptz, first_shipped_at timestamptz, returned boolean,
+                   refunded boolean)
+     ON CONFLICT (order_id) DO UPDATE
+       SET confirmed_at = coalesce(l.confirmed_at, EXCLUDED.confirmed_at),
+           first_shipped_at = least(l.first_shipped_at, EXCLUDED.first_shipped_at),
+           returned = l.returned OR EXCLUDED.returned,
+           refunded = l.refunded OR EXCLUDED.refunded`,
+    [
+      JSON.stringify(
+        [...lifecycles].map(([orderId, l]) => ({
+          order_id: orderId,
+          confirmed_at: l.confirmedAt ?? null,
+          first_shipped_at: l.firstShippedAt ?? null,
+          returned: l.returned,
+          refunded: l.refunded,
+        })),
+      ),
+    ],
+  );
 
 const countOutcomes = (tx: SqlTransaction, rows: { outcome: string; reason: string; orders: number }[]) =>
   tx.query(
