@@ -1,6 +1,9 @@
+import type { onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import { fold, type Decider, type DomainCommand, type DomainEvent } from '../domain/decider.ts';
 import type { EventStore } from '../eventstore/event-store.ts';
+import type { Role } from '../identity/users.ts';
+import { requireRole } from './auth.ts';
 
 /**
  * `?asOf=<ISO 8601 instant>`: the state as it was recorded at that moment, folded from the stream's
@@ -14,6 +17,18 @@ export const asOfQuery = z.strictObject({
     .optional()
     .describe('ISO 8601 instant, e.g. 2026-11-25T12:00:00Z: answer as recorded at that moment'),
 });
+
+/**
+ * For a route whose present state is public but whose past is not: with `asOf` in the query, only
+ * these roles (401 without a token, 403 for another role), checked before the query is validated.
+ */
+export const asOfOnlyFor = (...roles: Role[]): onRequestAsyncHookHandler => {
+  const allowed = requireRole(...roles);
+  return async function (request, reply) {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query && Object.hasOwn(query, 'asOf')) await allowed.call(this, request, reply);
+  };
+};
 
 /** A stream's state as of `asOf`, and how many of its events it folds (0: the stream did not exist yet). */
 export async function stateAsOf<E extends DomainEvent, S>(

@@ -4,11 +4,12 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import { z } from 'zod';
 import type { $ZodType } from 'zod/v4/core';
 import { streams, type CommandHandlers } from '../commands/index.ts';
-import { availableToSell, inventoryDecider, type InventoryState } from '../domain/inventory/index.ts';
+import { availableToSell, type InventoryState } from '../domain/inventory/index.ts';
 import type { EventStore } from '../eventstore/event-store.ts';
 import { SORTS, type ProductPage } from '../projections/catalog/index.ts';
+import type { StockAt } from '../projections/stock-history/index.ts';
 import type { CatalogSearch } from '../search/catalog-search.ts';
-import { asOfQuery, existedAt, stateAsOf } from './as-of.ts';
+import { asOfOnlyFor, asOfQuery, existedAt } from './as-of.ts';
 import { notFound } from './problem.ts';
 
 /** What a SKU may look like: it becomes part of the `product-<sku>` and `inventory-<sku>` stream ids. */
@@ -113,7 +114,7 @@ const catalogPage = z.object({
   }),
 });
 
-export const stockLevelOf = (sku: string, state: InventoryState) => ({
+export const stockLevelOf = (sku: string, state: Pick<InventoryState, 'onHand' | 'reserved'>) => ({
   sku,
   onHand: state.onHand,
   reserved: state.reserved,
@@ -130,12 +131,14 @@ export type CatalogDependencies = Readonly<{
   }>;
   inventory: Pick<CommandHandlers['inventory'], 'load'>;
   store: Pick<EventStore, 'readStream' | 'streamVersion'>;
+  /** On hand and reserved as recorded at a moment (the stock-history read model); undefined: no stock event yet. */
+  stockAsOf(sku: string, asOf: string): Promise<StockAt | undefined>;
 }>;
 
 /** Browsing and product pages (anyone), and exact stock levels. */
 export const catalogRoutes: FastifyPluginAsync<{ catalog: CatalogDependencies }> = async (
   app,
-  { catalog: { search, pages, inventory, store } },
+  { catalog: { search, pages, inventory, store, stockAsOf } },
 ) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
@@ -176,17 +179,21 @@ export const catalogRoutes: FastifyPluginAsync<{ catalog: CatalogDependencies }>
     },
   );
 
-  // Read from the inventory stream, not the read model: exact at the moment of asking.
+  // Now: read from the inventory stream, not the read model, so exact at the moment of asking. As of a
+  // moment: from the stock history, which stays exact while its projection lags.
   routes.get(
     '/inventory/:sku',
     {
+      onRequest: asOfOnlyFor('admin', 'auditor'),
       schema: {
         tags: ['catalog'],
+        security: [{}, { bearer: [] }],
         params: anySku,
         querystring: asOfQuery,
         description:
-          'With `asOf`, the stock as recorded at that moment (folded from the inventory stream up to ' +
-          'then): 404 before the SKU existed, 400 for a time in the future or not ISO 8601.',
+          'The stock now, to anyone. With `asOf` (admins and auditors only), the stock as recorded at ' +
+          "that moment (the inventory stream's events recorded up to then): 404 before the SKU " +
+          'existed, 400 for a time in the future or not ISO 8601.',
         response: { 200: stockLevel },
       },
     },
@@ -195,10 +202,11 @@ export const catalogRoutes: FastifyPluginAsync<{ catalog: CatalogDependencies }>
       const { asOf } = request.query;
       if (!SKU_PATTERN.test(sku)) throw notFound(`SKU ${sku}`);
       if (asOf !== undefined) {
-        const stock = await stateAsOf(store, inventoryDecider, streams.inventory(sku), asOf);
-        if (stock.events === 0 && !(await existedAt(store, streams.product(sku), asOf)))
-          throw notFound(`SKU ${sku} as of ${asOf}`);
-        return stockLevelOf(sku, stock.state);
+        const stock = await stockAsOf(sku, asOf);
+        if (stock) return stockLevelOf(sku, stock);
+        // No stock event by then: a listed product with no stock yet, or nothing at all.
+        if (!(await existedAt(store, streams.product(sku), asOf))) throw notFound(`SKU ${sku} as of ${asOf}`);
+        return stockLevelOf(sku, { onHand: 0, reserved: 0 });
       }
       const { state, version } = await inventory.load(streams.inventory(sku));
       if (version === 0 && (await store.streamVersion(streams.product(sku))) === 0)

@@ -14,6 +14,7 @@ import {
   orderOfReturn,
   ordersOfCustomer,
 } from '../projections/orders/order-history.ts';
+import { stockAsOf } from '../projections/stock-history/index.ts';
 import type { CheckoutDependencies } from '../commands/checkout.ts';
 import { adminCatalogRoutes, type AdminCatalogDependencies } from './admin-catalog.ts';
 import { adminProjectionRoutes, type AdminProjectionDependencies } from './admin-projections.ts';
@@ -177,6 +178,7 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
       },
       inventory: commands.inventory,
       store,
+      stockAsOf: (sku, asOf) => stockAsOf({ db, store }, sku, asOf),
     },
     adminCatalog: { products: commands.product, inventory: commands.inventory },
     cart,

@@ -3,6 +3,7 @@ import type { SqlProjection } from '../subscriptions/index.ts';
 import { businessMetricsProjection } from './business/index.ts';
 import { createCatalogReadModel, type CatalogReadModel } from './catalog/index.ts';
 import { orderHistoryProjection } from './orders/order-history.ts';
+import { stockHistoryProjection } from './stock-history/index.ts';
 
 /** The read models kept in PostgreSQL/PGlite, each in a folder of its own. */
 export type SqlReadModels = Readonly<{
@@ -13,5 +14,13 @@ export type SqlReadModels = Readonly<{
 
 export function createSqlReadModels(db: SqlClient): SqlReadModels {
   const catalog = createCatalogReadModel(db);
-  return { catalog, projections: [orderHistoryProjection, catalog.projection, businessMetricsProjection] };
+  return {
+    catalog,
+    projections: [
+      orderHistoryProjection,
+      catalog.projection,
+      businessMetricsProjection,
+      stockHistoryProjection,
+    ],
+  };
 }

@@ -20,6 +20,7 @@ describe.each(['embedded', 'postgres'] as const)('state as of a moment (%s)', (p
   };
 
   it('answers GET /inventory/:sku?asOf= from the stock recorded up to then', async () => {
+    const auditor = await signIn(t.app, t.platform, `asof-stock-auditor-${profile}@example.com`, 'auditor');
     const beforeListing = await nextInstant();
     await stockProduct(t.platform, 'ASOF-1', 5);
     const afterFirst = await nextInstant();
@@ -31,7 +32,7 @@ describe.each(['embedded', 'postgres'] as const)('state as of a moment (%s)', (p
     expect(received._tag).toBe('Right');
     const afterSecond = await nextInstant();
 
-    const at = (asOf: string) => get(`/inventory/ASOF-1?asOf=${encodeURIComponent(asOf)}`);
+    const at = (asOf: string) => get(`/inventory/ASOF-1?asOf=${encodeURIComponent(asOf)}`, auditor.headers);
     expect((await at(afterFirst)).json()).toEqual({ sku: 'ASOF-1', onHand: 5, reserved: 0, available: 5 });
     expect((await at(afterSecond)).json()).toEqual({ sku: 'ASOF-1', onHand: 8, reserved: 0, available: 8 });
     expect((await get('/inventory/ASOF-1')).json()).toEqual((await at(afterSecond)).json());
@@ -42,24 +43,30 @@ describe.each(['embedded', 'postgres'] as const)('state as of a moment (%s)', (p
   });
 
   it('answers a listed SKU with no stock yet as zero, and an unknown SKU as 404, at any time', async () => {
+    const admin = await signIn(t.app, t.platform, `asof-stock-admin-${profile}@example.com`, 'admin');
     await stockProduct(t.platform, 'ASOF-EMPTY', 0);
     const now = await nextInstant();
-    expect((await get(`/inventory/ASOF-EMPTY?asOf=${now}`)).json()).toEqual({
+    expect((await get(`/inventory/ASOF-EMPTY?asOf=${now}`, admin.headers)).json()).toEqual({
       sku: 'ASOF-EMPTY',
       onHand: 0,
       reserved: 0,
       available: 0,
     });
-    expectProblem(await get(`/inventory/ASOF-NEVER?asOf=${now}`), 404);
+    expectProblem(await get(`/inventory/ASOF-NEVER?asOf=${now}`, admin.headers), 404);
   });
 
   it('refuses a future or malformed time with 400', async () => {
     await stockProduct(t.platform, 'ASOF-2', 1);
     const customer = await signIn(t.app, t.platform, `asof-bad-${profile}@example.com`);
+    // Stock history is for auditors and admins; an order's, for its owner too.
+    const auditor = await signIn(t.app, t.platform, `asof-bad-auditor-${profile}@example.com`, 'auditor');
     const future = new Date(Date.now() + 60_000).toISOString();
     for (const asOf of [future, 'yesterday', '2026-13-01T00:00:00Z', '2026-01-01', '1700000000', ''])
-      for (const url of ['/inventory/ASOF-2', '/orders/00000000-0000-4000-8000-000000000000']) {
-        expectProblem(await get(`${url}?asOf=${encodeURIComponent(asOf)}`, customer.headers), 400);
+      for (const [url, caller] of [
+        ['/inventory/ASOF-2', auditor],
+        ['/orders/00000000-0000-4000-8000-000000000000', customer],
+      ] as const) {
+        expectProblem(await get(`${url}?asOf=${encodeURIComponent(asOf)}`, caller.headers), 400);
       }
     expectProblem(await get('/inventory/ASOF-2?asof=2020-01-01T00:00:00Z'), 400);
   });

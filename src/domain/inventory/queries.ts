@@ -1,7 +1,8 @@
 import type { InventoryState, Reservation } from './state.ts';
 
 /** Units a new order can still reserve. */
-export const availableToSell = (state: InventoryState): number => state.onHand - state.reserved;
+export const availableToSell = (state: Pick<InventoryState, 'onHand' | 'reserved'>): number =>
+  state.onHand - state.reserved;
 
 /** Own entries only: an order id such as "constructor" must not find Object.prototype's. */
 export const reservationOf = (state: InventoryState, reservationId: string): Reservation | undefined =>

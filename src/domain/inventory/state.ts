@@ -72,3 +72,25 @@ export const evolve = (state: InventoryState, event: InventoryEvent): InventoryS
       };
   }
 };
+
+/**
+ * What one event does to on hand and reserved: the part of `evolve` that stock levels are made of
+ * (read models add these up instead of folding whole states).
+ */
+export const stockChange = (event: InventoryEvent): Readonly<{ onHand: number; reserved: number }> => {
+  switch (event.type) {
+    case 'StockReceived':
+      return { onHand: event.data.quantity, reserved: 0 };
+    case 'StockAdjusted':
+      return { onHand: event.data.delta, reserved: 0 };
+    case 'StockReserved':
+      return { onHand: 0, reserved: event.data.quantity };
+    case 'ReservationCommitted':
+      return { onHand: -event.data.quantity, reserved: -event.data.quantity };
+    case 'ReservationReleased':
+    case 'ReservationExpired':
+      return { onHand: 0, reserved: -event.data.quantity };
+    case 'ReservationReturned':
+      return { onHand: event.data.quantity, reserved: 0 };
+  }
+};

@@ -1,6 +1,6 @@
 import type { SqlTransaction } from '../../db/sql-client.ts';
 import { INVENTORY_EVENT_TYPES, PRODUCT_EVENT_TYPES } from '../../domain/event-types.ts';
-import type { InventoryEvent } from '../../domain/inventory/index.ts';
+import { stockChange, type InventoryEvent } from '../../domain/inventory/index.ts';
 import type { ProductEvent } from '../../domain/product/index.ts';
 import type { RecordedEvent } from '../../eventstore/event-store.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
@@ -159,25 +159,6 @@ async function writeProducts(tx: SqlTransaction, events: readonly ProductEvent[]
      ON CONFLICT (one) DO UPDATE SET written = EXCLUDED.written`,
   );
 }
-
-/** What one stock event does to on hand and reserved. */
-const stockChange = (event: InventoryEvent): { onHand: number; reserved: number } => {
-  switch (event.type) {
-    case 'StockReceived':
-      return { onHand: event.data.quantity, reserved: 0 };
-    case 'StockAdjusted':
-      return { onHand: event.data.delta, reserved: 0 };
-    case 'StockReserved':
-      return { onHand: 0, reserved: event.data.quantity };
-    case 'ReservationCommitted':
-      return { onHand: -event.data.quantity, reserved: -event.data.quantity };
-    case 'ReservationReleased':
-    case 'ReservationExpired':
-      return { onHand: 0, reserved: -event.data.quantity };
-    case 'ReservationReturned':
-      return { onHand: event.data.quantity, reserved: 0 };
-  }
-};
 
 /**
  * Adds the batch's stock changes to `product_availability` and keeps `products.in_stock` in step (for

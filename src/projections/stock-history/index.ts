@@ -1,0 +1,2 @@
+export { stockHistoryProjection } from './projection.ts';
+export { stockAsOf, type StockAt } from './queries.ts';
