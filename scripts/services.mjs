@@ -23,6 +23,7 @@ import { aptInstall, cacheDir, log, ownedPid, portOpen, waitFor } from './servic
 import * as elasticsearch from './services/elasticsearch.mjs';
 import * as kafka from './services/kafka.mjs';
 import * as redis from './services/redis.mjs';
+import * as schemathesis from './services/schemathesis.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = join(root, '.services');
@@ -199,6 +200,8 @@ const services = {
   kafka: { up: () => kafka.up(), down: () => kafka.down() },
   elasticsearch: { up: () => elasticsearch.up(), down: () => elasticsearch.down() },
   redis: { up: () => redis.up(), down: () => redis.down() },
+  // Not a server: the API fuzzer test/api/fuzz.spec.ts runs, installed from PyPI once.
+  schemathesis: { up: () => schemathesis.up(), down: () => schemathesis.down() },
 };
 
 async function main() {

@@ -13,7 +13,12 @@ import { productDocument, skuSchema, stockLevel, stockLevelOf, text } from './ca
 import { commandContext } from './context.ts';
 import { domainProblem, notFound } from './problem.ts';
 
-const name = text(300).regex(/\S/, 'must not be blank');
+/**
+ * Some character that is not white space, as JavaScript's `\s` counts it, spelled out: `\S` reads
+ * differently in other engines (Python's, say), and the document's pattern must mean one thing.
+ */
+const NOT_BLANK = /[^\u0009-\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+const name = text(300).regex(NOT_BLANK, 'must not be blank');
 const productBody = z.strictObject({
   title: name,
   description: text(20_000),
@@ -36,8 +41,9 @@ const adjustBody = z.strictObject({
     .int()
     .min(-MAX_UNITS)
     .max(MAX_UNITS)
-    .refine((delta) => delta !== 0, 'must not be zero'),
-  reason: text(500).regex(/\S/, 'must not be blank'),
+    .refine((delta) => delta !== 0, 'must not be zero')
+    .meta({ not: { const: 0 } }),
+  reason: text(500).regex(NOT_BLANK, 'must not be blank'),
 });
 
 /** The events were recorded, or the rule the command broke becomes the answer. */

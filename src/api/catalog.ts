@@ -18,12 +18,18 @@ export const skuSchema = z
   .string()
   .regex(SKU_PATTERN, 'must be 1-64 letters, digits or ._:@+- (starting with a letter or digit)');
 
-/** Text PostgreSQL can store and index: no NUL character, no lone half of a UTF-16 surrogate pair. */
+/**
+ * Text PostgreSQL can store and index: no NUL character, no lone half of a UTF-16 surrogate pair.
+ * The document shows the first as a pattern; the second is not Unicode text at all (JSON Schema's
+ * readers in most languages cannot even hold it), so it stays a refinement the document leaves out.
+ */
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
 export const text = (max: number) =>
   z
     .string()
     .max(max)
-    .regex(/^[^\u0000\p{Cs}]*$/u, 'must be text without NUL characters or unpaired surrogates');
+    .regex(/^[^\u0000]*$/, 'must be text without NUL characters')
+    .refine((value) => !UNPAIRED_SURROGATE.test(value), 'must be text without unpaired surrogates');
 
 /** Reads take any SKU: one that cannot exist is simply not found. */
 const ANY_SKU_MAX = 200;
@@ -86,7 +92,10 @@ const listQuery = z.strictObject({
   brand: text(300).optional(),
   minPrice: price.optional(),
   maxPrice: price.optional(),
-  inStock: z.stringbool().optional(),
+  inStock: z
+    .enum(['true', 'false'])
+    .transform((given) => given === 'true')
+    .optional(),
   attr: attributeFilters.optional(),
   sort: z
     .enum(SORTS)

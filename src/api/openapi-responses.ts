@@ -38,7 +38,8 @@ type Operation = { responses?: Record<string, { content?: Record<string, { schem
 
 /**
  * @fastify/swagger's `transformObject`: the problem schema once, in components, and every error
- * answer refers to it (inline, it was most of the document).
+ * answer refers to it (inline, it was most of the document). A 204 has no content (its declared
+ * schema, `z.void()`, would otherwise read as a JSON body).
  */
 export const referToOneProblemSchema: SwaggerTransformObject = (document) => {
   if (!('openapiObject' in document)) return document.swaggerObject;
@@ -46,7 +47,8 @@ export const referToOneProblemSchema: SwaggerTransformObject = (document) => {
   let problem: unknown;
   for (const operations of Object.values(openapi.paths ?? {}) as Record<string, Operation>[])
     for (const { responses } of Object.values(operations))
-      for (const response of Object.values(responses ?? {})) {
+      for (const [status, response] of Object.entries(responses ?? {})) {
+        if (status === '204') delete response.content;
         const content = response.content?.[PROBLEM_CONTENT_TYPE];
         if (!content) continue;
         problem ??= content.schema;
@@ -85,7 +87,8 @@ const problemAnswer = (status: number) => ({
  */
 export const HANDLER_ERRORS: Readonly<Record<string, readonly number[]>> = {
   'POST /auth/register': [409],
-  'POST /auth/login': [401],
+  'POST /auth/login': [401, 403],
+  'POST /auth/refresh': [401],
   'PUT /admin/products/:sku': [409, 422],
   'POST /admin/inventory/:sku/receive': [409, 422],
   'POST /admin/inventory/:sku/adjust': [409, 422],
@@ -97,6 +100,16 @@ export const HANDLER_ERRORS: Readonly<Record<string, readonly number[]>> = {
   'POST /checkout': [409, 422],
   'POST /orders/:orderId/cancel': [409, 422],
   'POST /admin/projections/:name/rebuild': [409, 422],
+  // After the sale: a rule of the order broken (409), an Idempotency-Key sent again with another body
+  // or a return after its window (422); src/api/after-sale-problems.ts.
+  'POST /admin/orders/:orderId/shipments': [409, 422],
+  'POST /admin/orders/:orderId/shipments/:shipmentId/delivery': [409, 422],
+  'POST /admin/orders/:orderId/cancel': [409, 422],
+  'POST /admin/orders/:orderId/refunds': [409, 422],
+  'POST /orders/:orderId/returns': [409, 422],
+  'POST /admin/returns/:returnId/receipt': [409, 422],
+  'GET /admin/analytics/sales': [422],
+  'GET /admin/analytics/funnel': [422],
 };
 
 const money = z.object({ amount: z.int(), currency: z.string() });
@@ -110,6 +123,8 @@ const order = z.looseObject({
   updatedAt: z.string(),
   reason: z.string().optional(),
 });
+/** What happened, the status after it, when; and what else the event says (a shipment's tracking…). */
+const timelineEntry = z.looseObject({ event: z.string(), status: z.string(), at: z.string() });
 const rebuildStatus = z.object({
   state: z.enum(['running', 'succeeded', 'failed']),
   startedAt: z.string(),
@@ -125,7 +140,7 @@ const dateOrNull = z.string().nullable();
 export const SUCCESSES: Readonly<Record<string, Readonly<Record<number, z.ZodType>>>> = {
   'GET /orders': {
     200: z.object({
-      items: z.array(order.extend({ timeline: z.array(z.object({ status: z.string(), at: z.string() })) })),
+      items: z.array(order.extend({ timeline: z.array(timelineEntry) })),
       total: z.int(),
       page: z.int(),
       pageSize: z.int(),

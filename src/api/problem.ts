@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -109,21 +109,77 @@ export const frameworkProblem = (status: number, code: string | undefined, detai
 export const sendFrameworkProblem = (error: FastifyError, _request: unknown, reply: FastifyReply): void => {
   // Answered before any hook runs: the security headers are set here.
   setSecurityHeaders(reply.raw);
-  const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+  // A path parameter longer than the router takes is an invalid parameter like any other too long
+  // one (400), not a URI too long to read (414).
+  const status =
+    error.code !== 'FST_ERR_MAX_PARAM_LENGTH' && error.statusCode && error.statusCode < 500
+      ? error.statusCode
+      : 400;
   // The reply is sent; Fastify wants nothing back from this hook.
   void sendProblem(reply, frameworkProblem(status, error.code, error.message));
 };
 
+/**
+ * The methods each path answers, from the routes as they are registered, so that a request for a path
+ * that exists with a method it does not take is a 405 naming the methods in `Allow` (RFC 9110), not a
+ * 404. Only asked when no route matched.
+ */
+class RouteMethods {
+  private readonly routes = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+
+  add(route: Pick<RouteOptions, 'method' | 'url'>): void {
+    const source = route.url
+      .split('/')
+      .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : escapeRegExp(part)))
+      .join('/');
+    const known = this.routes.get(source) ?? { pattern: new RegExp(`^${source}$`), methods: new Set() };
+    [route.method].flat().forEach((method) => known.methods.add(method));
+    this.routes.set(source, known);
+  }
+
+  /** The methods `url`'s path answers, in a stable order; none when no route has that path. */
+  allowed(url: string): string[] {
+    const path = url.split('?', 1)[0]!;
+    const methods = new Set<string>();
+    for (const { pattern, methods: of } of this.routes.values())
+      if (pattern.test(path)) of.forEach((method) => methods.add(method));
+    return [...methods].sort();
+  }
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Every error leaves as problem+json; nothing a client sends can make the server answer 5xx. */
 export function registerProblemHandlers(app: FastifyInstance) {
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      toProblem(new HttpProblem(404, 'not-found', 'Not found', `no route ${request.method} ${request.url}`)),
-    ),
-  );
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route));
+  // No route for this method and path: 405 with `Allow` when the path exists with other methods.
+  const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
+    const allowed = routeMethods.allowed(request.url);
+    if (allowed.length === 0 || allowed.includes(request.method))
+      return sendProblem(
+        reply,
+        toProblem(
+          new HttpProblem(404, 'not-found', 'Not found', `no route ${request.method} ${request.url}`),
+        ),
+      );
+    return sendProblem(
+      reply.header('allow', allowed.join(', ')),
+      toProblem(
+        new HttpProblem(
+          405,
+          'method-not-allowed',
+          'Method not allowed',
+          `${request.method} is not allowed here; allowed: ${allowed.join(', ')}`,
+        ),
+      ),
+    );
+  };
+  app.setNotFoundHandler(noRoute);
 
   app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+    // No route, but its body was read (and refused) first: e.g. QUERY without a Content-Type.
+    if (request.is404) return noRoute(request, reply);
     if (error instanceof HttpProblem) return sendProblem(reply, toProblem(error));
     if (error instanceof DatabaseUnavailableError) {
       request.log.warn({ err: error }, 'database unavailable');

@@ -63,8 +63,10 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
     bodyLimit: BODY_LIMIT_BYTES,
     // Time limits on slow requests, and their refusals (408, 431, malformed) as problem documents.
     ...connectionOptions(platform.config),
-    // Stream ids (GET /streams/:streamId) may be up to 251 characters long.
-    routerOptions: { maxParamLength: 300 },
+    // Stream ids (GET /streams/:streamId) may be up to 251 characters long, and no path parameter is
+    // documented longer than 300 characters: counted in UTF-16 code units, as the router does, that
+    // is at most 600. Longer ones are refused by the router (400), shorter ones by their schema.
+    routerOptions: { maxParamLength: 1000 },
     frameworkErrors: sendFrameworkProblem,
     genReqId: requestIds(),
     childLoggerFactory: (logger, bindings, options) => new RequestLogger(logger, bindings, options),
@@ -88,6 +90,9 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
 
   await app.register(fastifySwagger, {
     openapi: {
+      // 3.1: its schemas are JSON Schema 2020-12, which says what 3.0's subset cannot (the names an
+      // object's keys may have, for one), so that what the document calls valid the routes accept.
+      openapi: '3.1.0',
       info: {
         title: 'eventful-commerce',
         version: '1.0.0',

@@ -7,7 +7,14 @@ import { UnknownPositionError } from '../eventstore/errors.ts';
 import type { Checkpoint, EventStore, RecordedEvent } from '../eventstore/event-store.ts';
 import { verifyChain } from '../eventstore/hash-chain.ts';
 import { anchorOfLog } from '../eventstore/log-anchor.ts';
-import { formatCursor, parseCursor, readLog, type LogFilter } from '../eventstore/log-reader.ts';
+import {
+  CURSOR_OR_POSITION_PATTERN,
+  CURSOR_PATTERN,
+  formatCursor,
+  parseCursor,
+  readLog,
+  type LogFilter,
+} from '../eventstore/log-reader.ts';
 import { STREAM_CATEGORY, STREAM_ID } from '../eventstore/validation.ts';
 import { requireRole } from './auth.ts';
 import { HttpProblem, notFound } from './problem.ts';
@@ -44,14 +51,7 @@ const category = STREAM_CATEGORY.source.slice(1, -1);
 const logQuery = z.strictObject({
   from: z
     .string()
-    .regex(
-      /^(?:[0-9]{1,20}\.)?[0-9]{1,16}$/,
-      'must be a cursor (<transactionId>.<position>) or a global position',
-    )
-    .refine(
-      (text) => parseCursor(text) !== undefined,
-      'is past the largest transaction id or global position there can be',
-    )
+    .regex(CURSOR_OR_POSITION_PATTERN, 'must be a cursor (<transactionId>.<position>) or a global position')
     .optional()
     .describe(
       'resume after this place: the `next` cursor of an earlier answer, or an event’s global position (0: the start)',
@@ -89,11 +89,7 @@ const streamPage = z.object({
 const anchorQuery = z.strictObject({
   upTo: z
     .string()
-    .regex(
-      /^[0-9]{1,20}\.[0-9]{1,16}$/,
-      'must be a cursor (<transactionId>.<position>) from an earlier anchor',
-    )
-    .refine((text) => parseCursor(text) !== undefined, 'is past the largest cursor there can be')
+    .regex(CURSOR_PATTERN, 'must be a cursor (<transactionId>.<position>) from an earlier anchor')
     .optional()
     .describe('the `upTo` of an anchor kept earlier: the anchor of the log up to there, to compare'),
 });

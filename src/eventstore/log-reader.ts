@@ -35,6 +35,32 @@ export const formatCursor = (checkpoint: Checkpoint): string =>
 const MAX_XID8 = 2n ** 64n - 1n;
 
 /**
+ * A regular expression source for the decimal numbers 0 to `max`, without leading zeros: for a
+ * document's pattern that says exactly which numbers are accepted (range checks a pattern cannot show
+ * would refuse what the document calls valid).
+ */
+function decimalUpTo(max: bigint): string {
+  const digits = max.toString();
+  const alternatives = ['0'];
+  if (digits.length > 1) alternatives.push(`[1-9][0-9]{0,${digits.length - 2}}`);
+  for (let i = 0; i < digits.length; i++) {
+    const low = i === 0 ? 1 : 0;
+    const below = Number(digits[i]) - 1;
+    if (below >= low)
+      alternatives.push(`${digits.slice(0, i)}[${low}-${below}][0-9]{${digits.length - i - 1}}`);
+  }
+  alternatives.push(digits);
+  return `(?:${alternatives.join('|')})`;
+}
+
+const TRANSACTION_ID = decimalUpTo(MAX_XID8);
+const GLOBAL_POSITION = decimalUpTo(BigInt(Number.MAX_SAFE_INTEGER));
+/** Exactly the cursors `parseCursor` takes (written without leading zeros, as `formatCursor` writes them). */
+export const CURSOR_PATTERN = new RegExp(`^${TRANSACTION_ID}\\.${GLOBAL_POSITION}$`);
+/** A cursor, or a plain global position. */
+export const CURSOR_OR_POSITION_PATTERN = new RegExp(`^(?:${TRANSACTION_ID}\\.)?${GLOBAL_POSITION}$`);
+
+/**
  * A cursor from `formatCursor`, or a plain global position (the event at that position is where
  * reading resumes after). Undefined when the text is neither.
  */

@@ -7,7 +7,7 @@ export const MAX_EVENT_BYTES = 1024 * 1024;
 export const MAX_EVENTS_PER_APPEND = 1000;
 
 /** `<category>-<id>`: a lower-case category, a dash, then an id of letters, digits and `._:@+-`. */
-const STREAM_ID = /^[a-z][a-z0-9_]{0,49}-[A-Za-z0-9][A-Za-z0-9._:@+-]{0,199}$/;
+export const STREAM_ID = /^[a-z][a-z0-9_]{0,49}-[A-Za-z0-9][A-Za-z0-9._:@+-]{0,199}$/;
 
 export const streamCategory = (streamId: string): string => streamId.slice(0, streamId.indexOf('-'));
 

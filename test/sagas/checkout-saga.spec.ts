@@ -138,7 +138,7 @@ describe('checkout saga when the gateway answers after the timeout', () => {
       .toEqual([]);
     const ledger = await (
       t.platform.gateway as unknown as {
-        ledger(): Promise<{ authorizations: { orderId: string; status: string }[] }>;
+        ledger(): Promise<{ authorizations: { orderId: string; status: string; gatewayRef: string }[] }>;
       }
     ).ledger();
     for (const orderId of orderIds) {
