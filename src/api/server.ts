@@ -30,6 +30,8 @@ import { opsRoutes, type OpsDependencies } from './ops.ts';
 import { orderRoutes, type OrderDependencies } from './orders.ts';
 import { fulfilmentRoutes, type FulfilmentRouteDependencies } from './fulfilment.ts';
 import { returnRoutes, type ReturnRouteDependencies } from './returns.ts';
+import { businessMetricsRoutes, type BusinessMetricsDependencies } from './business-metrics.ts';
+import { businessSeries } from '../projections/business/index.ts';
 import { webhookRoutes, type WebhookDependencies } from './webhooks.ts';
 import { recordRequestLatency, RequestLatency } from './request-latency.ts';
 import { RequestLogger } from './request-logger.ts';
@@ -134,6 +136,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   await app.register(orderRoutes, { orders: deps.orders });
   await app.register(fulfilmentRoutes, { fulfilment: deps.fulfilment });
   await app.register(returnRoutes, { returns: deps.returns });
+  await app.register(businessMetricsRoutes, { businessMetrics: deps.businessMetrics });
   await app.register(webhookRoutes, { webhooks: deps.webhooks });
   await app.register(adminProjectionRoutes, { adminProjections: deps.adminProjections });
   await app.register(streamRoutes, { streams: deps.streams });
@@ -151,6 +154,7 @@ export type PluginDependencies = Readonly<{
   orders: OrderDependencies;
   fulfilment: FulfilmentRouteDependencies;
   returns: ReturnRouteDependencies;
+  businessMetrics: BusinessMetricsDependencies;
   webhooks: WebhookDependencies;
   adminProjections: AdminProjectionDependencies;
   streams: StreamDependencies;
@@ -208,6 +212,7 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
       orderOfReturn: (returnId) => orderOfReturn(db, returnId),
       listReturns: (filter) => listReturns(db, filter),
     },
+    businessMetrics: { series: (range) => businessSeries(db, range) },
     webhooks: {
       payments: commands.payment,
       // The saga's own queue: the order goes back in front of it, and this process's workers wake.

@@ -472,6 +472,62 @@ describe.each(['embedded', 'postgres'] as const)('after payment over HTTP (%s)',
     });
   });
 
+  it('serves the business numbers as time series to admins: orders, success ratio, carts, shipments, returns, refunds', async () => {
+    const { orderId, mug } = await paidOrder(ada.userId, 2, 0, 'SERIES');
+    await ship(orderId, [{ sku: mug, quantity: 2 }]);
+    expect((await refund(orderId, 700)).statusCode).toBe(202);
+    const hour = 3_600_000;
+    const from = new Date(Math.floor(Date.now() / hour) * hour - hour).toISOString();
+    const to = new Date(Date.parse(from) + 3 * hour).toISOString();
+    const series = () =>
+      t.app.inject({
+        method: 'GET',
+        url: `/admin/metrics/business?from=${from}&to=${to}&step=1h`,
+        headers: admin.headers,
+      });
+    const total = (points: Record<string, number>[], key: string) => points.reduce((n, p) => n + p[key]!, 0);
+    await expect
+      .poll(async () => total((await series()).json().series, 'refunded'), poll)
+      .toBeGreaterThanOrEqual(700);
+    const answer = (await series()).json();
+    expect(answer).toMatchObject({ from, to, stepSeconds: 3600 });
+    expect(answer.series.map((p: { at: string }) => p.at)).toEqual(
+      [0, 1, 2].map((i) => new Date(Date.parse(from) + i * hour).toISOString()),
+    );
+    const points = answer.series;
+    expect(total(points, 'placed')).toBeGreaterThanOrEqual(1);
+    expect(total(points, 'confirmed')).toBeGreaterThanOrEqual(1);
+    expect(total(points, 'shipments')).toBeGreaterThanOrEqual(1);
+    expect(total(points, 'refunds')).toBeGreaterThanOrEqual(1);
+    expect(total(points, 'cartsStarted')).toBeGreaterThanOrEqual(1);
+    const now = points.find((p: { confirmed: number }) => p.confirmed > 0);
+    expect(now.successRatio).toBeGreaterThan(0);
+    expectProblem(
+      await t.app.inject({
+        method: 'GET',
+        url: `/admin/metrics/business?from=${from}&to=${to}`,
+        headers: ada.headers,
+      }),
+      403,
+    );
+    expectProblem(
+      await t.app.inject({
+        method: 'GET',
+        url: `/admin/metrics/business?from=${from}&to=${to}&step=1s`,
+        headers: admin.headers,
+      }),
+      400,
+    );
+    expectProblem(
+      await t.app.inject({
+        method: 'GET',
+        url: `/admin/metrics/business?from=2020-01-01T00:00:00Z&to=${to}&step=1m`,
+        headers: admin.headers,
+      }),
+      400,
+    );
+  });
+
   it('takes exactly the legal ones of many concurrent refunds on one order: never more than captured', async () => {
     const { orderId } = await paidOrder(ada.userId, 4); // 40.00
     const before = await version(orderId);

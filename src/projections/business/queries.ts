@@ -86,3 +86,66 @@ function afterSale(
     secondsToShipment: shipped > 0 && row?.seconds != null ? Number(row.seconds) : null,
   };
 }
+
+export type BusinessSeriesPoint = Readonly<{
+  /** Start of the bucket. */
+  at: string;
+  placed: number;
+  confirmed: number;
+  cancelled: number;
+  /** confirmed / (confirmed + cancelled) within the bucket; null when neither happened. */
+  successRatio: number | null;
+  /** Carts that got their first item within the bucket, and how many of them never reached checkout. */
+  cartsStarted: number;
+  cartAbandonment: number | null;
+  shipments: number;
+  returns: number;
+  refunds: number;
+  /** Minor units refunded within the bucket (of every currency: the platform sells in one). */
+  refunded: number;
+}>;
+
+/**
+ * The business numbers per bucket of `stepSeconds` from `from` (inclusive) to `to` (exclusive), every
+ * bucket present (zero when nothing happened), for the console's charts.
+ */
+export async function businessSeries(
+  db: SqlClient,
+  range: Readonly<{ from: string; to: string; stepSeconds: number }>,
+): Promise<BusinessSeriesPoint[]> {
+  const { from, to, stepSeconds } = range;
+  const bucket = (column: string) => `floor(extract(epoch FROM ${column} - $1::timestamptz) / $3)::int`;
+  const [events, carts] = await Promise.all([
+    db.query<{ bucket: number; kind: string; n: string | number; amount: string | number }>(
+      `SELECT ${bucket('at')} AS bucket, kind, count(*) AS n, sum(amount) AS amount FROM business_events
+        WHERE at >= $1 AND at < $2 GROUP BY 1, 2`,
+      [from, to, stepSeconds],
+    ),
+    db.query<{ bucket: number; started: string | number; abandoned: string | number }>(
+      `SELECT ${bucket('started_at')} AS bucket, count(*) AS started, count(*) FILTER (WHERE NOT checked_out) AS abandoned
+         FROM business_carts WHERE started_at >= $1 AND started_at < $2 GROUP BY 1`,
+      [from, to, stepSeconds],
+    ),
+  ]);
+  const buckets = Math.ceil((Date.parse(to) - Date.parse(from)) / (stepSeconds * 1000));
+  return Array.from({ length: buckets }, (_, i) => {
+    const of = (kind: string) => events.find((e) => Number(e.bucket) === i && e.kind === kind);
+    const count = (kind: string) => Number(of(kind)?.n ?? 0);
+    const [confirmed, cancelled] = [count('confirmed'), count('cancelled')];
+    const cartRow = carts.find((c) => Number(c.bucket) === i);
+    const cartsStarted = Number(cartRow?.started ?? 0);
+    return {
+      at: new Date(Date.parse(from) + i * stepSeconds * 1000).toISOString(),
+      placed: count('placed'),
+      confirmed,
+      cancelled,
+      successRatio: confirmed + cancelled > 0 ? confirmed / (confirmed + cancelled) : null,
+      cartsStarted,
+      cartAbandonment: cartsStarted > 0 ? Number(cartRow?.abandoned ?? 0) / cartsStarted : null,
+      shipments: count('shipment'),
+      returns: count('return'),
+      refunds: count('refund'),
+      refunded: Number(of('refund')?.amount ?? 0),
+    };
+  });
+}
