@@ -1,3 +1,4 @@
+import { ORDER_EVENT_TYPES } from '../../domain/event-types.ts';
 import type { Money } from '../../domain/money.ts';
 import {
   orderDecider,
@@ -99,25 +100,20 @@ export function orderView(order: PlacedOrder): OrderView {
   };
 }
 
-/**
- * The events of an order's life that people see on its timeline; the checkout saga's own progress
- * records (a line reserved, the payment authorized) are not among them.
- */
-export const TIMELINE_EVENT_TYPES = [
-  'OrderPlaced',
-  'OrderConfirmed',
-  'OrderCancelled',
-  'OrderShipped',
-  'OrderRefunded',
-  'OrderLinesShipped',
-  'ShipmentDelivered',
-  'ReturnRequested',
-  'ReturnReceived',
-  'OrderStockReturned',
-  'RefundRequested',
-  'RefundIssued',
-  'RefundFailed',
+/** The checkout saga's own progress records (a line reserved, the payment authorized): not for people. */
+const CHECKOUT_PROGRESS = [
+  'OrderLineReserved',
+  'OrderStockRejected',
+  'OrderPaymentAuthorized',
+  'OrderPaymentFailed',
 ] as const satisfies readonly OrderEvent['type'][];
+
+type TimelineEventType = Exclude<OrderEvent['type'], (typeof CHECKOUT_PROGRESS)[number]>;
+
+/** The events of an order's life that people see on its timeline: all but the saga's progress records. */
+export const TIMELINE_EVENT_TYPES: readonly TimelineEventType[] = ORDER_EVENT_TYPES.filter(
+  (type): type is TimelineEventType => !(CHECKOUT_PROGRESS as readonly string[]).includes(type),
+);
 
 /** What one event adds to the timeline: its type, the status it left, when it was recorded, and its facts. */
 export function timelineEntry(event: OrderEvent, statusAfter: string, recordedAt: string): TimelineEntry {

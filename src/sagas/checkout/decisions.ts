@@ -1,8 +1,8 @@
 import type { InventoryCommand } from '../../domain/inventory/index.ts';
 import type { Money } from '../../domain/money.ts';
-import type { OrderCommand, PlacedOrder } from '../../domain/order/index.ts';
-import type { PaymentCommand } from '../../domain/payment/index.ts';
+import type { PlacedOrder } from '../../domain/order/index.ts';
 import type { Authorization, AuthorizeRequest } from '../../payments/payment-gateway.ts';
+import { sending as sendingAbout, type OrderSend, type ProcessDecision } from '../process-decisions.ts';
 import type { SagaStep } from './next-step.ts';
 import { idOf, placed, type CheckoutState } from './state.ts';
 
@@ -57,9 +57,7 @@ export type AnswerTo<T extends CheckoutInput['type']> = Extract<CheckoutInput, {
 
 /** A command to one of the order's streams (or a SKU's inventory), and the id of the event that caused it. */
 export type Send =
-  | Readonly<{ to: 'order'; command: OrderCommand; causationId: string }>
-  | Readonly<{ to: 'payment'; command: PaymentCommand; causationId: string }>
-  | Readonly<{ to: 'inventory'; sku: string; command: InventoryCommand; causationId: string }>;
+  OrderSend | Readonly<{ to: 'inventory'; sku: string; command: InventoryCommand; causationId: string }>;
 
 export type InventorySend = Extract<Send, { to: 'inventory' }>;
 
@@ -74,56 +72,18 @@ export type Ask =
   | Readonly<{ kind: 'void'; gatewayRef: string; idempotencyKey: string }>
   | Readonly<{ kind: 'refund'; gatewayRef: string; amount: Money; idempotencyKey: string }>;
 
-export type Decision = Readonly<{
-  /** Sent first, all at once (records for one stream go to the store together). */
-  send: readonly Send[];
-  /** Reached once `send` is recorded. */
-  reached?: Milestone;
-  /** Then: ask, read the streams and decide again, stop (nothing left to do), or give up for now. */
-  then:
-    | Ask
-    | Readonly<{ kind: 'resume' }>
-    | Readonly<{ kind: 'done' }>
-    | Readonly<{ kind: 'retryLater'; reason: string }>;
-  /** On `Resume`: the step the order is at (for metrics and the worker's bookkeeping). */
-  step?: SagaStep['kind'];
-}>;
+export type Decision = ProcessDecision<Send, Ask, Milestone, SagaStep['kind']>;
 
-export const resume = { kind: 'resume' } as const;
-export const done = { kind: 'done' } as const;
-
-// The order's id and the instant go into every command about the order; the caller says the rest.
-type About<C extends { data: unknown }, Filled extends string> = Omit<C['data'], Filled>;
-type Data<Union extends { type: string; data: unknown }, T extends Union['type']> = Extract<
-  Union,
-  { type: T }
->;
+export { done, resume } from '../process-decisions.ts';
 
 /** Builds the commands the process sends about `order` at `at`, each naming the event that caused it. */
 export const sending = (order: PlacedOrder, at: string) => ({
-  order: <T extends OrderCommand['type']>(
-    type: T,
-    data: About<Data<OrderCommand, T>, 'orderId' | 'at'>,
-    causationId: string,
-  ): Send => ({
-    to: 'order',
-    command: { type, data: { orderId: order.orderId, ...data, at } } as OrderCommand,
-    causationId,
-  }),
-  payment: <T extends PaymentCommand['type']>(
-    type: T,
-    data: About<Data<PaymentCommand, T>, 'orderId' | 'at'>,
-    causationId: string,
-  ): Send => ({
-    to: 'payment',
-    command: { type, data: { orderId: order.orderId, ...data, at } } as PaymentCommand,
-    causationId,
-  }),
+  ...sendingAbout(order, at),
   /** The order's reservation (its id is the order's) of one SKU. */
   inventory: <T extends InventoryCommand['type']>(
     sku: string,
     type: T,
-    data: About<Data<InventoryCommand, T>, 'reservationId' | 'now'>,
+    data: Omit<Extract<InventoryCommand, { type: T }>['data'], 'reservationId' | 'now'>,
     causationId: string,
   ): InventorySend => ({
     to: 'inventory',

@@ -1,6 +1,5 @@
 import type { Money } from '../../domain/money.ts';
-import type { OrderCommand, PlacedOrder } from '../../domain/order/index.ts';
-import type { PaymentCommand } from '../../domain/payment/index.ts';
+import type { OrderSend, ProcessDecision } from '../process-decisions.ts';
 
 /** What the refund process reacts to, what it decides, and the commands it sends (`decide.ts`). */
 
@@ -31,9 +30,7 @@ export type RefundInput =
 export type AnswerTo<T extends RefundInput['type']> = Extract<RefundInput, { type: T }>;
 
 /** A command to the order's or the payment's stream, and the id of the event that caused it. */
-export type Send =
-  | Readonly<{ to: 'order'; command: OrderCommand; causationId: string }>
-  | Readonly<{ to: 'payment'; command: PaymentCommand; causationId: string }>;
+export type Send = OrderSend;
 
 /** What the process asks the outside world; the executor feeds the answer back as the next input. */
 export type Ask =
@@ -61,49 +58,10 @@ export type Ask =
   | Readonly<{ kind: 'refund'; refundId: string; gatewayRef: string; amount: Money; idempotencyKey: string }>
   | Readonly<{ kind: 'void'; refundId: string; gatewayRef: string; idempotencyKey: string }>;
 
-export type Decision = Readonly<{
-  /** Sent first, all at once. */
-  send: readonly Send[];
-  /** Reached once `send` is recorded. */
-  reached?: RefundMilestone;
-  then:
-    | Ask
-    | Readonly<{ kind: 'resume' }>
-    | Readonly<{ kind: 'done' }>
-    | Readonly<{ kind: 'retryLater'; reason: string }>;
-  /** On `Resume`: the step the order is at (for metrics). */
-  step?: string;
-}>;
+/** On `Resume`, `step` is the step the order is at (for metrics). */
+export type Decision = ProcessDecision<Send, Ask, RefundMilestone, string>;
 
-export const resume = { kind: 'resume' } as const;
-export const done = { kind: 'done' } as const;
-
-type Data<Union extends { type: string; data: unknown }, T extends Union['type']> = Omit<
-  Extract<Union, { type: T }>['data'],
-  'orderId' | 'at'
->;
-
-/** Builds the commands the process sends about `order` at `at`, each naming the event that caused it. */
-export const sending = (order: PlacedOrder, at: string) => ({
-  order: <T extends OrderCommand['type']>(
-    type: T,
-    data: Data<OrderCommand, T>,
-    causationId: string,
-  ): Send => ({
-    to: 'order',
-    command: { type, data: { orderId: order.orderId, ...data, at } } as OrderCommand,
-    causationId,
-  }),
-  payment: <T extends PaymentCommand['type']>(
-    type: T,
-    data: Data<PaymentCommand, T>,
-    causationId: string,
-  ): Send => ({
-    to: 'payment',
-    command: { type, data: { orderId: order.orderId, ...data, at } } as PaymentCommand,
-    causationId,
-  }),
-});
+export { done, resume, sending } from '../process-decisions.ts';
 
 /** The gateway's key for one refund: the same on every retry, so it is refunded once however often we ask. */
 export const refundKey = (orderId: string, refundId: string) => `${orderId}:refund:${refundId}`;

@@ -1,0 +1,107 @@
+import { inBackground, type SqlClient } from '../db/sql-client.ts';
+import { Signal } from '../eventstore/signal.ts';
+import type { SqlProjection } from '../subscriptions/index.ts';
+
+/**
+ * A process's work queue: orders it still has work for, a row each, leased by the worker that drives
+ * them. Orders enter it through `projection` (the events that ask for work) or `enqueue`; both wake this
+ * process's workers at once (`waitForOrders`); orders queued by other processes are found by polling.
+ */
+export type WorkQueue = Readonly<{
+  /** Queues the orders its events ask for; the composition root runs it with the other SQL projections. */
+  projection: SqlProjection;
+  /** Puts an order (back) in front of the process, e.g. a gateway told us something after it finished. */
+  enqueue(orderId: string): Promise<void>;
+  /** Resolves with true once this process queued orders, or with false after `ms`. */
+  waitForOrders(ms: number): Promise<boolean>;
+  /** The queue as one worker sees it: the orders it claims, under leases in its own name. */
+  leasesFor(owner: string): QueueLeases;
+}>;
+
+/**
+ * Where a queue's rows live: a table with `order_id`, `requeued`, `leased_until`, `lease_owner` and
+ * `attempts`, and the column that orders it oldest first. Names from code, never from a request.
+ */
+export type QueueTable = Readonly<{ table: string; queuedAt: string }>;
+
+/** `projection` is given the callback that wakes the workers once its rows commit. */
+export function createWorkQueue(
+  db: SqlClient,
+  rows: QueueTable,
+  projection: (queued: () => void) => SqlProjection,
+): WorkQueue {
+  const ordersQueued = new Signal();
+  return {
+    projection: projection(() => ordersQueued.signal()),
+    async enqueue(orderId) {
+      // A row of its own, or, while it has one (a drive may be under way), a mark to drive it again.
+      await db.query(
+        `INSERT INTO ${rows.table} (order_id, ${rows.queuedAt}) VALUES ($1, now())
+         ON CONFLICT (order_id) DO UPDATE SET requeued = true`,
+        [orderId],
+      );
+      ordersQueued.signal();
+    },
+    waitForOrders: (ms) => ordersQueued.wait(ms),
+    leasesFor: (owner) => new QueueLeases(inBackground(db), rows, owner),
+  };
+}
+
+/** Leases on queued orders: one worker drives an order at a time, until its lease runs out. */
+export class QueueLeases {
+  constructor(
+    private readonly db: SqlClient,
+    private readonly rows: QueueTable,
+    private readonly owner: string,
+  ) {}
+
+  /** Up to `limit` orders nobody holds, oldest first, leased to this worker for `leaseMs`. */
+  async claim(limit: number, leaseMs: number): Promise<string[]> {
+    const { table, queuedAt } = this.rows;
+    const claimed = await this.db.query<{ order_id: string }>(
+      `UPDATE ${table} SET leased_until = now() + make_interval(secs => $2 / 1000.0), lease_owner = $3,
+              attempts = attempts + 1
+        WHERE order_id IN (
+          SELECT order_id FROM ${table}
+           WHERE leased_until IS NULL OR leased_until < now()
+           ORDER BY leased_until NULLS FIRST, ${queuedAt}
+           LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING order_id`,
+      [limit, leaseMs, this.owner],
+    );
+    return claimed.map((r) => r.order_id);
+  }
+
+  /** Done with the order, unless it was queued again meanwhile: then it is released for another drive. */
+  async finish(orderId: string): Promise<void> {
+    const { table } = this.rows;
+    const deleted = await this.db.query(
+      `DELETE FROM ${table} WHERE order_id = $1 AND lease_owner = $2 AND NOT requeued RETURNING order_id`,
+      [orderId, this.owner],
+    );
+    if (deleted.length === 0)
+      await this.db.query(
+        `UPDATE ${table} SET requeued = false, leased_until = NULL, lease_owner = NULL
+          WHERE order_id = $1 AND lease_owner = $2`,
+        [orderId, this.owner],
+      );
+  }
+
+  /** Keeps the order leased until `delayMs` from now, then anyone may try again. */
+  async retryLater(orderId: string, delayMs: number): Promise<void> {
+    await this.db.query(
+      `UPDATE ${this.rows.table} SET leased_until = now() + make_interval(secs => $2 / 1000.0)
+        WHERE order_id = $1 AND lease_owner = $3`,
+      [orderId, delayMs, this.owner],
+    );
+  }
+
+  async renew(orderId: string, leaseMs: number): Promise<void> {
+    await this.retryLater(orderId, leaseMs);
+  }
+
+  async pending(): Promise<number> {
+    const [row] = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${this.rows.table}`);
+    return Number(row?.n ?? 0);
+  }
+}
