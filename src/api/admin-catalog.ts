@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Handled } from '../commands/command-handler.ts';
 import { streams, type CommandHandlers } from '../commands/index.ts';
+import { NOT_BLANK } from '../domain/command-data.ts';
 import type { DomainError } from '../domain/decider.ts';
 import { availableToSell } from '../domain/inventory/index.ts';
 import { productError, type Product, type ProductState } from '../domain/product/index.ts';
@@ -13,11 +14,6 @@ import { productDocument, skuSchema, stockLevel, stockLevelOf, text } from './ca
 import { commandContext } from './context.ts';
 import { domainProblem, notFound } from './problem.ts';
 
-/**
- * Some character that is not white space, as JavaScript's `\s` counts it, spelled out: `\S` reads
- * differently in other engines (Python's, say), and the document's pattern must mean one thing.
- */
-const NOT_BLANK = /[^\u0009-\u000d\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 const name = text(300).regex(NOT_BLANK, 'must not be blank');
 const productBody = z.strictObject({
   title: name,

@@ -9,6 +9,7 @@ import {
   type FulfilmentDependencies,
 } from '../commands/fulfilment.ts';
 import { requestRefund } from '../commands/refunds.ts';
+import { id, NOT_BLANK } from '../domain/command-data.ts';
 import { currencyCode } from '../domain/money.ts';
 import type { OrderFilter, OrderSummary } from '../projections/orders/order-history.ts';
 import { afterSaleProblem, IDEMPOTENCY_KEY_PATTERN } from './after-sale-problems.ts';
@@ -56,8 +57,15 @@ const orderPage = z.object({
 const idempotencyKey = z.object({
   'idempotency-key': z.string().min(8).max(200).regex(IDEMPOTENCY_KEY_PATTERN),
 });
-const sku = z.string().min(1).max(200);
-const text = (max: number) => z.string().trim().min(1).max(max);
+const sku = id;
+/** Not blank, then trimmed (the document shows the pattern; a trim it cannot). */
+const text = (max: number) => z.string().max(max).regex(NOT_BLANK, 'must not be blank').trim();
+/** The earliest and latest instants PostgreSQL takes as ISO 8601 text (it has no year 0 or 10000). */
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+/** A bound as PostgreSQL takes it: in UTC (it refuses offsets beyond ±15:59), within its years. */
+const storable = (instant: string) =>
+  new Date(Math.min(Math.max(Date.parse(instant), EARLIEST), LATEST)).toISOString();
 
 /**
  * The admin's side of an order after payment: list and filter all orders, ship them in parts, mark
@@ -98,8 +106,8 @@ export const fulfilmentRoutes: FastifyPluginAsync<{ fulfilment: FulfilmentRouteD
         pageSize,
         ...(status ? { status } : {}),
         ...(customerId ? { customerId } : {}),
-        ...(from ? { from } : {}),
-        ...(to ? { to } : {}),
+        ...(from ? { from: storable(from) } : {}),
+        ...(to ? { to: storable(to) } : {}),
       });
     },
   );
@@ -143,7 +151,7 @@ export const fulfilmentRoutes: FastifyPluginAsync<{ fulfilment: FulfilmentRouteD
       schema: {
         tags: ['admin', 'orders'],
         security: admin.security,
-        params: orderParams.extend({ shipmentId: z.string().min(1).max(200) }),
+        params: orderParams.extend({ shipmentId: id }),
         response: { 200: z.object({ shipmentId: z.string(), deliveredAt: z.string() }) },
       },
     },

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
 import { receiveReturn, requestReturn, type ReturnDependencies } from '../commands/returns.ts';
+import { id, NOT_BLANK } from '../domain/command-data.ts';
 import type { ReturnSummary } from '../projections/orders/order-history.ts';
 import { afterSaleProblem, IDEMPOTENCY_KEY_PATTERN } from './after-sale-problems.ts';
 import { caller, requireRole } from './auth.ts';
@@ -19,7 +20,7 @@ export type ReturnRouteDependencies = ReturnDependencies &
     }): Promise<{ items: ReturnSummary[]; total: number; page: number; pageSize: number }>;
   }>;
 
-const sku = z.string().min(1).max(200);
+const sku = id;
 const quantity = z.int().positive().max(1_000_000);
 
 /**
@@ -48,7 +49,7 @@ export const returnRoutes: FastifyPluginAsync<{ returns: ReturnRouteDependencies
         }),
         body: z.strictObject({
           lines: z.array(z.strictObject({ sku, quantity })).min(1).max(200),
-          reason: z.string().trim().min(1).max(500),
+          reason: z.string().max(500).regex(NOT_BLANK, 'must not be blank').trim(),
         }),
         response: { 201: z.object({ returnId: z.string() }) },
       },
@@ -119,7 +120,7 @@ export const returnRoutes: FastifyPluginAsync<{ returns: ReturnRouteDependencies
         description:
           'What arrived, line by line: received units are refunded at the price paid; restocked units go ' +
           'back on hand, the others are written off.',
-        params: z.object({ returnId: z.string().min(1).max(200) }),
+        params: z.object({ returnId: id }),
         body: z.strictObject({
           lines: z
             .array(z.strictObject({ sku, quantity, restock: z.boolean() }))

@@ -91,6 +91,43 @@ describe('the OpenAPI document', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('is OpenAPI 3.1, and a 204 has no content', () => {
+    expect((doc as unknown as { openapi: string }).openapi).toBe('3.1.0');
+    const with204 = operations.filter(({ operation }) => operation.responses['204']);
+    expect(with204.map(({ key }) => key)).toContain('POST /auth/logout');
+    for (const { key, operation } of with204)
+      expect(operation.responses['204']!.content, key).toBeUndefined();
+  });
+
+  it('spells its patterns so that JavaScript, Python and Rust read them alike', () => {
+    // `\s`, `\S` and `.` mean other characters in other engines; `\p{…}` is missing from Python's re.
+    const patterns: { key: string; pattern: string }[] = [];
+    const collect = (key: string, value: unknown): void => {
+      if (Array.isArray(value)) value.forEach((item) => collect(key, item));
+      else if (value && typeof value === 'object')
+        for (const [name, child] of Object.entries(value))
+          if (name === 'pattern' && typeof child === 'string') patterns.push({ key, pattern: child });
+          else collect(key, child);
+    };
+    for (const { key, operation } of operations) collect(key, operation);
+    expect(patterns.length).toBeGreaterThan(10);
+    const unportable = patterns.filter(({ pattern }) => {
+      new RegExp(pattern, 'u'); // every one compiles as the validators of the document compile it
+      let inClass = false;
+      for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === '\\') {
+          if (/[sSpP]/.test(pattern[i + 1] ?? '')) return true;
+          i++;
+        } else if (c === '[') inClass = true;
+        else if (c === ']') inClass = false;
+        else if (c === '.' && !inClass) return true;
+      }
+      return false;
+    });
+    expect(unportable).toEqual([]);
+  });
+
   it('names only routes that exist in its per-route declarations', () => {
     const fastifyPath = (key: string) => key.replace(/:(\w+)/g, '{$1}');
     const known = new Set(operations.map(({ key }) => key));
@@ -187,6 +224,24 @@ describe('the OpenAPI document', () => {
       await call('get', '/orders', '/orders');
       await call('get', '/admin/projections', '/admin/projections', customer);
       await call('post', '/webhooks/stripe', '/webhooks/stripe', { 'content-type': 'application/json' });
+    });
+
+    it('a path asked with a method it does not take: 405 naming those it takes in Allow', async () => {
+      for (const [method, url, allow] of [
+        ['DELETE', '/health', 'GET, HEAD'],
+        ['TRACE', '/checkout', 'POST'],
+        ['QUERY', '/products/DOC-1', 'GET, HEAD'],
+        ['PATCH', '/cart/items/DOC-1', 'DELETE, PUT'],
+      ] as const) {
+        const response = await t.app.inject({ method: method as 'GET', url, headers: customer });
+        expect(response.statusCode, `${method} ${url}`).toBe(405);
+        expect(response.headers.allow, `${method} ${url}`).toBe(allow);
+        expect(response.headers['content-type']).toContain(PROBLEM);
+        expect(response.json()).toMatchObject({ status: 405, title: 'Method not allowed' });
+      }
+      const nowhere = await t.app.inject({ method: 'DELETE', url: '/nowhere' });
+      expect(nowhere.statusCode).toBe(404);
+      expect(nowhere.headers.allow).toBeUndefined();
     });
 
     it('the catalog and the cart', async () => {
