@@ -212,7 +212,8 @@ export class KafkaRelay {
     const touched = new Set<string>();
     let count = 0;
     for (const event of batch.events) {
-      if (inventoryStream.keyOf(event.streamId) !== undefined) touched.add((event.data as { sku: string }).sku);
+      if (inventoryStream.keyOf(event.streamId) !== undefined)
+        touched.add((event.data as { sku: string }).sku);
       const integrationEvent = toIntegrationEvent(event, state);
       if (!integrationEvent) continue;
       const topic = topicName(this.settings, topicOf(integrationEvent.type));
