@@ -340,6 +340,8 @@ describe.each(['embedded', 'postgres'] as const)('streams and audit routes (%s)'
       for (const quantity of [1, 2, 3]) await receive(sku, quantity);
       const streamId = `inventory-${sku}`;
       expect((await get(`/audit/streams/${streamId}/verify`)).json()).toMatchObject({ valid: true });
+      // The anchor covers what the global log shows: the stream's events first have to be in it.
+      await untilVisible(await t.platform.store.readStream(streamId));
       const kept = (await get('/audit/log/anchor')).json() as { upTo: string; hash: string };
       for (const statement of [tampering].flat()) await t.platform.db.query(statement, [streamId]);
       expect((await get(`/audit/streams/${streamId}/verify`)).json()).toMatchObject({
@@ -354,6 +356,7 @@ describe.each(['embedded', 'postgres'] as const)('streams and audit routes (%s)'
     it("finds a stream's tail cut off against an anchor kept from before, where the stream's own chain looks whole", async () => {
       await stockProduct(t.platform, 'STR-TAIL', 3);
       for (const quantity of [1, 2]) await receive('STR-TAIL', quantity);
+      await untilVisible(await t.platform.store.readStream('inventory-STR-TAIL'));
       const kept = (await get('/audit/log/anchor')).json() as { upTo: string; hash: string; events: number };
       expect(kept.events).toBeGreaterThan(3);
       // Nothing changed: the same anchor again.
