@@ -40,6 +40,7 @@ import { capConnections, connectionOptions } from './connection-limits.ts';
 import { documentAnswers, referToOneProblemSchema } from './openapi-responses.ts';
 import { addSecurityHeaders, DOCS_CONTENT_SECURITY_POLICY } from './security-headers.ts';
 import { streamRoutes, type StreamDependencies } from './streams.ts';
+import { webRoutes, WEB_BUILD_DIR } from './web.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -140,6 +141,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   await app.register(webhookRoutes, { webhooks: deps.webhooks });
   await app.register(adminProjectionRoutes, { adminProjections: deps.adminProjections });
   await app.register(streamRoutes, { streams: deps.streams });
+  await app.register(webRoutes, { web: { buildDir: WEB_BUILD_DIR } });
 
   return app;
 }
