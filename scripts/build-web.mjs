@@ -24,14 +24,19 @@ function* files(dir) {
 
 function sourceHash() {
   const hash = createHash('sha256');
-  for (const path of [...files(web), join(root, 'package-lock.json'), fileURLToPath(import.meta.url)].sort()) {
+  for (const path of [
+    ...files(web),
+    join(root, 'package-lock.json'),
+    fileURLToPath(import.meta.url),
+  ].sort()) {
     hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
   }
   return hash.digest('hex');
 }
 
 const wanted = sourceHash();
-if (!process.argv.includes('--force') && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) process.exit(0);
+if (!process.argv.includes('--force') && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted)
+  process.exit(0);
 
 const { build } = await import('vite');
 const configFile = join(web, 'vite.config.ts');

@@ -87,7 +87,8 @@ export const webRoutes: FastifyPluginAsync<{ web: WebDependencies }> = async (ap
       return reply
         .header('content-encoding', 'br')
         .send(await compressBrotli(html, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }));
-    if (/\bgzip\b/.test(accepted)) return reply.header('content-encoding', 'gzip').send(await compressGzip(html));
+    if (/\bgzip\b/.test(accepted))
+      return reply.header('content-encoding', 'gzip').send(await compressGzip(html));
     return reply.send(html);
   };
 
@@ -117,7 +118,8 @@ export const webRoutes: FastifyPluginAsync<{ web: WebDependencies }> = async (ap
   app.get('/', page, async (request, reply) => {
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     const catalog = await ask(request, `/products${query}`);
-    if (catalog.status === 200) return storefront(request, reply, 200, { page: 'home', catalog: catalog.body });
+    if (catalog.status === 200)
+      return storefront(request, reply, 200, { page: 'home', catalog: catalog.body });
     // A search the catalog refuses (a page number that is not one): the page says so, drawn in the browser.
     return storefront(request, reply, catalog.status, { page: 'app' });
   });

@@ -101,7 +101,11 @@ function refresh(): Promise<boolean> {
 }
 
 export async function signIn(email: string, password: string): Promise<User> {
-  const answer = await request<LoginAnswer>('/auth/login', { method: 'POST', body: { email, password }, auth: false });
+  const answer = await request<LoginAnswer>('/auth/login', {
+    method: 'POST',
+    body: { email, password },
+    auth: false,
+  });
   setSession(fromLogin(answer));
   return answer.user;
 }
@@ -148,10 +152,15 @@ export async function request<T = unknown>(path: string, options: RequestOptions
   let response: Response;
   try {
     response = await send();
-    if (response.status === 401 && options.auth !== false && session && (await refresh())) response = await send();
+    if (response.status === 401 && options.auth !== false && session && (await refresh()))
+      response = await send();
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
-    throw new ApiError({ title: 'The shop cannot be reached', status: 0, detail: 'Check your connection and try again.' });
+    throw new ApiError({
+      title: 'The shop cannot be reached',
+      status: 0,
+      detail: 'Check your connection and try again.',
+    });
   }
   if (response.status === 204) return undefined as T;
   const type = response.headers.get('content-type') ?? '';

@@ -50,7 +50,10 @@ export async function follow(
   let pause = 500;
   while (!signal.aborted) {
     try {
-      const headers: Record<string, string> = { accept: 'text/event-stream', ...(await authorizationHeader()) };
+      const headers: Record<string, string> = {
+        accept: 'text/event-stream',
+        ...(await authorizationHeader()),
+      };
       if (lastId !== undefined) headers['last-event-id'] = lastId;
       const response = await fetch(url, { headers, signal });
       if (response.status === 401 || response.status === 403 || response.status === 404) {

@@ -49,10 +49,18 @@ export function usePlace(): Place {
  */
 export function interceptLinks(root: HTMLElement, handles: (path: string) => boolean): void {
   root.addEventListener('click', (event) => {
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)
+    if (
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey
+    )
       return;
     const anchor = (event.target as Element).closest('a');
-    if (!anchor || anchor.target || anchor.hasAttribute('download') || anchor.origin !== location.origin) return;
+    if (!anchor || anchor.target || anchor.hasAttribute('download') || anchor.origin !== location.origin)
+      return;
     if (!handles(anchor.pathname)) return;
     event.preventDefault();
     navigate(anchor.pathname + anchor.search + anchor.hash);

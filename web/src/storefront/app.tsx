@@ -10,7 +10,8 @@ export function App({ initial }: { initial: InitialData }) {
   const place = usePlace();
   const product = /^\/shop\/products\/([^/]+)$/.exec(place.path);
   let page;
-  if (place.path === '/') page = <Home query={place.query} initial={initial.page === 'home' ? initial.catalog : undefined} />;
+  if (place.path === '/')
+    page = <Home query={place.query} initial={initial.page === 'home' ? initial.catalog : undefined} />;
   else if (product)
     page = (
       <ProductPage

@@ -7,7 +7,10 @@ import type { Product } from '../shared/types.ts';
 export type Rendered = Readonly<{ html: string; head: string; data: string }>;
 
 const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 /** JSON inside a script element: `<` escaped so that no text in it can close the element. */
 const jsonInScript = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
@@ -58,7 +61,14 @@ function head(data: InitialData, origin: string, url: string): string {
  * structured data) and the data it was drawn from, for the browser to take over.
  */
 export function renderPage(url: string, data: InitialData, origin: string): Rendered {
-  const html = data.page === 'app' ? '' : renderToString(<AtPlace url={url}><App initial={data} /></AtPlace>);
+  const html =
+    data.page === 'app'
+      ? ''
+      : renderToString(
+          <AtPlace url={url}>
+            <App initial={data} />
+          </AtPlace>,
+        );
   return {
     html,
     head: head(data, origin, url),

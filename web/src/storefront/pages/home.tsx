@@ -9,7 +9,10 @@ export function Home({ query, initial }: { query: URLSearchParams; initial?: Cat
   useEffect(() => {
     if (initial && catalog === initial && search === initialSearch(initial, search)) return;
     const controller = new AbortController();
-    request<CatalogPage>(`/products?${search}`, { signal: controller.signal, auth: false }).then(setCatalog, () => undefined);
+    request<CatalogPage>(`/products?${search}`, { signal: controller.signal, auth: false }).then(
+      setCatalog,
+      () => undefined,
+    );
     return () => controller.abort();
   }, [search]);
   if (!catalog) return <p>Loading…</p>;

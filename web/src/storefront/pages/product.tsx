@@ -7,7 +7,10 @@ export function ProductPage({ sku, initial }: { sku: string; initial?: Product }
   const [product, setProduct] = useState<Product | undefined>(initial?.sku === sku ? initial : undefined);
   useEffect(() => {
     if (product?.sku === sku) return;
-    request<Product>(`/products/${encodeURIComponent(sku)}`, { auth: false }).then(setProduct, () => undefined);
+    request<Product>(`/products/${encodeURIComponent(sku)}`, { auth: false }).then(
+      setProduct,
+      () => undefined,
+    );
   }, [sku]);
   if (!product) return <p>Loading…</p>;
   return (
