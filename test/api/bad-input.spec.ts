@@ -247,6 +247,22 @@ const NO_INPUT: Readonly<Record<string, string>> = {
   'GET /docs/yaml': 'the document again, for the docs page',
 };
 
+/**
+ * The web pages (HTML, hidden from the OpenAPI document). The storefront's home and product pages are
+ * drawn from the answers of `GET /products` and `GET /products/:sku`, which judge their input: a page
+ * answers with the same status, as HTML (tested below); the others are drawn in the browser.
+ */
+const PAGES: Readonly<Record<string, string>> = {
+  'GET /': 'storefront home and search: the query is `GET /products`\'s',
+  'GET /shop/products/:sku': 'a product page: the SKU is `GET /products/:sku`\'s',
+  'GET /shop/*': 'storefront pages drawn in the browser',
+  'GET /console': 'the console, drawn in the browser',
+  'GET /console/*': 'console pages, drawn in the browser',
+  'GET /assets/*': 'built scripts and styles (an unknown one is 404)',
+  'GET /favicon.svg': 'the icon',
+  'GET /robots.txt': 'what crawlers may read',
+};
+
 const BAD_BODIES: [string, string][] = [
   ['malformed JSON', '{"quantity": '],
   ['an array', '[1, 2, 3]'],
@@ -430,10 +446,11 @@ describe.each(['embedded', 'postgres'] as const)('bad input on every route (%s)'
       (name) =>
         !(name in CASES) &&
         !(name in NO_INPUT) &&
+        !(name in PAGES) &&
         !(name.startsWith('HEAD ') && names.has(name.replace(/^HEAD /, 'GET '))),
     );
     expect(uncovered, 'routes neither swept nor listed as taking no input').toEqual([]);
-    const gone = [...Object.keys(CASES), ...Object.keys(NO_INPUT)].filter((name) => !names.has(name));
+    const gone = [...Object.keys(CASES), ...Object.keys(NO_INPUT), ...Object.keys(PAGES)].filter((name) => !names.has(name));
     expect(gone, 'listed here but not registered').toEqual([]);
 
     const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
@@ -462,6 +479,19 @@ describe.each(['embedded', 'postgres'] as const)('bad input on every route (%s)'
       if (operation?.parameters?.length || operation?.requestBody) missed.push(`${name} documents input`);
     }
     expect(missed, 'documented inputs the sweep never malforms').toEqual([]);
+  });
+
+  it('a page drawn from a JSON route answers with its status, as a page: a search it refuses, an unknown product', async () => {
+    for (const [url, status] of [
+      ['/?page=zero', 400],
+      ['/?sort=cheapest-first', 400],
+      [`/shop/products/${'X'.repeat(300)}`, 400],
+      ['/shop/products/NO-SUCH-SKU', 404],
+    ] as const) {
+      const response = await call('GET', url, {}, undefined);
+      expect(response.statusCode, url).toBe(status);
+      expect(response.headers['content-type'], url).toContain('text/html');
+    }
   });
 
   it.each(Object.keys(CASES))('%s: malformed input is refused, naming the field', async (name) => {
