@@ -12,12 +12,15 @@ const placeOf = (url: string): Place => {
 
 const listeners = new Set<() => void>();
 
-/** Goes to `href` inside the single-page app (a history entry, as a link would). */
-export function navigate(href: string, options: { replace?: boolean } = {}): void {
+/**
+ * Goes to `href` inside the single-page app (a history entry, as a link would). A new entry scrolls to
+ * the top unless `scroll: false` (a filter changed in place: the control keeps its place and focus).
+ */
+export function navigate(href: string, options: { replace?: boolean; scroll?: boolean } = {}): void {
   if (options.replace) history.replaceState(null, '', href);
   else history.pushState(null, '', href);
   for (const listener of [...listeners]) listener();
-  if (!options.replace) window.scrollTo(0, 0);
+  if (options.scroll ?? !options.replace) window.scrollTo(0, 0);
 }
 
 const ServerPlace = createContext<string | undefined>(undefined);
@@ -62,6 +65,8 @@ export function interceptLinks(root: HTMLElement, handles: (path: string) => boo
     if (!anchor || anchor.target || anchor.hasAttribute('download') || anchor.origin !== location.origin)
       return;
     if (!handles(anchor.pathname)) return;
+    // A link within this page (a skip link, `#section`) is the browser's: it scrolls and moves focus.
+    if (anchor.hash && anchor.pathname === location.pathname && anchor.search === location.search) return;
     event.preventDefault();
     navigate(anchor.pathname + anchor.search + anchor.hash);
   });

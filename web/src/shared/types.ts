@@ -100,5 +100,19 @@ export type Problem = Readonly<{
   title: string;
   status: number;
   detail?: string;
-  errors?: readonly Readonly<{ field?: string; message?: string }>[];
+  /** A validation error's fields at fault: `{field: "body.password", problem: "must be at least 10 characters"}`. */
+  errors?: readonly Readonly<{ field?: string; problem?: string; message?: string }>[];
+  /** A domain rule's name (`QuantityUnavailable`, `CartEmpty`…) and its facts, when a rule refused. */
+  code?: string;
+  details?: Readonly<Record<string, unknown>>;
+}>;
+
+/** `POST /checkout`'s answer (202): the order is placed, the checkout saga takes it from there. */
+export type OrderAccepted = Readonly<{ orderId: string; status: OrderStatus; statusUrl: string }>;
+
+/** What `GET /orders/:id` adds to a return once received: the units that arrived, each restocked or not. */
+export type ReturnReceipt = Readonly<{
+  received?: readonly Readonly<{ sku: string; quantity: number; restock?: boolean }>[];
+  requestedAt?: string;
+  receivedAt?: string;
 }>;

@@ -1,9 +1,20 @@
-export function NotFound() {
+import { useTitle } from '../hooks.ts';
+
+export function NotFound({ what = 'page' }: { what?: 'page' | 'product' | 'order' }) {
+  useTitle('Not found');
+  const text =
+    what === 'product'
+      ? 'This product is not in the catalog (any more).'
+      : what === 'order'
+        ? 'There is no order of yours at this address.'
+        : 'Nothing lives at this address.';
   return (
-    <section>
-      <h1>Page not found</h1>
+    <section class="narrow">
+      <h1>
+        {what === 'page' ? 'Page not found' : what === 'product' ? 'Product not found' : 'Order not found'}
+      </h1>
       <p>
-        Nothing lives at this address. <a href="/">Back to the shop</a>.
+        {text} <a href="/">Back to the shop</a>.
       </p>
     </section>
   );
