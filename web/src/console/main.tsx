@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { interceptLinks } from '../shared/router.ts';
 import '../styles/site.css';
+import '../styles/console.css';
 import { Console } from './app.tsx';
 
 const root = document.getElementById('app')!;
