@@ -20,6 +20,7 @@ import {
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aptInstall, cacheDir, log, ownedPid, portOpen, waitFor } from './services/common.mjs';
+import * as chromium from './services/chromium.mjs';
 import * as elasticsearch from './services/elasticsearch.mjs';
 import * as kafka from './services/kafka.mjs';
 import * as redis from './services/redis.mjs';
@@ -202,6 +203,8 @@ const services = {
   redis: { up: () => redis.up(), down: () => redis.down() },
   // Not a server: the API fuzzer test/api/fuzz.spec.ts runs, installed from PyPI once.
   schemathesis: { up: () => schemathesis.up(), down: () => schemathesis.down() },
+  // Not a server either: Debian's Chromium for the end-to-end tests (test/web/), which launch it.
+  chromium: { up: () => chromium.up(), down: () => chromium.down() },
 };
 
 async function main() {
