@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, currentUser, onSessionChange, request } from '../shared/api.ts';
 import type { Cart, Money } from '../shared/types.ts';
-import { knownProduct } from './products.ts';
+import { fetchProduct, knownProduct } from './products.ts';
 
 /**
  * The shopper's cart. A guest's lives in this browser's local storage (`[{sku, quantity}]`); a
@@ -14,6 +14,11 @@ export type CartItem = Readonly<{
   quantity: number;
   unitPrice?: Money | null;
   lineTotal?: Money | null;
+  /**
+   * Sold out when an order of it was cancelled, so the API's cart cannot hold it: kept here, shown
+   * in the cart as sold out and left out of checkout, until it can go back in (see `reviveKept`).
+   */
+  kept?: boolean;
 }>;
 
 export type CartView = Readonly<{
@@ -64,12 +69,83 @@ function writeGuestCart(items: readonly { sku: string; quantity: number }[]): vo
   else localStorage.setItem(GUEST_KEY, JSON.stringify(items.map(({ sku, quantity }) => ({ sku, quantity }))));
 }
 
-const fromApi = (cart: Cart): CartView => ({
-  items: cart.items,
-  total: cart.total,
-  owner: 'customer',
-  ready: true,
-});
+/** The customer's lines that are sold out and kept in this browser (see CartItem.kept). */
+const KEPT_KEY = 'ec.kept';
+type SkuQuantity = { sku: string; quantity: number };
+
+function readKept(): SkuQuantity[] {
+  const user = currentUser();
+  if (!user || typeof localStorage === 'undefined') return [];
+  try {
+    const stored = JSON.parse(localStorage.getItem(KEPT_KEY) ?? 'null') as {
+      userId?: string;
+      items?: SkuQuantity[];
+    } | null;
+    return stored?.userId === user.userId && Array.isArray(stored.items) ? stored.items : [];
+  } catch {
+    return [];
+  }
+}
+
+function writeKept(items: readonly SkuQuantity[]): void {
+  const user = currentUser();
+  if (!user || items.length === 0) localStorage.removeItem(KEPT_KEY);
+  else localStorage.setItem(KEPT_KEY, JSON.stringify({ userId: user.userId, items }));
+}
+
+/** The API's answer last read: kept lines are shown beside it. */
+let lastApiCart: Cart | undefined;
+
+function fromApi(cart: Cart): CartView {
+  lastApiCart = cart;
+  const inCart = new Set(cart.items.map((item) => item.sku));
+  const kept = readKept();
+  const stillKept = kept.filter((item) => !inCart.has(item.sku));
+  if (stillKept.length !== kept.length) writeKept(stillKept);
+  return {
+    items: [...cart.items, ...stillKept.map((item) => ({ ...item, kept: true }))],
+    total: cart.total,
+    owner: 'customer',
+    ready: true,
+  };
+}
+
+/** Keeps a sold-out line of a cancelled order in the customer's cart (as this browser shows it). */
+export function keepSoldOut(sku: string, quantity: number): void {
+  const kept = readKept().filter((item) => item.sku !== sku);
+  writeKept([...kept, { sku, quantity }]);
+  if (lastApiCart) publish(fromApi(lastApiCart));
+}
+
+function changeKept(sku: string, quantity: number): void {
+  writeKept(
+    readKept().flatMap((item) => (item.sku !== sku ? [item] : quantity > 0 ? [{ sku, quantity }] : [])),
+  );
+  if (lastApiCart) publish(fromApi(lastApiCart));
+}
+
+const isKept = (sku: string) => view.items.some((item) => item.sku === sku && item.kept);
+
+/**
+ * Kept lines whose product is back in stock go back into the API's cart (as many as can), asked
+ * when the cart page opens.
+ */
+export async function reviveKept(): Promise<void> {
+  for (const { sku, quantity } of readKept()) {
+    const product = await fetchProduct(sku).catch(() => undefined);
+    if (!product || product.available <= 0) continue;
+    try {
+      await request<Cart>('/cart/items', {
+        method: 'POST',
+        body: { sku, quantity: Math.min(quantity, product.available) },
+      });
+      changeKept(sku, 0);
+    } catch {
+      // still not sellable: stays kept
+    }
+  }
+  if (readKept().length !== view.items.filter((item) => item.kept).length) await refreshCart();
+}
 
 const guestView = (): CartView => ({ items: readGuestCart(), owner: 'guest', ready: true });
 
@@ -98,7 +174,10 @@ export function refreshCart(): Promise<void> {
 
 async function readCart(): Promise<void> {
   const user = currentUser();
-  if (!user) return publish(guestView());
+  if (!user) {
+    lastApiCart = undefined;
+    return publish(guestView());
+  }
   if (user.role !== 'customer') return publish({ items: [], owner: 'none', ready: true });
   try {
     const guest = readGuestCart();
@@ -190,12 +269,14 @@ export async function setQuantity(sku: string, quantity: number): Promise<void> 
   requireCart();
   if (quantity <= 0) return removeFromCart(sku);
   if (!currentUser()) return changeGuestCart(sku, () => quantity);
+  if (isKept(sku)) return changeKept(sku, quantity);
   await changeApiCart(`/cart/items/${encodeURIComponent(sku)}`, 'PUT', { quantity });
 }
 
 export async function removeFromCart(sku: string): Promise<void> {
   requireCart();
   if (!currentUser()) return changeGuestCart(sku, () => 0);
+  if (isKept(sku)) return changeKept(sku, 0);
   await changeApiCart(`/cart/items/${encodeURIComponent(sku)}`, 'DELETE');
 }
 

@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatMoney } from '../../shared/money.ts';
 import type { Money } from '../../shared/types.ts';
 import {
@@ -6,6 +6,7 @@ import {
   itemCount,
   MAX_PER_LINE,
   removeFromCart,
+  reviveKept,
   setQuantity,
   useCart,
   type CartItem,
@@ -24,6 +25,11 @@ export function CartPage() {
   const [problem, setProblem] = useState<Readonly<{ error: unknown }> | undefined>();
   const [busy, setBusy] = useState<string | undefined>();
   const heading = useRef<HTMLHeadingElement>(null);
+  const hasKept = cart.items.some((item) => item.kept);
+  // Items kept while sold out go back into the cart once they are in stock again.
+  useEffect(() => {
+    if (hasKept) void reviveKept();
+  }, [hasKept]);
 
   if (!mounted || !cart.ready) return <p class="muted">Loading your cart…</p>;
 
@@ -152,7 +158,11 @@ function CartLine({
         <p class="cart-line-title">
           {known ? <a href={`/shop/products/${encodeURIComponent(item.sku)}`}>{title}</a> : title}
         </p>
-        {known === null ? (
+        {item.kept ? (
+          <p class="small">
+            <Availability available={0} /> · kept here for you; not part of your next checkout
+          </p>
+        ) : known === null ? (
           <p class="field-error">No longer sold: remove it to check out.</p>
         ) : (
           <p class="muted small">

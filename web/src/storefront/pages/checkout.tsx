@@ -8,7 +8,7 @@ import { storefrontConfig } from '../config.ts';
 import { signInHref, useMounted, useTitle, useUser } from '../hooks.ts';
 import { Availability } from '../parts.tsx';
 import { ProblemAlert } from '../problem.tsx';
-import { titleOf, useProducts } from '../products.ts';
+import { fetchProduct, titleOf, useProducts } from '../products.ts';
 
 /**
  * One attempt at placing an order: its Idempotency-Key is kept (across a reload too) while the same
@@ -38,6 +38,28 @@ const isSoldOut = (error: unknown) =>
   error instanceof ApiError &&
   (error.status === 409 ||
     /sold.?out/i.test(`${error.problem.type ?? ''} ${error.problem.code ?? ''} ${error.problem.title}`));
+
+/** Lines of the cart that the stock cannot cover now, with what is left of each. */
+type Short = Readonly<{ sku: string; quantity: number; available: number }>;
+
+class SoldOut extends Error {
+  constructor(readonly lines: readonly Short[]) {
+    super('sold out');
+  }
+}
+
+async function shortOfStock(lines: readonly { sku: string; quantity: number }[]): Promise<Short[]> {
+  const levels = await Promise.all(
+    lines.map((line) =>
+      request<{ available: number }>(`/inventory/${encodeURIComponent(line.sku)}`, { auth: false }).then(
+        (level) => ({ ...line, available: level.available }),
+        // Unknown here: the order decides, as it would have anyway.
+        () => undefined,
+      ),
+    ),
+  );
+  return levels.filter((line): line is Short => line !== undefined && line.available < line.quantity);
+}
 
 export function CheckoutPage() {
   useTitle('Checkout');
@@ -71,32 +93,43 @@ export function CheckoutPage() {
       </section>
     );
 
-  const place = () => {
+  const lines = cart.items.filter((item) => !item.kept);
+  const kept = cart.items.filter((item) => item.kept);
+
+  const place = async () => {
     if (!method) return;
-    const signature = `${method}|${cart.items.map((i) => `${i.sku}*${i.quantity}`).join(',')}`;
-    const attempt = attemptFor(signature);
     setPlacing(true);
     setProblem(undefined);
-    request<OrderAccepted>('/checkout', {
-      method: 'POST',
-      body: { paymentMethod: method },
-      idempotencyKey: attempt.key,
-    }).then(
-      (accepted) => {
-        attemptOver();
-        void refreshCart();
-        navigate(`/shop/orders/${encodeURIComponent(accepted.orderId)}`);
-      },
-      (error: unknown) => {
-        if (!worthRetrying(error)) attemptOver();
-        setPlacing(false);
-        setProblem({ error });
-        void refreshCart();
-      },
-    );
+    // Stock now (read from the inventory streams, exact): an item sold out meanwhile is said so here,
+    // and nothing is placed, so the cart stays as it is.
+    const short = await shortOfStock(lines);
+    if (short.length > 0) {
+      // The lines say so too (the page's copy of those products is out of date).
+      for (const line of short) void fetchProduct(line.sku).catch(() => undefined);
+      setPlacing(false);
+      setProblem({ error: new SoldOut(short) });
+      return;
+    }
+    const signature = `${method}|${lines.map((i) => `${i.sku}*${i.quantity}`).join(',')}`;
+    const attempt = attemptFor(signature);
+    try {
+      const accepted = await request<OrderAccepted>('/checkout', {
+        method: 'POST',
+        body: { paymentMethod: method },
+        idempotencyKey: attempt.key,
+      });
+      attemptOver();
+      void refreshCart();
+      navigate(`/shop/orders/${encodeURIComponent(accepted.orderId)}`);
+    } catch (error) {
+      if (!worthRetrying(error)) attemptOver();
+      setPlacing(false);
+      setProblem({ error });
+      void refreshCart();
+    }
   };
 
-  const unavailable = cart.items.filter((item) => {
+  const unavailable = lines.filter((item) => {
     const known = product(item.sku);
     return known === null || (known !== undefined && known.available < item.quantity);
   });
@@ -105,9 +138,9 @@ export function CheckoutPage() {
     <section class="checkout">
       <h1>Checkout</h1>
       {problem && <CheckoutProblem error={problem.error} />}
-      {cart.items.length === 0 ? (
+      {lines.length === 0 ? (
         <div class="empty">
-          <p>Your cart is empty.</p>
+          <p>{kept.length > 0 ? 'Everything in your cart is sold out for now.' : 'Your cart is empty.'}</p>
           <p>
             <a href="/">Continue shopping</a>
           </p>
@@ -117,13 +150,13 @@ export function CheckoutPage() {
           class="checkout-layout"
           onSubmit={(event) => {
             event.preventDefault();
-            place();
+            void place();
           }}
         >
           <section class="summary" aria-labelledby="order-summary">
             <h2 id="order-summary">Your order</h2>
             <ul class="plain-list">
-              {cart.items.map((item) => {
+              {lines.map((item) => {
                 const known = product(item.sku);
                 return (
                   <li key={item.sku} class="summary-line">
@@ -141,6 +174,11 @@ export function CheckoutPage() {
                 );
               })}
             </ul>
+            {kept.length > 0 && (
+              <p class="small muted">
+                Not in this order (sold out): {kept.map((item) => titleOf(item.sku)).join(', ')}.
+              </p>
+            )}
             <p class="summary-total">
               <span>Total</span>
               <span>{cart.total ? formatMoney(cart.total) : '…'}</span>
@@ -200,6 +238,34 @@ export function CheckoutPage() {
 }
 
 function CheckoutProblem({ error }: { error: unknown }) {
+  if (error instanceof SoldOut) {
+    const soldOut = error.lines.filter((line) => line.available <= 0);
+    const fewer = error.lines.filter((line) => line.available > 0);
+    return (
+      <div class="alert alert-error" role="alert">
+        <p class="alert-title">
+          {soldOut.length > 0
+            ? `Sorry, ${soldOut.map((line) => titleOf(line.sku)).join(', ')} sold out`
+            : 'Sorry, fewer are left than you asked for'}
+        </p>
+        {soldOut.length > 0 && (
+          <p>
+            {soldOut.map((line) => titleOf(line.sku)).join(', ')} {soldOut.length === 1 ? 'is' : 'are'} sold
+            out now (another shopper took the last units).
+          </p>
+        )}
+        {fewer.map((line) => (
+          <p key={line.sku}>
+            Only {line.available} of {titleOf(line.sku)} {line.available === 1 ? 'is' : 'are'} left.
+          </p>
+        ))}
+        <p>
+          Nothing was ordered or charged, and your cart is kept as it is:{' '}
+          <a href="/shop/cart">change it in your cart</a>, then place the order again.
+        </p>
+      </div>
+    );
+  }
   if (isSoldOut(error))
     return (
       <div class="alert alert-error" role="alert">

@@ -120,6 +120,7 @@ function Toolbar({
 }) {
   const q = query.get('q');
   const sort = query.get('sort') ?? (q ? 'relevance' : 'newest');
+  const inStock = query.get('inStock') === 'true';
   let summary = '';
   if (loading) summary = 'Searching…';
   else if (catalog) {
@@ -137,6 +138,21 @@ function Toolbar({
       <p class="result-count" role="status">
         {summary}
       </p>
+      <div class="in-stock">
+        <input
+          type="checkbox"
+          id="in-stock"
+          checked={inStock}
+          onChange={() =>
+            go(
+              hrefWith(query, (params) =>
+                inStock ? params.delete('inStock') : params.set('inStock', 'true'),
+              ),
+            )
+          }
+        />
+        <label for="in-stock">In stock only</label>
+      </div>
       <div class="sort">
         <label for="sort-by">Sort by</label>
         <select
@@ -367,13 +383,12 @@ function attributeGroups(query: URLSearchParams, items: readonly ProductSummary[
 
 function Filters({ query, catalog }: { query: URLSearchParams; catalog: CatalogPage }) {
   const [open, setOpen] = useState(false);
-  const inStock = query.get('inStock') === 'true';
   const active =
-    ['category', 'brand', 'minPrice', 'inStock'].filter((name) => query.has(name)).length +
+    ['category', 'brand', 'minPrice'].filter((name) => query.has(name)).length +
     query.getAll('attr').length +
     (query.has('maxPrice') && !query.has('minPrice') ? 1 : 0);
   const clearAll = hrefWith(query, (params) => {
-    for (const name of ['category', 'brand', 'minPrice', 'maxPrice', 'inStock', 'attr']) params.delete(name);
+    for (const name of ['category', 'brand', 'minPrice', 'maxPrice', 'attr']) params.delete(name);
   });
   return (
     <aside class="filters" aria-labelledby="filters-heading">
@@ -398,21 +413,6 @@ function Filters({ query, catalog }: { query: URLSearchParams; catalog: CatalogP
             <a href={clearAll}>Clear all filters</a>
           </p>
         )}
-        <div class="facet facet--toggle">
-          <input
-            type="checkbox"
-            id="in-stock"
-            checked={inStock}
-            onChange={() =>
-              go(
-                hrefWith(query, (params) =>
-                  inStock ? params.delete('inStock') : params.set('inStock', 'true'),
-                ),
-              )
-            }
-          />
-          <label for="in-stock">In stock only</label>
-        </div>
         <FacetGroup
           id="f-category"
           legend="Category"

@@ -4,7 +4,7 @@ import { follow } from '../../shared/live.ts';
 import { formatDate, formatMoney } from '../../shared/money.ts';
 import { navigate } from '../../shared/router.ts';
 import type { Money, Order, OrderStatus, ReturnReceipt, StorefrontConfig, User } from '../../shared/types.ts';
-import { addToCart } from '../cart.ts';
+import { addToCart, keepSoldOut } from '../cart.ts';
 import { storefrontConfig } from '../config.ts';
 import { signInHref, useMounted, useTitle, useUser } from '../hooks.ts';
 import { ProblemAlert } from '../problem.tsx';
@@ -69,20 +69,22 @@ async function restoreCart(order: Order): Promise<Restore> {
     try {
       await addToCart(line.sku, line.quantity);
     } catch (error) {
-      const available = error instanceof ApiError ? Number(error.problem.details?.available ?? 0) : 0;
-      const code = error instanceof ApiError ? error.problem.code : undefined;
-      if ((code === 'QuantityUnavailable' || error instanceof ApiError) && available > 0) {
+      const problem = error instanceof ApiError ? error.problem : undefined;
+      const available = Number(problem?.details?.available ?? 0);
+      if (problem?.code === 'QuantityUnavailable' && available > 0) {
         try {
           await addToCart(line.sku, available);
           partly.push(line.sku);
           continue;
         } catch {
-          // counted as sold out below
+          // kept as sold out below
         }
       }
-      if (code === 'QuantityUnavailable' || (error instanceof ApiError && error.status === 404))
+      if (problem?.code === 'QuantityUnavailable' || problem?.status === 404) {
+        // The API's cart holds only what can be sold: the shopper's cart keeps it, marked sold out.
+        keepSoldOut(line.sku, line.quantity);
         soldOut.push(line.sku);
-      else failed = true;
+      } else failed = true;
     }
   }
   return { state: 'done', soldOut, partly, failed };
@@ -176,7 +178,7 @@ function OrderView({
   return (
     <article class="order">
       <p class="back">
-        <a href="/shop/orders">All your orders</a>
+        <a href="/shop/orders">Order history</a>
       </p>
       <h1>Order {order.orderId.slice(0, 8)}</h1>
       <p class="muted">
@@ -233,7 +235,10 @@ function Cancellation({ order, restore }: { order: Order; restore: Restore | und
     ) : (
       <>
         {restore.soldOut.length > 0 && (
-          <p>Sold out, so not in your cart: {restore.soldOut.map(titleOf).join(', ')}.</p>
+          <p>
+            Sold out: {restore.soldOut.map(titleOf).join(', ')}. It stays in your cart, marked sold out, and
+            is left out of your next checkout until it is back in stock.
+          </p>
         )}
         {restore.partly.length > 0 && (
           <p>
@@ -244,12 +249,10 @@ function Cancellation({ order, restore }: { order: Order; restore: Restore | und
         {restore.failed ? (
           <p>Some items could not be put back in your cart; add them again from their pages.</p>
         ) : (
-          restore.soldOut.length < order.lines.length && (
-            <p>
-              Your cart has been restored with the items of this order.{' '}
-              <a href="/shop/checkout">Check out again</a> or <a href="/shop/cart">review your cart</a>.
-            </p>
-          )
+          <p>
+            Your cart has been restored with the items of this order.{' '}
+            <a href="/shop/cart">Review your cart</a> and check out again.
+          </p>
         )}
       </>
     );
@@ -471,7 +474,8 @@ function timelineText(entry: NonNullable<Order['timeline']>[number]): string | u
     case 'OrderCancelled':
       return `Order cancelled${entry.reason ? ` (${String(entry.reason).replace(/_/g, ' ')})` : ''}`;
     case 'OrderLinesShipped':
-      return `Shipped ${units} ${units === 1 ? 'item' : 'items'} with ${String(entry.carrier)}, tracking number ${String(entry.trackingNumber)}`;
+      // The tracking number is shown once, with its parcel.
+      return `Shipped ${units} ${units === 1 ? 'item' : 'items'} with ${String(entry.carrier)}`;
     case 'OrderShipped':
       return 'Everything shipped';
     case 'ShipmentDelivered':
