@@ -114,9 +114,7 @@ export function ProblemAlert({ error }: { error: unknown }) {
   }
   return (
     <div role="alert" class="alert">
-      <p>
-        <strong>Something went wrong</strong>: {(error as Error).message ?? String(error)}
-      </p>
+      <p>{error instanceof Error ? error.message : String(error)}</p>
     </div>
   );
 }
@@ -164,7 +162,7 @@ export function Show<T>({
 /** A wide table scrolls sideways on a phone; the region can be scrolled with the keyboard too. */
 export function TableScroll({ label, children }: { label: string; children: ComponentChildren }) {
   return (
-    <div class="table-scroll" role="region" aria-label={label} tabIndex={0}>
+    <div class="table-scroll" role="region" aria-label={`${label} table`} tabIndex={0}>
       {children}
     </div>
   );

@@ -77,19 +77,30 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
   const stream = query.get('stream')?.trim() ?? '';
   const asOf = query.get('asOf') ?? '';
   const [text, setText] = useState(stream);
+  const [moment, setMoment] = useState(asOf ? localInput(new Date(asOf)) : '');
   useEffect(() => setText(stream), [stream]);
-  // Verify pressed again for the same stream: read and check it again.
+  useEffect(() => setMoment(asOf ? localInput(new Date(asOf)) : ''), [asOf]);
+  // Verify pressed again for the same stream and moment: read and check it again.
   const [round, setRound] = useState(0);
   const verify = () => {
-    const next = streamIdOf(text);
-    if (next === stream) setRound((r) => r + 1);
-    else navigate(withQuery('/console/audit', { stream: next }));
+    const next = { stream: streamIdOf(text), asOf: fromLocalInput(moment) ?? '' };
+    if (next.stream === stream && next.asOf === asOf) setRound((r) => r + 1);
+    else navigate(withQuery('/console/audit', next));
   };
+  const exporting = useAction();
+  const exportStream = () =>
+    exporting.run(async () => {
+      const streamId = streamIdOf(text);
+      if (!streamId) throw new Error('Enter the id of the stream to export.');
+      const { events } = await readStream(streamId);
+      download(`${streamId}.ndjson`, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      return `Exported ${events.length} ${events.length === 1 ? 'event' : 'events'} of ${streamId} as ${streamId}.ndjson.`;
+    });
 
   return (
     <>
       <PageTitle title={stream ? `Audit ${stream}` : 'Audit'}>Audit</PageTitle>
-      <form class="inline-form" onSubmit={submitting(verify)}>
+      <form class="filters" aria-label="Stream to audit" onSubmit={submitting(verify)}>
         <Field
           id="audit-stream"
           label="Stream id"
@@ -97,6 +108,7 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
         >
           <input
             id="audit-stream"
+            class="wide"
             required
             autoComplete="off"
             spellcheck={false}
@@ -105,13 +117,31 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
             onInput={(e) => setText(e.currentTarget.value)}
           />
         </Field>
-        <button type="submit">Verify</button>
+        <Field id="audit-as-of" label="As of" hint="Optional: the state recorded by then (your local time)">
+          <input
+            id="audit-as-of"
+            type="datetime-local"
+            step={1}
+            aria-describedby="audit-as-of-hint"
+            value={moment}
+            onInput={(e) => setMoment(e.currentTarget.value)}
+          />
+        </Field>
+        <div class="filter-actions">
+          <button type="submit">Verify</button>
+          <button type="button" class="secondary" onClick={exportStream} disabled={exporting.busy}>
+            {exporting.busy ? 'Exporting…' : 'Export NDJSON'}
+          </button>
+        </div>
       </form>
+      <ProblemAlert error={exporting.error} />
+      <Done message={exporting.done} />
       {stream ? (
-        <StreamAudit key={`${stream}#${round}`} streamId={stream} asOf={asOf} />
+        <StreamAudit key={`${stream}#${asOf}#${round}`} streamId={stream} asOf={asOf} />
       ) : (
         <p>
-          Enter a stream to read its events and check its hash chain, or pick an order from the orders list.
+          Enter a stream to read its events and check its hash chain, or open an order from the order list and
+          follow its event history.
         </p>
       )}
       <CategoryExport />
@@ -129,45 +159,34 @@ function StreamAudit({ streamId, asOf }: { streamId: string; asOf: string }) {
     return { verdict, ...read };
   }, streamId);
   return (
-    <>
-      <Show loaded={loaded} what="Verifying the chain and reading the stream">
-        {(s) => (
-          <>
-            <section aria-labelledby="verdict-heading">
-              <h2 id="verdict-heading">Hash chain of {streamId}</h2>
-              <Verdict verdict={s.verdict} />
-              <button type="button" class="secondary" onClick={loaded.reload} disabled={loaded.loading}>
-                {loaded.loading ? 'Verifying…' : 'Verify again'}
-              </button>
-            </section>
-            <AsOf streamId={streamId} asOf={asOf} events={s.events} />
-            <Export streamId={streamId} />
-            <Events events={s.events} version={s.version} asOf={asOf} />
-          </>
-        )}
-      </Show>
-    </>
+    <Show loaded={loaded} what="Verifying the chain and reading the stream">
+      {(s) => (
+        <>
+          <section aria-labelledby="verdict-heading">
+            <h2 id="verdict-heading">Hash chain of {streamId}</h2>
+            <Verdict verdict={s.verdict} />
+          </section>
+          {asOf && <AsOf streamId={streamId} asOf={asOf} events={s.events} />}
+          <Events events={s.events} version={s.version} asOf={asOf} />
+        </>
+      )}
+    </Show>
   );
 }
 
 function Verdict({ verdict }: { verdict: ChainVerdict }) {
+  const events = `${verdict.events} ${verdict.events === 1 ? 'event' : 'events'} checked`;
   if (verdict.valid)
     return (
       <p role="status" class="verdict good">
-        <span aria-hidden="true">✓ </span>
-        <strong>Chain valid</strong>: {verdict.events} {verdict.events === 1 ? 'event' : 'events'} checked,
-        each hash chained to the one before.
+        {`Chain valid: ${events}, each hash chained to the one before.`}
       </p>
     );
   return (
-    <div role="alert" class="verdict bad">
-      <p>
-        <span aria-hidden="true">✗ </span>
-        <strong>Chain broken at version {verdict.brokenAt ?? '?'}</strong>
-        {verdict.problem ? `: ${verdict.problem}` : ''}. {verdict.events}{' '}
-        {verdict.events === 1 ? 'event' : 'events'} checked; an event was edited, removed or reordered.
-      </p>
-    </div>
+    <p role="alert" class="verdict bad">
+      {`Chain broken at version ${verdict.brokenAt ?? '?'}${verdict.problem ? ` (${verdict.problem})` : ''}: ` +
+        `${events}; an event was edited, removed or reordered behind the store’s back.`}
+    </p>
   );
 }
 
@@ -181,14 +200,10 @@ function AsOf({
   asOf: string;
   events: readonly RecordedEvent[];
 }) {
-  const [moment, setMoment] = useState(() =>
-    localInput(asOf ? new Date(asOf) : new Date(events.at(-1)?.recordedAt ?? Date.now())),
-  );
   const dash = streamId.indexOf('-');
   const category = streamId.slice(0, dash);
   const id = streamId.slice(dash + 1);
-  const state = useLoad<{ order?: AdminOrder; stock?: StockLevel } | undefined>(async (signal) => {
-    if (!asOf) return undefined;
+  const state = useLoad<{ order?: AdminOrder; stock?: StockLevel }>(async (signal) => {
     if (category === 'order')
       return {
         order: await request<AdminOrder>(withQuery(`/orders/${encodeURIComponent(id)}`, { asOf }), {
@@ -203,99 +218,56 @@ function AsOf({
       };
     return {};
   }, `${streamId}|${asOf}`);
-  const until = asOf ? Date.parse(asOf) : Number.POSITIVE_INFINITY;
+  const until = Date.parse(asOf);
   const byThen = events.filter((e) => Date.parse(e.recordedAt) <= until);
 
   return (
     <section aria-labelledby="as-of-heading">
-      <h2 id="as-of-heading">State at a moment</h2>
-      <form
-        class="inline-form"
-        onSubmit={submitting(() =>
-          navigate(withQuery('/console/audit', { stream: streamId, asOf: fromLocalInput(moment) })),
+      <h2 id="as-of-heading">State as of {formatTime(asOf)}</h2>
+      <p>
+        {byThen.length} of {events.length} {events.length === 1 ? 'event' : 'events'} recorded by then
+        {byThen.length > 0 ? `, up to version ${byThen.at(-1)!.version}` : ''}.{' '}
+        <a href={withQuery('/console/audit', { stream: streamId })}>Back to now</a>
+      </p>
+      <Show loaded={state} what="Folding the events up to then">
+        {(then) => (
+          <>
+            {then.order && (
+              <dl class="facts as-of-state">
+                <dt>Order status</dt>
+                <dd>{statusLabel(then.order.status)}</dd>
+                <dt>Lines</dt>
+                <dd>
+                  {then.order.lines
+                    .map((l) => `${l.quantity} × ${l.sku} (${l.shipped} shipped, ${l.returned} returned)`)
+                    .join('; ')}
+                </dd>
+                <dt>Total</dt>
+                <dd>{formatMoney(then.order.total)}</dd>
+                <dt>Refunded</dt>
+                <dd>{formatMoney(then.order.refunded)}</dd>
+                <dt>Shipments</dt>
+                <dd>{then.order.shipments.length}</dd>
+                <dd class="full">
+                  <a href={withQuery(`/console/orders/${encodeURIComponent(id)}`, { asOf })}>
+                    The whole order as of then
+                  </a>
+                </dd>
+              </dl>
+            )}
+            {then.stock && (
+              <dl class="facts as-of-state">
+                <dt>On hand</dt>
+                <dd>{then.stock.onHand}</dd>
+                <dt>Reserved</dt>
+                <dd>{then.stock.reserved}</dd>
+                <dt>Available</dt>
+                <dd>{then.stock.available}</dd>
+              </dl>
+            )}
+          </>
         )}
-      >
-        <Field id="audit-as-of" label="As of" hint="Your local time, to the second">
-          <input
-            id="audit-as-of"
-            type="datetime-local"
-            step={1}
-            required
-            aria-describedby="audit-as-of-hint"
-            value={moment}
-            onInput={(e) => setMoment(e.currentTarget.value)}
-          />
-        </Field>
-        <button type="submit">Show state</button>
-        {asOf && <a href={withQuery('/console/audit', { stream: streamId })}>Clear</a>}
-      </form>
-      {asOf && (
-        <Show loaded={state} what="Folding the events up to then">
-          {(then) => (
-            <div class="as-of-state">
-              <p>
-                As of <strong>{formatTime(asOf)}</strong>: {byThen.length} of {events.length}{' '}
-                {events.length === 1 ? 'event' : 'events'} recorded
-                {byThen.length > 0 ? `, up to version ${byThen.at(-1)!.version}` : ''}.
-              </p>
-              {then?.order && (
-                <dl class="facts">
-                  <dt>Order status</dt>
-                  <dd>{statusLabel(then.order.status)}</dd>
-                  <dt>Lines</dt>
-                  <dd>
-                    {then.order.lines
-                      .map((l) => `${l.quantity} × ${l.sku} (${l.shipped} shipped, ${l.returned} returned)`)
-                      .join('; ')}
-                  </dd>
-                  <dt>Total</dt>
-                  <dd>{formatMoney(then.order.total)}</dd>
-                  <dt>Refunded</dt>
-                  <dd>{formatMoney(then.order.refunded)}</dd>
-                  <dt>Shipments</dt>
-                  <dd>{then.order.shipments.length}</dd>
-                  <dd class="full">
-                    <a href={withQuery(`/console/orders/${encodeURIComponent(id)}`, { asOf })}>
-                      The whole order as of then
-                    </a>
-                  </dd>
-                </dl>
-              )}
-              {then?.stock && (
-                <dl class="facts">
-                  <dt>On hand</dt>
-                  <dd>{then.stock.onHand}</dd>
-                  <dt>Reserved</dt>
-                  <dd>{then.stock.reserved}</dd>
-                  <dt>Available</dt>
-                  <dd>{then.stock.available}</dd>
-                </dl>
-              )}
-            </div>
-          )}
-        </Show>
-      )}
-    </section>
-  );
-}
-
-function Export({ streamId }: { streamId: string }) {
-  const action = useAction();
-  const exportStream = () =>
-    action.run(async () => {
-      const { events } = await readStream(streamId);
-      download(`${streamId}.ndjson`, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-      return `Exported ${events.length} ${events.length === 1 ? 'event' : 'events'} of ${streamId} as ${streamId}.ndjson.`;
-    });
-  return (
-    <section aria-labelledby="export-heading">
-      <h2 id="export-heading">Export</h2>
-      <p>Every event of {streamId}, one JSON object per line, as the log gives them.</p>
-      <ProblemAlert error={action.error} />
-      <Done message={action.done} />
-      <button type="button" onClick={exportStream} disabled={action.busy}>
-        {action.busy ? 'Exporting…' : 'Export NDJSON'}
-      </button>
+      </Show>
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import { Fragment } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { request } from '../../shared/api.ts';
 import { formatMoney } from '../../shared/money.ts';
 import { navigate } from '../../shared/router.ts';
@@ -192,7 +192,7 @@ export function ProductEditor({ sku, admin }: { sku: string | undefined; admin: 
   return (
     <>
       <p class="crumbs">
-        <a href="/console/catalog">Catalog</a>
+        <a href="/console/catalog">Product list</a>
       </p>
       <PageTitle title={heading}>{heading}</PageTitle>
       {sku ? (
@@ -250,8 +250,10 @@ function ProductForm({ initial }: { initial: Draft }) {
   const [focusRow, setFocusRow] = useState<string>();
   const [invalid, setInvalid] = useState<string>();
   const action = useAction();
-  useEffect(() => {
-    if (focusRow) document.getElementById(focusRow)?.focus();
+  // Focus follows the rows: to a new row's name, or after a removal to the next row (or "Add attribute").
+  useLayoutEffect(() => {
+    if (!focusRow) return;
+    document.getElementById(focusRow)?.focus();
     setFocusRow(undefined);
   }, [focusRow]);
 

@@ -154,7 +154,7 @@ function StockOf({
       {admin && <StockForms sku={sku} onChange={loaded.reload} />}
       <p>
         <a href={withQuery('/console/audit', { stream: `inventory-${sku}` })}>
-          Event history of inventory-{sku}
+          Events and hash chain of this stock
         </a>
       </p>
     </>

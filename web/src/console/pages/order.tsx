@@ -101,7 +101,7 @@ export function OrderPage({
   return (
     <>
       <p class="crumbs">
-        <a href="/console/orders">Orders</a>
+        <a href="/console/orders">Order list</a>
       </p>
       <PageTitle title={`Order ${orderId}`}>
         Order <span class="id">{orderId}</span>
@@ -323,7 +323,7 @@ function Returns({ order }: { order: AdminOrder }) {
       )}
       {order.returns.some((r) => r.status === 'requested') && (
         <p>
-          <a href="/console/returns?status=requested">Receive returns</a>
+          <a href="/console/returns?status=requested">Receive the return</a>
         </p>
       )}
     </section>

@@ -149,7 +149,7 @@ export function OrdersPage({ query }: { query: URLSearchParams }) {
                           <a
                             class="id"
                             href={href({ ...applied, customer: order.customerId })}
-                            aria-label={`Orders of customer ${order.customerId}`}
+                            aria-label={`Filter by customer ${order.customerId}`}
                           >
                             {order.customerId}
                           </a>

@@ -2,9 +2,18 @@ import { request } from '../../shared/api.ts';
 import type { Paged, ProjectionsAnswer } from '../types.ts';
 import { PageTitle, Show, useLoad } from '../ui.tsx';
 
-type Numbers = Readonly<{ toShip: number; returns: number; orders: number; behind?: number }>;
+type Numbers = Readonly<{
+  toShip: number;
+  returns: number;
+  orders: number;
+  behind?: number;
+  projections?: number;
+}>;
 
-/** What needs doing: orders to ship, returns to receive, projections behind. */
+/**
+ * What needs doing: orders to ship, returns to receive, projections behind. The links name the
+ * numbers, not the sections, so that each section's name belongs to its navigation link alone.
+ */
 export function Overview({ admin }: { admin: boolean }) {
   const loaded = useLoad<Numbers>(async (signal) => {
     const count = (path: string) => request<Paged<unknown>>(path, { signal }).then((page) => page.total);
@@ -18,7 +27,12 @@ export function Overview({ admin }: { admin: boolean }) {
       toShip,
       returns,
       orders,
-      ...(projections ? { behind: projections.projections.filter((p) => p.behind).length } : {}),
+      ...(projections
+        ? {
+            behind: projections.projections.filter((p) => p.behind).length,
+            projections: projections.projections.length,
+          }
+        : {}),
     };
   }, String(admin));
   return (
@@ -26,39 +40,42 @@ export function Overview({ admin }: { admin: boolean }) {
       <PageTitle title="Overview">Overview</PageTitle>
       <Show loaded={loaded} what="Counting">
         {(n) => (
-          <ul class="tiles">
-            <li>
-              <a href="/console/orders?status=confirmed">
-                <strong>{n.toShip}</strong> {n.toShip === 1 ? 'order' : 'orders'} confirmed, not shipped
-              </a>
-            </li>
-            <li>
-              <a href="/console/returns?status=requested">
-                <strong>{n.returns}</strong> {n.returns === 1 ? 'return' : 'returns'} to receive
-              </a>
-            </li>
-            <li>
-              <a href="/console/orders">
-                <strong>{n.orders}</strong> {n.orders === 1 ? 'order' : 'orders'} in all
-              </a>
-            </li>
+          <dl class="tiles">
+            <div>
+              <dt>To ship</dt>
+              <dd>
+                <a href="/console/orders?status=confirmed">{`${n.toShip} confirmed, not shipped`}</a>
+              </dd>
+            </div>
+            <div>
+              <dt>To receive</dt>
+              <dd>
+                <a href="/console/returns?status=requested">{`${n.returns} waiting`}</a>
+              </dd>
+            </div>
+            <div>
+              <dt>Placed</dt>
+              <dd>
+                <a href="/console/orders">{`${n.orders} in all`}</a>
+              </dd>
+            </div>
             {n.behind !== undefined && (
-              <li>
-                <a href="/console/projections">
-                  <strong>{n.behind}</strong> {n.behind === 1 ? 'projection' : 'projections'} behind
-                </a>
-              </li>
+              <div>
+                <dt>Read models behind</dt>
+                <dd>
+                  <a href="/console/projections">{`${n.behind} of ${n.projections ?? 0}`}</a>
+                </dd>
+              </div>
             )}
-            {!admin && (
-              <li>
-                <a href="/console/audit">
-                  <strong>Audit</strong> an event stream
-                </a>
-              </li>
-            )}
-          </ul>
+          </dl>
         )}
       </Show>
+      {!admin && (
+        <p>
+          As an auditor you read orders, returns and stock, and check the event log’s hash chains (the
+          navigation’s last link).
+        </p>
+      )}
     </>
   );
 }

@@ -6,6 +6,7 @@ import {
   PageTitle,
   ProblemAlert,
   Show,
+  TableScroll,
   formatTime,
   statusLabel,
   submitting,
@@ -166,52 +167,54 @@ function ReceiptForm({
 
   return (
     <form class="stack" onSubmit={submitting(receive)}>
-      <table>
-        <caption class="visually-hidden">What arrived of return {record.returnId}</caption>
-        <thead>
-          <tr>
-            <th scope="col">SKU</th>
-            <th scope="col" class="num">
-              Asked
-            </th>
-            <th scope="col">Received</th>
-            <th scope="col">Back on hand</th>
-          </tr>
-        </thead>
-        <tbody>
-          {record.lines.map((l) => (
-            <tr key={l.sku}>
-              <th scope="row">{l.sku}</th>
-              <td class="num">{l.quantity}</td>
-              <td>
-                <label class="visually-hidden" for={id('qty', l.sku)}>
-                  Quantity received of {l.sku}
-                </label>
-                <input
-                  id={id('qty', l.sku)}
-                  class="narrow"
-                  type="number"
-                  min={0}
-                  max={l.quantity}
-                  step={1}
-                  value={choices[l.sku]?.quantity ?? ''}
-                  onInput={(e) => set(l.sku, { quantity: e.currentTarget.value })}
-                />
-              </td>
-              <td>
-                <label class="check">
-                  <input
-                    type="checkbox"
-                    checked={choices[l.sku]?.restock ?? true}
-                    onChange={(e) => set(l.sku, { restock: e.currentTarget.checked })}
-                  />{' '}
-                  Restock {l.sku}
-                </label>
-              </td>
+      <TableScroll label={`Receipt of return ${record.returnId}`}>
+        <table>
+          <caption class="visually-hidden">What arrived of return {record.returnId}</caption>
+          <thead>
+            <tr>
+              <th scope="col">SKU</th>
+              <th scope="col" class="num">
+                Asked
+              </th>
+              <th scope="col">Received</th>
+              <th scope="col">Back on hand</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {record.lines.map((l) => (
+              <tr key={l.sku}>
+                <th scope="row">{l.sku}</th>
+                <td class="num">{l.quantity}</td>
+                <td>
+                  <label class="visually-hidden" for={id('qty', l.sku)}>
+                    Quantity received of {l.sku}
+                  </label>
+                  <input
+                    id={id('qty', l.sku)}
+                    class="narrow"
+                    type="number"
+                    min={0}
+                    max={l.quantity}
+                    step={1}
+                    value={choices[l.sku]?.quantity ?? ''}
+                    onInput={(e) => set(l.sku, { quantity: e.currentTarget.value })}
+                  />
+                </td>
+                <td>
+                  <label class="check">
+                    <input
+                      type="checkbox"
+                      checked={choices[l.sku]?.restock ?? true}
+                      onChange={(e) => set(l.sku, { restock: e.currentTarget.checked })}
+                    />{' '}
+                    Restock {l.sku}
+                  </label>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
       {invalid && (
         <div role="alert" class="alert">
           <p>{invalid}</p>
