@@ -116,6 +116,20 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
     );
   }
 
+  /**
+   * Events of a stream read elsewhere from `fromVersion` on (a process manager reading the streams it
+   * drives), folded into the cached state when they continue it (or `fromVersion` is 1: the whole
+   * stream), so the next command for the stream needs no read of its own; ignored otherwise. Like
+   * any cached state it is only trusted optimistically: the append's expected version checks it.
+   */
+  observe(streamId: string, fromVersion: number, recorded: readonly RecordedEvent[]): void {
+    const cached = this.cache.get(streamId);
+    const readTo = recorded.at(-1)?.streamVersion ?? fromVersion - 1;
+    if (cached && cached.version >= readTo) return; // the cache knows as much already
+    if (fromVersion !== 1 && cached?.version !== fromVersion - 1) return;
+    this.fold(streamId, fromVersion === 1 ? undefined : cached, recorded);
+  }
+
   private async drain(streamId: string): Promise<void> {
     const queue = this.queues.get(streamId)!;
     // Let commands sent in the same tick (e.g. two saga records) join this first batch.

@@ -82,6 +82,60 @@ describe('command handler', () => {
     expect(commands.stats).toMatchObject({ conflicts: 5, retries: 4, exhausted: 1 });
   });
 
+  it('takes in a stream read elsewhere: the next command appends without reading it (a worker priming its handlers)', async () => {
+    const writer = inventoryCommands(store);
+    await receive(writer, 'SEEN-1', 3);
+    await receive(writer, 'SEEN-1', 2);
+    const reads: string[] = [];
+    const recording: EventStore = Object.assign(Object.create(store) as EventStore, {
+      readStream: (streamId: string, options?: Parameters<EventStore['readStream']>[1]) => {
+        reads.push(streamId);
+        return store.readStream(streamId, options);
+      },
+    });
+    const commands = inventoryCommands(recording);
+    // Read by someone else, in two parts: from the start, then on from what was read.
+    commands.observe(
+      inventoryStream('SEEN-1'),
+      1,
+      (await store.readStream(inventoryStream('SEEN-1'))).slice(0, 1),
+    );
+    commands.observe(
+      inventoryStream('SEEN-1'),
+      2,
+      await store.readStream(inventoryStream('SEEN-1'), { fromVersion: 2 }),
+    );
+    const reserved = await reserve(commands, 'SEEN-1', undefined, 5);
+    expect(isRight(reserved) && reserved.right.version).toBe(3);
+    expect(reads).toEqual([]);
+  });
+
+  it('ignores what was read elsewhere unless it goes on from the state it holds', async () => {
+    const writer = inventoryCommands(store);
+    await receive(writer, 'SEEN-2', 3);
+    await receive(writer, 'SEEN-2', 2);
+    const reads: string[] = [];
+    const recording: EventStore = Object.assign(Object.create(store) as EventStore, {
+      readStream: (streamId: string, options?: Parameters<EventStore['readStream']>[1]) => {
+        reads.push(streamId);
+        return store.readStream(streamId, options);
+      },
+    });
+    const commands = inventoryCommands(recording);
+    const [first, second] = await store.readStream(inventoryStream('SEEN-2'));
+    // Version 2 alone, nothing cached: not the whole stream, not taken in (2 on hand would refuse 4).
+    commands.observe(inventoryStream('SEEN-2'), 2, [second!]);
+    const four = await reserve(commands, 'SEEN-2', undefined, 4);
+    expect(isRight(four) && four.right.version).toBe(3);
+    expect(reads).toHaveLength(1); // its own read of the whole stream
+    // Version 1 again, behind what it holds: not taken in (it would append at version 1 and conflict).
+    commands.observe(inventoryStream('SEEN-2'), 1, [first!]);
+    const one = await reserve(commands, 'SEEN-2', undefined, 1);
+    expect(isRight(one) && one.right.version).toBe(4);
+    expect(reads).toHaveLength(1);
+    expect(commands.stats.conflicts).toBe(0);
+  });
+
   it('decides a queue of commands for one stream together and appends them as one batch', async () => {
     const commands = inventoryCommands(store);
     await receive(commands, 'BATCH-1', 10);

@@ -3,6 +3,7 @@ import type { Metrics } from '../../observability/metrics.ts';
 import type { PaymentGateway } from '../../payments/payment-gateway.ts';
 import { checkoutDecider } from './decide.ts';
 import type { Decision, Milestone } from './decisions.ts';
+import { foldAppended, unread, type KnownStreams } from './known-streams.ts';
 import { OutsideWorld, SagaStepError, StepRefused } from './outside-world.ts';
 import type { StreamReader } from './reservation-events.ts';
 import type { CheckoutQueue } from './saga-queue.ts';
@@ -27,14 +28,15 @@ export type CheckoutSagaOptions = Readonly<{
   onStep?: (step: Milestone) => void;
 }>;
 
-/** What the saga last read of an order, and from which versions of its two streams to read on. */
-type Known = { state: CheckoutState; orderVersion: number; paymentVersion: number; justRead: boolean };
-
 /**
  * The checkout process manager's executor. `drive(orderId)` reads the order's streams, asks the
  * decider (`decide.ts`) what to do, sends the commands and asks the inventory or the gateway what it
- * decided, feeding each answer back, then reads again, until nothing is left to do. Every step is
- * idempotent (the deciders make repeats no-ops), so a step redone after a crash changes nothing twice.
+ * decided, feeding each answer back, then decides again, until nothing is left to do. Between turns
+ * it folds in the events its own commands appended rather than reading the streams again, as long as
+ * the versions those appends returned show nothing else was appended between (docs/decisions/0021);
+ * otherwise (a refusal, a failure, another writer, a command that appended nothing) it reads them.
+ * Every step is idempotent (the deciders make repeats no-ops), so a step redone after a crash changes
+ * nothing twice.
  */
 export class CheckoutSaga {
   readonly queue: CheckoutQueue;
@@ -42,8 +44,8 @@ export class CheckoutSaga {
   private readonly world: OutsideWorld;
   private readonly clock: () => Date;
   private readonly onStep: (step: Milestone) => void;
-  /** The streams of the orders being driven, as far as read. */
-  private readonly latest = new Map<string, Known>();
+  /** The streams of the orders being driven, as far as known. */
+  private readonly latest = new Map<string, KnownStreams>();
 
   constructor(private readonly options: CheckoutSagaOptions) {
     this.queue = options.queue;
@@ -63,7 +65,7 @@ export class CheckoutSaga {
   /** Reads the streams of orders about to be driven, all in one read, so each drive starts from them. */
   async prepare(orderIds: readonly string[]): Promise<void> {
     if (orderIds.length === 0) return;
-    for (const orderId of orderIds) this.latest.set(orderId, this.unread());
+    for (const orderId of orderIds) this.latest.set(orderId, unread(this.decider.initialState()));
     await this.readOn(orderIds);
   }
 
@@ -97,13 +99,30 @@ export class CheckoutSaga {
     }
   }
 
-  /** Sends what was decided and asks what it asks, deciding on each answer; true once all is done. */
+  /**
+   * Sends what was decided and asks what it asks, deciding on each answer; true once all is done.
+   * The order's or payment's events its commands appended are folded into what the saga knows, so
+   * that the next turn need not read them back (unless something else may have been appended).
+   */
   private async carryOut(orderId: string, state: CheckoutState, decision: Decision): Promise<boolean> {
+    const known = this.latest.get(orderId)!;
+    // Until this turn's appends show what the streams hold, the next turn reads them.
+    known.current = false;
+    let folded: boolean | undefined;
     for (;;) {
-      await Promise.all(decision.send.map((send) => this.world.send(orderId, send)));
+      // Every command settles before the turn goes on: none is still on its way when the streams are read.
+      const sent = await Promise.allSettled(decision.send.map((send) => this.world.send(orderId, send)));
+      const refused = sent.find((s) => s.status === 'rejected');
+      if (refused) throw refused.reason;
+      const appended = sent.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
+      if (appended.length > 0 && folded !== false)
+        folded = foldAppended(known, appended, this.decider.evolve);
       if (decision.reached) this.onStep(decision.reached);
       const { then } = decision;
-      if (then.kind === 'done' || then.kind === 'resume') return then.kind === 'done';
+      if (then.kind === 'done' || then.kind === 'resume') {
+        known.current = folded === true;
+        return then.kind === 'done';
+      }
       if (then.kind === 'retryLater') throw new SagaStepError(then.reason);
       const answer = await this.world.ask(orderId, then);
       if ('answered' in then && then.answered) this.onStep(then.answered);
@@ -111,19 +130,22 @@ export class CheckoutSaga {
     }
   }
 
-  /** The order's streams as far as they go: read on from the last read, unless `prepare` just read them. */
+  /** The order's streams as far as they go: read on from what is known, unless that is current. */
   private async read(orderId: string): Promise<CheckoutState> {
-    if (!this.latest.has(orderId)) this.latest.set(orderId, this.unread());
-    if (!this.latest.get(orderId)!.justRead) await this.readOn([orderId]);
-    const known = this.latest.get(orderId)!;
-    known.justRead = false;
-    return known.state;
+    if (!this.latest.has(orderId)) this.latest.set(orderId, unread(this.decider.initialState()));
+    if (!this.latest.get(orderId)!.current) await this.readOn([orderId]);
+    return this.latest.get(orderId)!.state;
   }
 
-  /** Reads what the order and payment streams of these orders hold beyond what was read, in one read. */
+  /**
+   * Reads what the order and payment streams of these orders hold beyond what is known, in one read.
+   * The command handlers are told what was read too: the saga's first command to each stream then
+   * needs no read of its own.
+   */
   private async readOn(orderIds: readonly string[]): Promise<void> {
+    const { commands, store } = this.options;
     const known = orderIds.map((orderId) => ({ orderId, known: this.latest.get(orderId)! }));
-    const read = await this.options.store.readStreams(
+    const read = await store.readStreams(
       known.flatMap(({ orderId, known }) => [
         { streamId: streams.order(orderId), fromVersion: known.orderVersion + 1 },
         { streamId: streams.payment(orderId), fromVersion: known.paymentVersion + 1 },
@@ -132,17 +154,15 @@ export class CheckoutSaga {
     for (const { orderId, known: before } of known) {
       const orderEvents = read.get(streams.order(orderId)) ?? [];
       const paymentEvents = read.get(streams.payment(orderId)) ?? [];
-      this.latest.set(orderId, {
+      commands.order.observe(streams.order(orderId), before.orderVersion + 1, orderEvents);
+      commands.payment.observe(streams.payment(orderId), before.paymentVersion + 1, paymentEvents);
+      Object.assign(before, {
         state: [...orderEvents, ...paymentEvents].reduce(this.decider.evolve, before.state),
         orderVersion: orderEvents.at(-1)?.streamVersion ?? before.orderVersion,
         paymentVersion: paymentEvents.at(-1)?.streamVersion ?? before.paymentVersion,
-        justRead: true,
-      });
+        current: true,
+      } satisfies KnownStreams);
     }
-  }
-
-  private unread(): Known {
-    return { state: this.decider.initialState(), orderVersion: 0, paymentVersion: 0, justRead: false };
   }
 
   private now() {

@@ -1,7 +1,7 @@
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
-import type { CommandContext } from '../../commands/command-handler.ts';
+import type { CommandContext, Handled } from '../../commands/command-handler.ts';
 import { streams, type CommandHandlers } from '../../commands/index.ts';
-import type { DomainError } from '../../domain/decider.ts';
+import type { DomainError, DomainEvent } from '../../domain/decider.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import {
   GatewayError,
@@ -12,6 +12,7 @@ import {
 } from '../../payments/payment-gateway.ts';
 import type { Ask, CheckoutInput, InventorySend, Send } from './decisions.ts';
 import { reservationEventIds, type StreamReader } from './reservation-events.ts';
+import type { CheckoutEvent } from './state.ts';
 
 export class SagaStepError extends Error {
   override name = 'SagaStepError';
@@ -21,6 +22,16 @@ export class SagaStepError extends Error {
 export class StepRefused extends SagaStepError {
   override name = 'StepRefused';
 }
+
+/**
+ * What one command appended to the order's or the payment's stream: its events with their ids, and
+ * the stream's version after the append that held them (others' events may be in the same append).
+ */
+export type Appended = Readonly<{
+  to: 'order' | 'payment';
+  events: readonly CheckoutEvent[];
+  version: number;
+}>;
 
 type Options = Readonly<{
   commands: CommandHandlers;
@@ -41,18 +52,27 @@ const sagaActor = { id: 'checkout-saga', role: 'system' };
 export class OutsideWorld {
   constructor(private readonly options: Options) {}
 
-  /** Sends one command; a refusal means the streams moved under the saga (`StepRefused`). */
-  async send(orderId: string, send: Send): Promise<void> {
+  /**
+   * Sends one command; a refusal means the streams moved under the saga (`StepRefused`). Resolves
+   * with what it appended to the order's or the payment's stream (nothing for an inventory command).
+   */
+  async send(orderId: string, send: Send): Promise<Appended | undefined> {
     const { commands } = this.options;
     const ctx = this.context(orderId, send.causationId);
-    const result: Either<DomainError, unknown> =
-      send.to === 'order'
-        ? await commands.order.handle(streams.order(orderId), send.command, ctx)
-        : send.to === 'payment'
-          ? await commands.payment.handle(streams.payment(orderId), send.command, ctx)
-          : await commands.inventory.handle(streams.inventory(send.sku), send.command, ctx);
+    const result: Either<DomainError, Handled<DomainEvent, unknown>> = send.to === 'order'
+      ? await commands.order.handle(streams.order(orderId), send.command, ctx)
+      : send.to === 'payment'
+        ? await commands.payment.handle(streams.payment(orderId), send.command, ctx)
+        : await commands.inventory.handle(streams.inventory(send.sku), send.command, ctx);
     if (isLeft(result))
       throw new StepRefused(`${send.command.type} refused: ${result.left.code} (${result.left.message})`);
+    if (send.to === 'inventory') return undefined;
+    const { events, eventIds, version } = result.right;
+    return {
+      to: send.to,
+      events: events.map((event, i) => ({ eventId: eventIds[i]!, type: event.type, data: event.data })),
+      version,
+    };
   }
 
   async ask(orderId: string, ask: Ask): Promise<CheckoutInput> {
