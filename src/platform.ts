@@ -74,8 +74,8 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
   const store = new SqlEventStore(db, { eventTypes: DOMAIN_EVENT_TYPES });
   const sqlReadModels = createSqlReadModels(db);
   const { catalog } = sqlReadModels;
-  const searchModule = await openCatalogSearch(config, db, store, catalog);
   const metrics = createMetrics();
+  const searchModule = await openCatalogSearch(config, db, store, catalog, { metrics });
   registerBusinessMetrics(metrics.registry, db);
   const commands = createCommandHandlers(store, metrics);
   const readModels = openReadModels({ config, db, store, commands, catalog, metrics });

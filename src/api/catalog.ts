@@ -9,6 +9,7 @@ import type { EventStore } from '../eventstore/event-store.ts';
 import { SORTS, type ProductPage } from '../projections/catalog/index.ts';
 import type { StockAt } from '../projections/stock-history/index.ts';
 import type { CatalogSearch } from '../search/catalog-search.ts';
+import { searchedListingPages } from '../search/listing-pages.ts';
 import { asOfOnlyFor, asOfQuery, existedAt } from './as-of.ts';
 import { notFound } from './problem.ts';
 
@@ -131,7 +132,7 @@ export const stockLevelOf = (sku: string, state: Pick<InventoryState, 'onHand' |
 });
 
 export type CatalogDependencies = Readonly<{
-  search: Pick<CatalogSearch, 'searchCatalog'>;
+  search: Pick<CatalogSearch, 'searchCatalog' | 'listings'>;
   pages: Readonly<{
     /** A listed product's page, from the page cache or the catalog read model (filling the cache). */
     read(sku: string): Promise<ProductPage | undefined>;
@@ -151,16 +152,20 @@ export const catalogRoutes: FastifyPluginAsync<{ catalog: CatalogDependencies }>
 ) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
+  // Listing pages come as JSON (the documented catalogPage), kept where the search engine's changes
+  // reach them: a page this process keeps is sent at once, as product pages are.
+  const listings = search.listings ?? searchedListingPages(search);
+  const sendListing = (reply: FastifyReply, json: string) => {
+    reply.type('application/json; charset=utf-8').send(json);
+  };
   routes.get(
     '/products',
     { schema: { tags: ['catalog'], querystring: listQuery, response: { 200: catalogPage } } },
-    async (request) => {
+    (request, reply) => {
       const { attr, ...filters } = request.query;
-      return {
-        ...(await search.searchCatalog({ ...filters, ...(attr ? { attributes: attr } : {}) })),
-        page: filters.page,
-        pageSize: filters.pageSize,
-      };
+      const answer = listings.answer({ ...filters, ...(attr ? { attributes: attr } : {}) });
+      if (typeof answer !== 'string') return answer.then((json) => sendListing(reply, json));
+      sendListing(reply, answer);
     },
   );
 

@@ -3,11 +3,11 @@ import type { CatalogFilters, CatalogPage } from '../../src/projections/catalog/
 import { CATALOG_SEARCH_PROJECTION } from '../../src/search/index.ts';
 import { serviceUrl } from '../support/services.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
-import { dropIndices, filters, shopFloor, uniquePrefix } from './support.ts';
+import { dropIndices, filters, shopFloor, uniquePrefix, until } from './support.ts';
 
 /**
- * One contract for every catalog search adapter: PostgreSQL full-text search on PGlite (embedded) and
- * on PostgreSQL 15, and Elasticsearch fed by its projection. The same catalog goes into each, and each
+ * One contract for every catalog search adapter: the in-process index (embedded, beside PGlite),
+ * PostgreSQL full-text search on PostgreSQL 15, and Elasticsearch fed by its projection. The same catalog goes into each, and each
  * must give the one right answer, and the same answers as the others.
  */
 const ENGINES = ['embedded', 'postgres', 'elasticsearch'] as const;
@@ -37,6 +37,8 @@ beforeAll(async () => {
       floors.set(engine, floor);
       await floor.loadCatalog();
       await floor.caughtUp(projectionOf(engine));
+      // The in-process index follows the log on its own, from where the catalog read model was.
+      await until('the catalog in the search', async () => (await search(engine)).total === 8);
     }),
   );
 }, 120_000);
@@ -49,7 +51,7 @@ afterAll(async () => {
 describe.each(ENGINES)('catalog search (%s)', (engine) => {
   it('uses the engine its configuration asks for', () => {
     expect(apps.get(engine)!.platform.search.engine).toBe(
-      engine === 'elasticsearch' ? 'elasticsearch' : 'postgres',
+      { embedded: 'in-process', postgres: 'postgres', elasticsearch: 'elasticsearch' }[engine],
     );
   });
 

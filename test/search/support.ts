@@ -234,3 +234,9 @@ export const filters = (given: Partial<CatalogFilters> = {}): CatalogFilters => 
   pageSize: 20,
   ...given,
 });
+
+/** Waits until `check` holds (in hooks too, where expect.poll may not be used). */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000) {
+  for (const deadline = Date.now() + timeoutMs; !(await check()); await new Promise((r) => setTimeout(r, 20)))
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+}

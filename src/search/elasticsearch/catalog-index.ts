@@ -1,34 +1,12 @@
 import { errors, type Client } from '@elastic/elasticsearch';
-import type { ProductAttributes } from '../../domain/product/index.ts';
 
 /**
- * The catalog search index: one document per SKU, folded from its product and inventory streams.
- * Searches and the live projection use the alias `<prefix>catalog`; behind it sits one index per
- * build, `<prefix>catalog-<timestamp>`, so a rebuild fills a new index while the old one serves and
- * then moves the alias in one step.
+ * The catalog search index: one document per SKU (`CatalogDocument`), folded from its product and
+ * inventory streams. Searches and the live projection use the alias `<prefix>catalog`; behind it sits
+ * one index per build, `<prefix>catalog-<timestamp>`, so a rebuild fills a new index while the old one
+ * serves and then moves the alias in one step.
  */
-export type CatalogDocument = {
-  sku: string;
-  /** False until listed, and once delisted: such documents are kept (for their revisions), never found. */
-  listed: boolean;
-  title?: string;
-  description?: string;
-  brand?: string;
-  category?: string;
-  attributes?: ProductAttributes;
-  /** Minor units of `currency`. */
-  price?: number;
-  currency?: string;
-  /** The first listing: a product listed again keeps its place among the newest. */
-  listedAt?: string;
-  updatedAt?: string;
-  onHand: number;
-  reserved: number;
-  available: number;
-  /** How many events of `product-<sku>` and of `inventory-<sku>` this document holds. */
-  productRevision: number;
-  stockRevision: number;
-};
+export type { CatalogDocument } from '../catalog-document.ts';
 
 export const catalogAlias = (prefix: string) => `${prefix}catalog`;
 

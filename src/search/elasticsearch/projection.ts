@@ -1,76 +1,18 @@
 import type { Client } from '@elastic/elasticsearch';
-import { INVENTORY_EVENT_TYPES, PRODUCT_EVENT_TYPES } from '../../domain/event-types.ts';
-import { availableToSell, inventoryDecider, type InventoryEvent } from '../../domain/inventory/index.ts';
-import { productDecider, type ProductEvent, type ProductState } from '../../domain/product/index.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/event-store.ts';
 import type { ExternalProjection } from '../../subscriptions/index.ts';
-import { indexBehind, type CatalogDocument } from './catalog-index.ts';
+import {
+  CATALOG_EVENT_TYPES,
+  emptyDocument,
+  evolveDocument as evolve,
+  PRODUCT_TYPES as productTypes,
+  type CatalogDocument,
+  type CatalogEvent,
+} from '../catalog-document.ts';
+import { changeTags, redeliveredTags, type ListingInvalidation } from '../listing-pages.ts';
+import { indexBehind } from './catalog-index.ts';
 
 export const CATALOG_SEARCH_PROJECTION = 'catalog-search';
-
-const productTypes: ReadonlySet<string> = new Set(PRODUCT_EVENT_TYPES);
-const eventTypes: ReadonlySet<string> = new Set([...PRODUCT_EVENT_TYPES, ...INVENTORY_EVENT_TYPES]);
-
-/** Only the deciders write these event types, so each one's data has the shape its type declares. */
-type CatalogEvent = RecordedEvent & (ProductEvent | InventoryEvent);
-
-const emptyDocument = (sku: string): CatalogDocument => ({
-  sku,
-  listed: false,
-  onHand: 0,
-  reserved: 0,
-  available: 0,
-  productRevision: 0,
-  stockRevision: 0,
-});
-
-const productStateOf = (doc: CatalogDocument): ProductState =>
-  doc.listedAt === undefined
-    ? { status: 'unlisted' }
-    : {
-        status: doc.listed ? 'listed' : 'delisted',
-        sku: doc.sku,
-        title: doc.title!,
-        description: doc.description!,
-        brand: doc.brand!,
-        category: doc.category!,
-        attributes: doc.attributes ?? {},
-        price: { amount: doc.price!, currency: doc.currency! },
-        listedAt: doc.listedAt,
-        updatedAt: doc.updatedAt!,
-      };
-
-/** Folds one event of either stream into the document, with the domain's own `evolve`. */
-function evolve(doc: CatalogDocument, event: CatalogEvent): CatalogDocument {
-  if (productTypes.has(event.type)) {
-    const product = productDecider.evolve(productStateOf(doc), event as ProductEvent);
-    const revision = { productRevision: event.streamVersion };
-    if (product.status === 'unlisted') return { ...doc, ...revision };
-    const { status, price, listedAt, ...details } = product;
-    return {
-      ...doc,
-      ...details,
-      ...revision,
-      listed: status === 'listed',
-      price: price.amount,
-      currency: price.currency,
-      // As the SQL catalog: a product listed again keeps its first listing time.
-      listedAt: doc.listedAt ?? listedAt,
-    };
-  }
-  // Only on hand and reserved matter here: ended reservations are not kept.
-  const stock = inventoryDecider.evolve(
-    { sku: doc.sku, onHand: doc.onHand, reserved: doc.reserved, reservations: {} },
-    event as InventoryEvent,
-  );
-  return {
-    ...doc,
-    onHand: stock.onHand,
-    reserved: stock.reserved,
-    available: availableToSell(stock),
-    stockRevision: event.streamVersion,
-  };
-}
 
 type Stored = { doc: CatalogDocument; seqNo?: number; primaryTerm?: number };
 
@@ -131,8 +73,12 @@ export function catalogDocumentWriter(options: DocumentWriterOptions) {
     return doc;
   }
 
-  /** Applies events (in log order) to their SKUs' documents; resolves once every write is in. */
-  async function write(events: readonly RecordedEvent[]): Promise<{ written: number }> {
+  /**
+   * Applies events (in log order) to their SKUs' documents; resolves once every write is in, with the
+   * listing tags the writes changed (see changeTags; a document found already holding its events
+   * gives redeliveredTags).
+   */
+  async function write(events: readonly RecordedEvent[]): Promise<{ written: number; tags: string[] }> {
     const bySku = new Map<string, CatalogEvent[]>();
     for (const event of events as readonly CatalogEvent[]) {
       const group = bySku.get(event.data.sku);
@@ -142,6 +88,8 @@ export function catalogDocumentWriter(options: DocumentWriterOptions) {
     const index = await options.target();
     let pending = [...bySku.keys()];
     let written = 0;
+    const tags = new Set<string>();
+    const changes = new Map<string, readonly string[]>();
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > 20) throw new Error(`catalog documents kept changing underneath: ${pending.join(', ')}`);
       const stored = await read(index, pending);
@@ -154,7 +102,12 @@ export function catalogDocumentWriter(options: DocumentWriterOptions) {
           before &&
           doc.productRevision === before.doc.productRevision &&
           doc.stockRevision === before.doc.stockRevision;
-        if (unchanged) continue;
+        if (unchanged) {
+          const products = bySku.get(sku)!.some((event) => productTypes.has(event.type));
+          for (const tag of redeliveredTags(doc, products)) tags.add(tag);
+          continue;
+        }
+        changes.set(sku, changeTags(before?.doc, doc));
         skus.push(sku);
         operations.push(
           before
@@ -178,11 +131,14 @@ export function catalogDocumentWriter(options: DocumentWriterOptions) {
         if (outcome.status === 409) conflicts.push(skus[i]!);
         else if (outcome.error)
           throw new Error(`writing ${skus[i]} to ${index}: ${outcome.error.type}: ${outcome.error.reason}`);
-        else written++;
+        else {
+          written++;
+          for (const tag of changes.get(skus[i]!)!) tags.add(tag);
+        }
       });
       pending = conflicts;
     }
-    return { written };
+    return { written, tags: [...tags] };
   }
 
   return { write };
@@ -192,12 +148,15 @@ export function catalogDocumentWriter(options: DocumentWriterOptions) {
  * The live projection into the search index. The checkpoint is saved in SQL after the writes, so a
  * crash in between re-delivers the batch, which the writer then finds already applied (see above).
  * It writes to the index behind the alias, and checks after writing that the alias still points there:
- * had a rebuild moved it meanwhile, the batch fails and is delivered again, onto the new index.
+ * had a rebuild moved it meanwhile, the batch fails and is delivered again, onto the new index. Once
+ * the writes are visible to searches (refreshed), the listing answers they change are invalidated;
+ * should that fail, the batch is delivered again and invalidates what redeliveredTags says.
  */
 export function catalogSearchProjection(deps: {
   client: Client;
   store: EventStore;
   alias: string;
+  invalidation?: ListingInvalidation;
 }): ExternalProjection {
   const { client, alias } = deps;
   const resolve = async () => {
@@ -214,12 +173,13 @@ export function catalogSearchProjection(deps: {
   });
   return {
     name: CATALOG_SEARCH_PROJECTION,
-    eventTypes,
+    eventTypes: CATALOG_EVENT_TYPES,
     async apply(events) {
-      await writer.write(events);
+      const { tags } = await writer.write(events);
       const now = await resolve();
       if (now !== target)
         throw new SearchAliasMoved(`${alias} moved from ${target} to ${now} during a batch`);
+      if (tags.length > 0) await deps.invalidation?.invalidate(tags);
     },
   };
 }

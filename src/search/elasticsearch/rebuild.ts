@@ -10,10 +10,19 @@ import {
 } from './catalog-index.ts';
 import { CATALOG_SEARCH_PROJECTION, catalogDocumentWriter } from './projection.ts';
 import { PRODUCT_EVENT_TYPES, INVENTORY_EVENT_TYPES } from '../../domain/event-types.ts';
+import { EVERY_ANSWER } from '../../cache/listing-answers.ts';
+import type { ListingInvalidation } from '../listing-pages.ts';
 
 export type RebuildProgress = Readonly<{ events: number; position: number }>;
 
-type Dependencies = Readonly<{ client: Client; store: EventStore; db: SqlClient; prefix: string }>;
+type Dependencies = Readonly<{
+  client: Client;
+  store: EventStore;
+  db: SqlClient;
+  prefix: string;
+  /** Kept listing answers: every one is dropped once the new index serves, and again once it caught up. */
+  invalidation?: ListingInvalidation;
+}>;
 
 const relevant: ReadonlySet<string> = new Set([...PRODUCT_EVENT_TYPES, ...INVENTORY_EVENT_TYPES]);
 
@@ -92,7 +101,9 @@ export async function rebuildCatalogSearch(
         { add: { index, alias } },
       ],
     });
+    await deps.invalidation?.invalidate([EVERY_ANSWER]);
     const end = await replay(replayed, true);
+    await deps.invalidation?.invalidate([EVERY_ANSWER]);
     if (old)
       await client.indices.delete({ index: old }).catch((error: unknown) => {
         if (!isNotFound(error)) throw error;

@@ -1,0 +1,460 @@
+import { searchTerms, sortOf } from '../../projections/catalog/search-query.ts';
+import {
+  PRICE_STEPS,
+  type CatalogFilters,
+  type CatalogPage,
+  type FacetCount,
+  type PriceRange,
+} from '../../projections/catalog/types.ts';
+import { summaryOf, type CatalogDocument } from '../catalog-document.ts';
+
+const MAX_BRAND_FACETS = 50;
+/** As PostgreSQL's ts_rank weighs its A, B and C labels: a word in the title counts most. */
+const FIELD_WEIGHTS = { title: 1, brand: 0.4, description: 0.2 } as const;
+/** Beyond this many products changed at once, the sorted orders are sorted again whole. */
+const RESORT_OVER = 512;
+/** Relevance pages deeper than this sort every match instead of keeping the best few. */
+const KEEP_BEST_UP_TO = 256;
+
+type Sort = Exclude<ReturnType<typeof sortOf>, 'relevance'>;
+
+/** The words of a text as searches see them: runs of letters and digits, lowercased (see searchTerms). */
+const wordsOf = (text: string | undefined): string[] => text?.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A word's products and how much the word weighs in each, in no order (removal swaps with the last). */
+class Posting {
+  slots = new Int32Array(4);
+  weights = new Float64Array(4);
+  length = 0;
+
+  add(slot: number, weight: number): void {
+    if (this.length === this.slots.length) {
+      this.slots = grow(this.slots, this.length * 2);
+      this.weights = grow(this.weights, this.length * 2);
+    }
+    this.slots[this.length] = slot;
+    this.weights[this.length++] = weight;
+  }
+
+  remove(slot: number): void {
+    const at = this.slots.subarray(0, this.length).indexOf(slot);
+    if (at < 0) return;
+    this.length--;
+    this.slots[at] = this.slots[this.length]!;
+    this.weights[at] = this.weights[this.length]!;
+  }
+}
+
+function grow<T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(array: T, size: number): T {
+  const bigger = new (array.constructor as new (n: number) => T)(size);
+  bigger.set(array);
+  return bigger;
+}
+
+/** Strings to small numbers, so facets are counted in typed arrays. */
+class Dictionary {
+  readonly values: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  idOf(value: string): number {
+    let id = this.ids.get(value);
+    if (id === undefined) this.ids.set(value, (id = this.values.push(value) - 1));
+    return id;
+  }
+
+  find(value: string): number {
+    return this.ids.get(value) ?? -1;
+  }
+}
+
+/**
+ * The catalog's search documents in this process's memory, with what searches need to answer in a
+ * few milliseconds over 100,000 products: a word index (each word's products and weights, the words
+ * in order for prefixes), the listed products in each sort order, and facet fields as small numbers.
+ * Searches answer as the SQL and Elasticsearch adapters do (test/search/catalog-search.spec.ts).
+ * One thread: a search runs whole, between two changes, never during one.
+ */
+export class CatalogIndex {
+  private readonly docs: (CatalogDocument | undefined)[] = [];
+  private readonly slots = new Map<string, number>();
+  private readonly tokens: (readonly string[] | undefined)[] = [];
+  private skus: string[] = [];
+  private titles: string[] = [];
+  private listed = new Uint8Array(1024);
+  private price = new Float64Array(1024);
+  private available = new Float64Array(1024);
+  private listedAt = new Float64Array(1024);
+  private bucket = new Uint8Array(1024);
+  private category = new Int32Array(1024);
+  private brand = new Int32Array(1024);
+  private readonly categories = new Dictionary();
+  private readonly brands = new Dictionary();
+  private readonly words = new Map<string, Posting>();
+  /** Every word in order, for prefixes; undefined when it must be sorted again. */
+  private sortedWords: string[] | undefined = [];
+  private readonly orders: Record<Sort, Int32Array> = {
+    newest: new Int32Array(0),
+    price_asc: new Int32Array(0),
+    price_desc: new Int32Array(0),
+    title: new Int32Array(0),
+  };
+  private listedCount = 0;
+  private ordersSorted = true;
+  // Scratch space of searches: a slot belongs to the current search's matches when its mark is the round.
+  private mark = new Uint32Array(1024);
+  private wordMark = new Uint32Array(1024);
+  private hits = new Uint8Array(1024);
+  private score = new Float64Array(1024);
+  private round = 0;
+
+  private readonly compare: Record<Sort, (a: number, b: number) => number> = {
+    newest: (a, b) => this.listedAt[b]! - this.listedAt[a]! || this.bySku(a, b),
+    price_asc: (a, b) => this.price[a]! - this.price[b]! || this.bySku(a, b),
+    price_desc: (a, b) => this.price[b]! - this.price[a]! || this.bySku(a, b),
+    title: (a, b) => byString(this.titles[a]!, this.titles[b]!) || this.bySku(a, b),
+  };
+
+  get size(): number {
+    return this.listedCount;
+  }
+
+  get(sku: string): CatalogDocument | undefined {
+    const slot = this.slots.get(sku);
+    return slot === undefined ? undefined : this.docs[slot];
+  }
+
+  /** Puts documents in (new ones) or in place of what the index holds for their SKUs. */
+  put(docs: readonly CatalogDocument[]): void {
+    const many = docs.length > RESORT_OVER;
+    if (many) {
+      this.ordersSorted = false;
+      this.sortedWords = undefined;
+    }
+    for (const doc of docs) this.putOne(doc, !many);
+  }
+
+  search(filters: CatalogFilters): CatalogPage {
+    if (!this.ordersSorted) this.sortOrders();
+    const round = this.nextRound();
+    const terms = searchTerms(filters.q);
+    const categoryId = filters.category === undefined ? -2 : this.categories.find(filters.category);
+    const brandId = filters.brand === undefined ? -2 : this.brands.find(filters.brand);
+    const attributes = Object.entries(filters.attributes ?? {}).filter(([, values]) => values.length > 0);
+    const categoryCounts = new Int32Array(this.categories.values.length);
+    const brandCounts = new Int32Array(this.brands.values.length);
+    const priceCounts = new Int32Array(PRICE_STEPS.length + 1);
+    const { listed, price, available, category, brand, bucket, mark } = this;
+    const minPrice = filters.minPrice ?? -Infinity;
+    const maxPrice = filters.maxPrice ?? Infinity;
+    const inStock = filters.inStock === true;
+    const matched: number[] = [];
+    let total = 0;
+    const consider = (slot: number) => {
+      if (
+        listed[slot] === 0 ||
+        (categoryId !== -2 && category[slot] !== categoryId) ||
+        (brandId !== -2 && brand[slot] !== brandId) ||
+        price[slot]! < minPrice ||
+        price[slot]! > maxPrice ||
+        (inStock && available[slot]! <= 0) ||
+        (attributes.length > 0 && !hasAttributes(this.docs[slot]!, attributes))
+      )
+        return false;
+      mark[slot] = round;
+      total++;
+      categoryCounts[category[slot]!]!++;
+      brandCounts[brand[slot]!]!++;
+      priceCounts[bucket[slot]!]!++;
+      return true;
+    };
+    if (terms.length > 0) {
+      for (const slot of this.matchWords(terms)) if (consider(slot)) matched.push(slot);
+    } else if (categoryId !== -1 && brandId !== -1) {
+      for (let slot = 0; slot < this.docs.length; slot++) consider(slot);
+    }
+    const sort = sortOf(filters);
+    const from = (filters.page - 1) * filters.pageSize;
+    const page =
+      sort === 'relevance'
+        ? this.bestMatches(matched, from, filters.pageSize)
+        : this.walk(this.orders[sort], round, from, filters.pageSize);
+    return {
+      items: page.map((slot) => summaryOf(this.docs[slot]!)),
+      total,
+      facets: {
+        category: facet(this.categories.values, categoryCounts),
+        brand: facet(this.brands.values, brandCounts).slice(0, MAX_BRAND_FACETS),
+        price: [...priceCounts].flatMap((count, i) => (count > 0 ? [priceRange(i, count)] : [])),
+      },
+    };
+  }
+
+  private putOne(doc: CatalogDocument, keepSorted: boolean): void {
+    let slot = this.slots.get(doc.sku);
+    if (slot === undefined) {
+      slot = this.docs.length;
+      this.slots.set(doc.sku, slot);
+      this.docs.push(undefined);
+      this.tokens.push(undefined);
+      this.ensureCapacity(this.docs.length);
+    }
+    const before = this.docs[slot];
+    const wasListed = before?.listed === true;
+    // Stock moves with every checkout and changes no order: only a product's own changes move it.
+    const moves =
+      !before ||
+      wasListed !== doc.listed ||
+      before.price !== doc.price ||
+      before.title !== doc.title ||
+      before.listedAt !== doc.listedAt;
+    const reorder = moves && keepSorted && this.ordersSorted;
+    if (moves && !reorder) this.ordersSorted = false;
+    if (reorder && wasListed) for (const sort of SORTS) this.orders[sort] = this.without(sort, slot);
+    this.docs[slot] = doc;
+    this.skus[slot] = doc.sku;
+    this.titles[slot] = doc.title ?? '';
+    this.listed[slot] = doc.listed ? 1 : 0;
+    this.price[slot] = doc.price ?? 0;
+    this.available[slot] = doc.available;
+    this.listedAt[slot] = doc.listedAt === undefined ? 0 : Date.parse(doc.listedAt);
+    this.bucket[slot] = priceBucket(doc.price ?? 0);
+    this.category[slot] = this.categories.idOf(doc.category ?? '');
+    this.brand[slot] = this.brands.idOf(doc.brand ?? '');
+    if (
+      !before ||
+      before.title !== doc.title ||
+      before.brand !== doc.brand ||
+      before.description !== doc.description
+    )
+      this.indexWords(slot, doc, keepSorted);
+    this.listedCount += (doc.listed ? 1 : 0) - (wasListed ? 1 : 0);
+    if (reorder && doc.listed) for (const sort of SORTS) this.orders[sort] = this.with(sort, slot);
+  }
+
+  private indexWords(slot: number, doc: CatalogDocument, keepSorted: boolean): void {
+    for (const word of this.tokens[slot] ?? []) {
+      const posting = this.words.get(word)!;
+      posting.remove(slot);
+      if (posting.length > 0) continue;
+      this.words.delete(word);
+      if (keepSorted && this.sortedWords) this.sortedWords.splice(lowerBound(this.sortedWords, word), 1);
+    }
+    const weights = new Map<string, number>();
+    for (const [field, weight] of Object.entries(FIELD_WEIGHTS) as [keyof typeof FIELD_WEIGHTS, number][]) {
+      const counts = new Map<string, number>();
+      for (const word of wordsOf(doc[field])) counts.set(word, (counts.get(word) ?? 0) + 1);
+      // More mentions count for more, less and less (as ts_rank's and BM25's term frequencies do).
+      for (const [word, count] of counts)
+        weights.set(word, (weights.get(word) ?? 0) + weight * (1 + Math.log(count)));
+    }
+    const words: string[] = [];
+    for (const [word, weight] of weights) {
+      let posting = this.words.get(word);
+      if (!posting) {
+        this.words.set(word, (posting = new Posting()));
+        if (!keepSorted) this.sortedWords = undefined;
+        else if (this.sortedWords) this.sortedWords.splice(lowerBound(this.sortedWords, word), 0, word);
+      }
+      posting.add(slot, weight);
+      words.push(word);
+    }
+    this.tokens[slot] = words;
+  }
+
+  /** The slots having every word (the last one as a prefix), each with its score in `this.score`. */
+  private matchWords(terms: readonly string[]): number[] {
+    const groups = terms.map((term, i) => {
+      if (i < terms.length - 1) {
+        const posting = this.words.get(term);
+        return posting ? [posting] : [];
+      }
+      return this.withPrefix(term);
+    });
+    if (groups.some((group) => group.length === 0)) return [];
+    const size = (group: Posting[]) => group.reduce((sum, p) => sum + p.length, 0);
+    groups.sort((a, b) => size(a) - size(b));
+    const round = this.round;
+    const { wordMark, hits, score } = this;
+    const candidates: number[] = [];
+    groups.forEach((group, g) => {
+      for (const posting of group)
+        for (let i = 0; i < posting.length; i++) {
+          const slot = posting.slots[i]!;
+          const weight = posting.weights[i]!;
+          if (g === 0) {
+            if (wordMark[slot] !== round) {
+              wordMark[slot] = round;
+              hits[slot] = 1;
+              score[slot] = weight;
+              candidates.push(slot);
+            } else score[slot] = score[slot]! + weight; // another word with the same prefix
+          } else if (wordMark[slot] === round && (hits[slot] === g || hits[slot] === g + 1)) {
+            hits[slot] = g + 1;
+            score[slot] = score[slot]! + weight;
+          }
+        }
+    });
+    return candidates.filter((slot) => hits[slot] === groups.length);
+  }
+
+  private withPrefix(prefix: string): Posting[] {
+    if (!this.sortedWords) this.sortedWords = [...this.words.keys()].sort(byString);
+    const words = this.sortedWords;
+    const found: Posting[] = [];
+    for (let i = lowerBound(words, prefix); i < words.length && words[i]!.startsWith(prefix); i++)
+      found.push(this.words.get(words[i]!)!);
+    return found;
+  }
+
+  /** The page of the matches by relevance: best score first, the SKU breaking ties. */
+  private bestMatches(matched: number[], from: number, size: number): number[] {
+    const score = this.score;
+    const better = (a: number, b: number) => score[b]! - score[a]! || this.bySku(a, b);
+    const wanted = from + size;
+    if (wanted > KEEP_BEST_UP_TO || wanted >= matched.length) return matched.sort(better).slice(from, wanted);
+    const best: number[] = [];
+    for (const slot of matched) {
+      if (best.length === wanted && better(slot, best[wanted - 1]!) >= 0) continue;
+      let at = best.length === wanted ? wanted - 1 : best.length;
+      while (at > 0 && better(slot, best[at - 1]!) < 0) {
+        best[at] = best[at - 1]!;
+        at--;
+      }
+      best[at] = slot;
+    }
+    return best.slice(from, wanted);
+  }
+
+  /** The page of the matches in a sort order: walks the order, counting only this search's matches. */
+  private walk(order: Int32Array, round: number, from: number, size: number): number[] {
+    const page: number[] = [];
+    let skipped = 0;
+    for (let i = 0; i < order.length && page.length < size; i++) {
+      const slot = order[i]!;
+      if (this.mark[slot] !== round) continue;
+      if (skipped < from) skipped++;
+      else page.push(slot);
+    }
+    return page;
+  }
+
+  private sortOrders(): void {
+    const listed: number[] = [];
+    for (let slot = 0; slot < this.docs.length; slot++) if (this.listed[slot] === 1) listed.push(slot);
+    for (const sort of SORTS) this.orders[sort] = Int32Array.from(listed).sort(this.compare[sort]);
+    this.ordersSorted = true;
+  }
+
+  private without(sort: Sort, slot: number): Int32Array {
+    const order = this.orders[sort];
+    const at = this.position(order, slot, this.compare[sort]);
+    if (order[at] !== slot) return order; // not there: sorted again whole since
+    const next = new Int32Array(order.length - 1);
+    next.set(order.subarray(0, at));
+    next.set(order.subarray(at + 1), at);
+    return next;
+  }
+
+  private with(sort: Sort, slot: number): Int32Array {
+    const order = this.orders[sort];
+    const at = this.position(order, slot, this.compare[sort]);
+    const next = new Int32Array(order.length + 1);
+    next.set(order.subarray(0, at));
+    next[at] = slot;
+    next.set(order.subarray(at), at + 1);
+    return next;
+  }
+
+  /** Where `slot` is, or goes, in an order (every key ends with the SKU, so each slot has one place). */
+  private position(order: Int32Array, slot: number, compare: (a: number, b: number) => number): number {
+    let low = 0;
+    let high = order.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compare(order[middle]!, slot) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  private bySku(a: number, b: number): number {
+    return byString(this.skus[a]!, this.skus[b]!);
+  }
+
+  private nextRound(): number {
+    if (this.round === 0xffffffff) {
+      this.mark.fill(0);
+      this.wordMark.fill(0);
+      this.round = 0;
+    }
+    return ++this.round;
+  }
+
+  private ensureCapacity(slots: number): void {
+    if (slots <= this.listed.length) return;
+    const size = Math.max(slots, this.listed.length * 2);
+    this.listed = grow(this.listed, size);
+    this.price = grow(this.price, size);
+    this.available = grow(this.available, size);
+    this.listedAt = grow(this.listedAt, size);
+    this.bucket = grow(this.bucket, size);
+    this.category = grow(this.category, size);
+    this.brand = grow(this.brand, size);
+    this.mark = grow(this.mark, size);
+    this.wordMark = grow(this.wordMark, size);
+    this.hits = grow(this.hits, size);
+    this.score = grow(this.score, size);
+  }
+}
+
+const SORTS: readonly Sort[] = ['newest', 'price_asc', 'price_desc', 'title'];
+
+/** The first index whose word is not below `word`. */
+function lowerBound(words: readonly string[], word: string): number {
+  let low = 0;
+  let high = words.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (words[middle]! < word) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** As width_bucket over PRICE_STEPS: 0 below the first step, i from PRICE_STEPS[i - 1] up. */
+function priceBucket(amount: number): number {
+  let bucket = 0;
+  while (bucket < PRICE_STEPS.length && amount >= PRICE_STEPS[bucket]!) bucket++;
+  return bucket;
+}
+
+const priceRange = (bucket: number, count: number): PriceRange => ({
+  from: bucket === 0 ? 0 : PRICE_STEPS[bucket - 1]!,
+  to: PRICE_STEPS[bucket] ?? null,
+  count,
+});
+
+/** Biggest counts first, then by value. */
+function facet(values: readonly string[], counts: Int32Array): FacetCount[] {
+  const found: FacetCount[] = [];
+  counts.forEach((count, id) => {
+    if (count > 0) found.push({ value: values[id]!, count });
+  });
+  return found.sort((a, b) => b.count - a.count || byString(a.value, b.value));
+}
+
+/**
+ * Whether a product has one of the values given for each attribute name. A value given as text matches
+ * text, a number in its plain form (`18`, not `18.0`) and a boolean (`true`), as attributeValues says.
+ */
+function hasAttributes(doc: CatalogDocument, wanted: readonly (readonly [string, readonly string[]])[]) {
+  const attributes = doc.attributes ?? {};
+  for (const [name, values] of wanted) {
+    if (!Object.hasOwn(attributes, name)) return false;
+    const value = attributes[name];
+    if (!values.includes(String(value))) return false;
+  }
+  return true;
+}
