@@ -1,6 +1,5 @@
 import { hydrate, render } from 'preact';
 import { interceptLinks } from '../shared/router.ts';
-import '../styles/site.css';
 import '../styles/storefront.css';
 import { App, handledHere } from './app.tsx';
 import { setHydrating } from './hooks.ts';

@@ -41,6 +41,7 @@ type State = Readonly<{ search: string; catalog?: CatalogPage; error?: unknown; 
 
 export function Home({ query, initial }: { query: URLSearchParams; initial?: CatalogPage }) {
   const search = query.toString();
+  const [attempt, setAttempt] = useState(0);
   const [state, setState] = useState<State>(() => ({
     search,
     catalog: initial ?? seen.get(search),
@@ -48,7 +49,7 @@ export function Home({ query, initial }: { query: URLSearchParams; initial?: Cat
   }));
 
   useEffect(() => {
-    if (state.catalog && state.search === search) {
+    if (state.catalog && state.search === search && state.error === undefined) {
       // Drawn from what the server sent (or this tab saw): nothing to ask.
       keep(search, state.catalog);
       rememberProducts(state.catalog.items);
@@ -72,11 +73,12 @@ export function Home({ query, initial }: { query: URLSearchParams; initial?: Cat
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
-        setState((s) => ({ search, error, loading: false, ...(s.catalog ? { catalog: s.catalog } : {}) }));
+        // Not the results of another search under this one's heading: the problem alone.
+        setState({ search, error, loading: false });
       },
     );
     return () => controller.abort();
-  }, [search]);
+  }, [search, attempt]);
 
   const q = query.get('q')?.trim() ?? '';
   const heading = q ? `Results for “${q}”` : (query.get('category') ?? 'All products');
@@ -92,7 +94,10 @@ export function Home({ query, initial }: { query: URLSearchParams; initial?: Cat
       </div>
       {failed && (
         <ProblemAlert error={state.error}>
-          <p>
+          <p class="actions">
+            <button type="button" class="button button--secondary" onClick={() => setAttempt((n) => n + 1)}>
+              Try again
+            </button>
             <a href="/">Start a new search</a>
           </p>
         </ProblemAlert>

@@ -248,10 +248,14 @@ function Cancellation({ order, restore }: { order: Order; restore: Restore | und
         )}
         {restore.failed ? (
           <p>Some items could not be put back in your cart; add them again from their pages.</p>
+        ) : restore.soldOut.length < order.lines.length ? (
+          <p>
+            Your cart has been restored with the {restore.soldOut.length > 0 ? 'other ' : ''}items of this
+            order. <a href="/shop/cart">Review your cart</a> and check out again.
+          </p>
         ) : (
           <p>
-            Your cart has been restored with the items of this order.{' '}
-            <a href="/shop/cart">Review your cart</a> and check out again.
+            <a href="/shop/cart">Your cart</a> is kept as it was.
           </p>
         )}
       </>
