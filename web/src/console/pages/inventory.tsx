@@ -1,14 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, request } from '../../shared/api.ts';
 import { navigate } from '../../shared/router.ts';
-import type { Product } from '../../shared/types.ts';
+import type { CatalogPage, Product } from '../../shared/types.ts';
 import type { StockLevel } from '../types.ts';
+import { Pager } from './pager.tsx';
 import {
   Done,
   Field,
   PageTitle,
   ProblemAlert,
   Show,
+  TableScroll,
   formatTime,
   fromLocalInput,
   localInput,
@@ -49,11 +51,7 @@ export function InventoryPage({ query, admin }: { query: URLSearchParams; admin:
         </Field>
         <button type="submit">Show stock</button>
       </form>
-      {!sku && (
-        <p>
-          Enter a SKU, or pick one from the <a href="/console/catalog">catalog</a>.
-        </p>
-      )}
+      {!sku && <StockList query={query} />}
       {sku && <StockOf key={sku} sku={sku} asOf={asOf} admin={admin} here={here} />}
     </>
   );
@@ -259,5 +257,88 @@ function StockForms({ sku, onChange }: { sku: string; onChange: () => void }) {
         </form>
       </section>
     </div>
+  );
+}
+
+const LIST_SIZE = 20;
+type StockRow = Readonly<{ sku: string; title: string; level?: StockLevel }>;
+
+/** A page of the catalog with each SKU's stock read exactly (`GET /inventory/:sku`, from its stream). */
+function StockList({ query }: { query: URLSearchParams }) {
+  const q = query.get('q') ?? '';
+  const page = Math.max(1, Number(query.get('page')) || 1);
+  const address = withQuery('/products', { q, page, pageSize: LIST_SIZE });
+  const loaded = useLoad(async (signal) => {
+    const catalog = await request<CatalogPage>(address, { signal, auth: false });
+    const rows = await Promise.all(
+      catalog.items.map(async (item): Promise<StockRow> => {
+        const level = await request<StockLevel>(`/inventory/${encodeURIComponent(item.sku)}`, {
+          signal,
+        }).catch(() => undefined);
+        return { sku: item.sku, title: item.title, ...(level ? { level } : {}) };
+      }),
+    );
+    return { total: catalog.total, rows };
+  }, address);
+  const [text, setText] = useState(q);
+  useEffect(() => setText(q), [q]);
+  return (
+    <section aria-labelledby="stock-list-heading">
+      <h2 id="stock-list-heading">Stock by SKU</h2>
+      <form
+        role="search"
+        class="inline-form"
+        onSubmit={submitting(() => navigate(withQuery('/console/inventory', { q: text.trim() })))}
+      >
+        <Field id="stock-q" label="Find products">
+          <input id="stock-q" type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        </Field>
+        <button type="submit">Find</button>
+      </form>
+      <Show loaded={loaded} what="Reading stock">
+        {({ total, rows }) => (
+          <>
+            <TableScroll label="Stock by SKU">
+              <table>
+                <caption class="visually-hidden">Stock of the products on page {page}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">SKU</th>
+                    <th scope="col">Title</th>
+                    <th scope="col" class="num">
+                      On hand
+                    </th>
+                    <th scope="col" class="num">
+                      Reserved
+                    </th>
+                    <th scope="col" class="num">
+                      Available
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((row) => (
+                    <tr key={row.sku}>
+                      <th scope="row">
+                        <a href={withQuery('/console/inventory', { sku: row.sku })}>{row.sku}</a>
+                      </th>
+                      <td>{row.title}</td>
+                      <td class="num">{row.level?.onHand ?? '—'}</td>
+                      <td class="num">{row.level?.reserved ?? '—'}</td>
+                      <td class="num">{row.level?.available ?? '—'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableScroll>
+            <Pager
+              page={page}
+              pages={Math.ceil(total / LIST_SIZE)}
+              href={(p) => withQuery('/console/inventory', { q, page: p })}
+            />
+          </>
+        )}
+      </Show>
+    </section>
   );
 }
