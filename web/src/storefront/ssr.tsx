@@ -3,6 +3,7 @@ import { AtPlace } from '../shared/router.ts';
 import { App } from './app.tsx';
 import { INITIAL_DATA_ID, type InitialData } from './initial-data.ts';
 import type { Product } from '../shared/types.ts';
+import { homeHeading } from './pages/home.tsx';
 
 export type Rendered = Readonly<{ html: string; head: string; data: string }>;
 
@@ -47,6 +48,12 @@ function head(data: InitialData, origin: string, url: string): string {
       ].join('\n');
     case 'not-found':
       return '<title>Not found · eventful shop</title>\n<meta name="robots" content="noindex" />';
+    case 'home':
+      return [
+        `<title>${escapeHtml(homeHeading(new URL(url, origin).searchParams))} · eventful shop</title>`,
+        '<meta name="description" content="Browse and buy: every order is an event stream, and nothing is sold that is not there." />',
+        canonical,
+      ].join('\n');
     default:
       return [
         '<title>eventful shop</title>',

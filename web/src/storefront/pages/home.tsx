@@ -37,6 +37,12 @@ function hrefWith(query: URLSearchParams, change: (params: URLSearchParams) => v
 
 const go = (href: string) => navigate(href, { scroll: false });
 
+/** The page's heading (and title): the search, else the category, else all products. */
+export function homeHeading(query: URLSearchParams): string {
+  const q = query.get('q')?.trim() ?? '';
+  return q ? `Results for “${q}”` : (query.get('category') ?? 'All products');
+}
+
 type State = Readonly<{ search: string; catalog?: CatalogPage; error?: unknown; loading: boolean }>;
 
 export function Home({ query, initial }: { query: URLSearchParams; initial?: CatalogPage }) {
@@ -80,8 +86,7 @@ export function Home({ query, initial }: { query: URLSearchParams; initial?: Cat
     return () => controller.abort();
   }, [search, attempt]);
 
-  const q = query.get('q')?.trim() ?? '';
-  const heading = q ? `Results for “${q}”` : (query.get('category') ?? 'All products');
+  const heading = homeHeading(query);
   useTitle(heading);
 
   const { catalog } = state;
