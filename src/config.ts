@@ -61,6 +61,14 @@ const configSchema = z.object({
   /** Set: payments go to Stripe (PaymentIntents, manual capture). Unset: the simulated gateway. */
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * Stripe's publishable key, handed to the storefront's pages (`GET /storefront/config`): public, not a
+   * secret. Checked to be one, so that a secret key put here by mistake is never published.
+   */
+  STRIPE_PUBLISHABLE_KEY: z
+    .string()
+    .regex(/^pk_(test|live)_\w+$/, 'must be a Stripe publishable key (pk_test_… or pk_live_…)')
+    .optional(),
   /** Another Stripe API endpoint, e.g. stripe-mock: http://127.0.0.1:12111 */
   STRIPE_API_URL: z.url().optional(),
   /** How long a worker holds an order it drives; a crashed worker's orders are resumed after this. */

@@ -40,6 +40,9 @@ import { capConnections, connectionOptions } from './connection-limits.ts';
 import { documentAnswers, referToOneProblemSchema } from './openapi-responses.ts';
 import { addSecurityHeaders, DOCS_CONTENT_SECURITY_POLICY } from './security-headers.ts';
 import { streamRoutes, type StreamDependencies } from './streams.ts';
+import { liveOrderRoutes, type LiveOrderDependencies } from './live.ts';
+import { storefrontConfigRoutes, type StorefrontConfigDependencies } from './storefront-config.ts';
+import { CATALOG_CURRENCY } from '../projections/catalog/types.ts';
 import { webRoutes, WEB_BUILD_DIR } from './web.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -135,12 +138,14 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   await app.register(analyticsRoutes, { analytics: deps.analytics });
   await app.register(checkoutRoutes, { checkout: deps.checkout });
   await app.register(orderRoutes, { orders: deps.orders });
+  await app.register(liveOrderRoutes, { live: deps.live });
   await app.register(fulfilmentRoutes, { fulfilment: deps.fulfilment });
   await app.register(returnRoutes, { returns: deps.returns });
   await app.register(businessMetricsRoutes, { businessMetrics: deps.businessMetrics });
   await app.register(webhookRoutes, { webhooks: deps.webhooks });
   await app.register(adminProjectionRoutes, { adminProjections: deps.adminProjections });
   await app.register(streamRoutes, { streams: deps.streams });
+  await app.register(storefrontConfigRoutes, { storefront: deps.storefront });
   await app.register(webRoutes, { web: { buildDir: WEB_BUILD_DIR } });
 
   return app;
@@ -154,12 +159,14 @@ export type PluginDependencies = Readonly<{
   analytics: AnalyticsDependencies;
   checkout: CheckoutDependencies;
   orders: OrderDependencies;
+  live: LiveOrderDependencies;
   fulfilment: FulfilmentRouteDependencies;
   returns: ReturnRouteDependencies;
   businessMetrics: BusinessMetricsDependencies;
   webhooks: WebhookDependencies;
   adminProjections: AdminProjectionDependencies;
   streams: StreamDependencies;
+  storefront: StorefrontConfigDependencies;
 }>;
 
 /** What each plugin is given of the platform: the only place the API sees the platform whole. */
@@ -204,6 +211,7 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
       store,
       ordersOfCustomer: (customerId, page, pageSize) => ordersOfCustomer(db, customerId, page, pageSize),
     },
+    live: { store },
     fulfilment: {
       orders: commands.order,
       listOrders: (filter) => listOrders(db, filter),
@@ -223,6 +231,12 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
     },
     adminProjections: { projections: platform.projections, lagBoundMs: config.PROJECTION_LAG_BOUND_MS },
     streams: { store },
+    storefront: {
+      gateway: platform.gateway.name,
+      stripePublishableKey: config.STRIPE_PUBLISHABLE_KEY,
+      currency: CATALOG_CURRENCY,
+      returnWindowDays: config.RETURN_WINDOW_DAYS,
+    },
   };
 }
 

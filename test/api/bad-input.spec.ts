@@ -198,6 +198,12 @@ const CASES: Readonly<Record<string, Case>> = {
     params: order('confirmed'),
     badParams: { orderId: NOT_A_UUID },
   },
+  'GET /orders/:orderId/live': {
+    as: 'owner',
+    params: order('confirmed'),
+    badParams: { orderId: NOT_A_UUID },
+    badHeaders: { 'last-event-id': 'the last one' },
+  },
   'POST /orders/:orderId/cancel': {
     as: 'owner',
     params: order('confirmed'),
@@ -237,6 +243,7 @@ const NO_INPUT: Readonly<Record<string, string>> = {
   'GET /metrics': 'Prometheus text (its token is a credential, tested in hardening.spec.ts)',
   'GET /openapi.json': 'the document',
   'GET /cart': "the caller's own cart",
+  'GET /storefront/config': 'what a page needs to start, the same for everyone',
   'GET /admin/projections': 'the projections overview',
   'GET /docs': 'API docs page',
   'GET /docs/': 'API docs page',
@@ -253,8 +260,8 @@ const NO_INPUT: Readonly<Record<string, string>> = {
  * answers with the same status, as HTML (tested below); the others are drawn in the browser.
  */
 const PAGES: Readonly<Record<string, string>> = {
-  'GET /': 'storefront home and search: the query is `GET /products`\'s',
-  'GET /shop/products/:sku': 'a product page: the SKU is `GET /products/:sku`\'s',
+  'GET /': "storefront home and search: the query is `GET /products`'s",
+  'GET /shop/products/:sku': "a product page: the SKU is `GET /products/:sku`'s",
   'GET /shop/*': 'storefront pages drawn in the browser',
   'GET /console': 'the console, drawn in the browser',
   'GET /console/*': 'console pages, drawn in the browser',
@@ -450,7 +457,9 @@ describe.each(['embedded', 'postgres'] as const)('bad input on every route (%s)'
         !(name.startsWith('HEAD ') && names.has(name.replace(/^HEAD /, 'GET '))),
     );
     expect(uncovered, 'routes neither swept nor listed as taking no input').toEqual([]);
-    const gone = [...Object.keys(CASES), ...Object.keys(NO_INPUT), ...Object.keys(PAGES)].filter((name) => !names.has(name));
+    const gone = [...Object.keys(CASES), ...Object.keys(NO_INPUT), ...Object.keys(PAGES)].filter(
+      (name) => !names.has(name),
+    );
     expect(gone, 'listed here but not registered').toEqual([]);
 
     const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json<{

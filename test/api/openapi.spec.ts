@@ -249,5 +249,48 @@ describe('the OpenAPI document', () => {
       await call('get', '/products/{sku}', '/products/DOC-1');
       await call('get', '/cart', '/cart', customer);
     });
+
+    it('the storefront: its configuration, and the live order stream', async () => {
+      await call('get', '/storefront/config', '/storefront/config');
+      const live = '/orders/{orderId}/live';
+      expect(Object.keys(doc.paths[live]?.get?.responses['200']?.content ?? {})).toEqual([
+        'text/event-stream',
+      ]);
+
+      // The first event of a real stream is what the document says an event is, and its data the order.
+      const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const controller = new AbortController();
+      const stream = await fetch(`${base}/orders/${orderId}/live`, {
+        headers: customer,
+        signal: controller.signal,
+      });
+      expect(stream.status).toBe(200);
+      expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream;/);
+      const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!text.includes('\n\n')) text += (await reader.read()).value ?? '';
+      controller.abort();
+      const event = Object.fromEntries(
+        text
+          .split('\n\n')[0]!
+          .split('\n')
+          .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+      );
+      const pointer = (path: string, media: string) =>
+        `openapi#/paths/${path.replace(/\//g, '~1')}/get/responses/200/content/${media.replace(/\//g, '~1')}/schema`;
+      const eventSchema = ajv.compile({ $ref: pointer(live, 'text/event-stream') });
+      expect(eventSchema(event), JSON.stringify(eventSchema.errors)).toBe(true);
+      const orderSchema = ajv.compile({ $ref: pointer('/orders/{orderId}', 'application/json') });
+      expect(orderSchema(JSON.parse(event.data!)), JSON.stringify(orderSchema.errors)).toBe(true);
+
+      const stranger = (await signIn(t.app, t.platform, 'openapi-stranger@example.com')).headers;
+      expect((await call('get', live, `/orders/${orderId}/live`, stranger)).statusCode).toBe(404);
+      expect((await call('get', live, `/orders/${orderId}/live`)).statusCode).toBe(401);
+      const malformed = await call('get', live, `/orders/${orderId}/live`, {
+        ...customer,
+        'last-event-id': 'the last one',
+      });
+      expect(malformed.statusCode).toBe(400);
+    });
   });
 });
