@@ -165,6 +165,7 @@ function StreamAudit({ streamId, asOf }: { streamId: string; asOf: string }) {
           <section aria-labelledby="verdict-heading">
             <h2 id="verdict-heading">Hash chain of {streamId}</h2>
             <Verdict verdict={s.verdict} />
+            <StateLink streamId={streamId} />
           </section>
           {asOf && <AsOf streamId={streamId} asOf={asOf} events={s.events} />}
           <Events events={s.events} version={s.version} asOf={asOf} />
@@ -172,6 +173,16 @@ function StreamAudit({ streamId, asOf }: { streamId: string; asOf: string }) {
       )}
     </Show>
   );
+}
+
+/** Where the console shows what an order or a stock stream adds up to now. */
+function StateLink({ streamId }: { streamId: string }) {
+  const dash = streamId.indexOf('-');
+  const [category, id] = [streamId.slice(0, dash), streamId.slice(dash + 1)];
+  if (category === 'order') return <a href={`/console/orders/${encodeURIComponent(id)}`}>Open the order</a>;
+  if (category === 'inventory')
+    return <a href={withQuery('/console/inventory', { sku: id })}>Open the stock of {id}</a>;
+  return null;
 }
 
 function Verdict({ verdict }: { verdict: ChainVerdict }) {
