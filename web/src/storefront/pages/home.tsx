@@ -129,7 +129,13 @@ function Toolbar({
   loading: boolean;
 }) {
   const q = query.get('q');
-  const sort = query.get('sort') ?? (q ? 'relevance' : 'newest');
+  const standard = q ? 'relevance' : 'newest';
+  const sorts = SORTS.filter(([value]) => value !== standard && (value !== 'relevance' || q)).map(
+    ([value, label]) => [value, label] as [string, string],
+  );
+  sorts.unshift(['', SORTS.find(([value]) => value === standard)![1]]);
+  const sort = query.get('sort') ?? '';
+  const chosen = sorts.some(([value]) => value === sort) ? sort : '';
   const inStock = query.get('inStock') === 'true';
   let summary = '';
   if (loading) summary = 'Searching…';
@@ -167,19 +173,18 @@ function Toolbar({
         <label for="sort-by">Sort by</label>
         <select
           id="sort-by"
-          value={sort}
+          value={chosen}
           onChange={(event) => {
             const value = event.currentTarget.value;
-            go(hrefWith(query, (params) => params.set('sort', value)));
+            go(hrefWith(query, (params) => (value ? params.set('sort', value) : params.delete('sort'))));
           }}
         >
-          {SORTS.filter(([value]) => value !== 'relevance' || q || sort === 'relevance').map(
-            ([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ),
-          )}
+          {/* The catalog's default order (best match for a search, newest otherwise) is no parameter at all. */}
+          {sorts.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
         </select>
       </div>
     </div>
