@@ -7,6 +7,8 @@ import { luaScript, redisAnswers, type RedisKeys } from './redis.ts';
 
 /** How long Redis keeps an answer nothing invalidates (a bound on memory and on a lost invalidation). */
 export const LISTING_ANSWER_TTL_MS = 30 * 60_000;
+/** How often a process checks that it still hears invalidations. */
+const HEARTBEAT_MS = 1_000;
 
 /**
  * Keeps an answer (`<prefix>listing:<sha1 of its key>`: its JSON and tags) unless one of its tags
@@ -67,8 +69,9 @@ export type RedisListingAnswers = ListingAnswerStore &
  * search index, in whichever process it runs, through `invalidate`.
  *
  * A process keeps copies only while it hears invalidations (`subscriber`, a connection of its own in
- * subscribe mode): when that connection drops, every copy goes and none is kept until it listens
- * again. Redis failing is a miss, never an error: the engine answers.
+ * subscribe mode, pinged every second): when that connection drops or stops answering, every copy
+ * goes and none is kept until it listens again. Redis failing is a miss, never an error: the engine
+ * answers.
  */
 export function redisListingAnswers(
   { redis, prefix }: RedisKeys,
@@ -106,6 +109,16 @@ export function redisListingAnswers(
     );
   subscriber.on('ready', () => void listen());
   if (subscriber.status === 'ready') void listen();
+  // A connection cut without a word (no FIN) looks alive: one unanswered ping within the client's answer
+  // time (2 s) counts as deaf, and the connection is made again.
+  const heartbeat = setInterval(() => {
+    if (!listening) return;
+    subscriber.ping().catch(() => {
+      deaf();
+      subscriber.disconnect(true);
+    });
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
 
   /** The answer in Redis, else the engine's (then kept in Redis for the others). */
   async function shared(key: string, search: () => Promise<KeptAnswer>): Promise<KeptAnswer> {
@@ -162,6 +175,7 @@ export function redisListingAnswers(
       if (tags.length > 0) await invalidate([sequenceKey, invalidatedKey], [tagPrefix, channel, ...tags]);
     },
     async close() {
+      clearInterval(heartbeat);
       await subscriber.quit().catch(() => subscriber.disconnect());
     },
   };
