@@ -325,8 +325,9 @@ export async function seriousAxeViolations(page: Page): Promise<AxeFinding[]> {
 }
 
 /**
- * Presses Tab from the top of the page until focus has gone round (or `maxPresses`), and answers which
- * of `controls` focus reached (a control counts as reached when focus is on it or inside it).
+ * Presses Tab until focus has gone round the whole page twice over the window's edge (or `maxPresses`),
+ * and answers which of `controls` focus reached (a control counts as reached when focus is on it or
+ * inside it). Going round from wherever focus starts covers what lies before that point too.
  */
 export async function tabReaches(
   page: Page,
@@ -335,13 +336,10 @@ export async function tabReaches(
 ): Promise<{ reached: string[]; missed: string[] }> {
   const names = Object.keys(controls);
   const handles = await Promise.all(names.map((name) => controls[name]!.first().elementHandle(WAIT)));
-  await page.evaluate(() => {
-    (document.activeElement as HTMLElement | null)?.blur();
-    window.getSelection()?.removeAllRanges();
-  });
   const reached = new Set<string>();
-  let left = false;
-  for (let i = 0; i < maxPresses && reached.size < names.length; i++) {
+  let wraps = 0;
+  let onBodyBefore = true;
+  for (let i = 0; i < maxPresses && reached.size < names.length && wraps < 2; i++) {
     await page.keyboard.press('Tab');
     const state = await page.evaluate(
       (elements) => ({
@@ -353,8 +351,8 @@ export async function tabReaches(
       handles,
     );
     for (const index of state.hit) reached.add(names[index]!);
-    if (state.onBody && left) break;
-    if (!state.onBody) left = true;
+    if (state.onBody && !onBodyBefore) wraps++;
+    onBodyBefore = state.onBody;
   }
   return { reached: [...reached], missed: names.filter((name) => !reached.has(name)) };
 }
