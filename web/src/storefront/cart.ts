@@ -182,9 +182,18 @@ async function readCart(): Promise<void> {
   try {
     const guest = readGuestCart();
     if (guest.length > 0) {
-      const merged = await request<Cart>('/cart/merge', { method: 'POST', body: { items: guest } });
-      writeGuestCart([]);
-      return publish(fromApi(merged));
+      try {
+        const merged = await request<Cart>('/cart/merge', { method: 'POST', body: { items: guest } });
+        writeGuestCart([]);
+        return publish(fromApi(merged));
+      } catch (error) {
+        // Refused for good (not a failure worth retrying): the guest cart cannot join, so it is let go
+        // (said once) rather than sent again at every read.
+        if (!(error instanceof ApiError) || error.status === 0 || error.status === 429 || error.status >= 500)
+          throw error;
+        writeGuestCart([]);
+        return publish({ ...fromApi(await request<Cart>('/cart')), error });
+      }
     }
     publish(fromApi(await request<Cart>('/cart')));
   } catch (error) {
