@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { request } from '../../shared/api.ts';
+import { ApiError, request } from '../../shared/api.ts';
 import { navigate } from '../../shared/router.ts';
 import type { CatalogPage, ProductSummary } from '../../shared/types.ts';
 import { useTitle } from '../hooks.ts';
@@ -42,6 +42,10 @@ export function homeHeading(query: URLSearchParams): string {
   const q = query.get('q')?.trim() ?? '';
   return q ? `Results for “${q}”` : (query.get('category') ?? 'All products');
 }
+
+/** A failure that asking again may mend (the network, the server), not a search the catalog refuses. */
+const retryable = (error: unknown) =>
+  !(error instanceof ApiError) || error.status === 0 || error.status === 429 || error.status >= 500;
 
 type State = Readonly<{ search: string; catalog?: CatalogPage; error?: unknown; loading: boolean }>;
 
@@ -100,9 +104,11 @@ export function Home({ query, initial }: { query: URLSearchParams; initial?: Cat
       {failed && (
         <ProblemAlert error={state.error}>
           <p class="actions">
-            <button type="button" class="button button--secondary" onClick={() => setAttempt((n) => n + 1)}>
-              Try again
-            </button>
+            {retryable(state.error) && (
+              <button type="button" class="button button--secondary" onClick={() => setAttempt((n) => n + 1)}>
+                Try again
+              </button>
+            )}
             <a href="/">Start a new search</a>
           </p>
         </ProblemAlert>
