@@ -47,6 +47,23 @@ class Posting {
   }
 }
 
+/** The slots of one category or brand, in no order. */
+class SlotList {
+  slots = new Int32Array(4);
+  length = 0;
+
+  add(slot: number): void {
+    if (this.length === this.slots.length) this.slots = grow(this.slots, this.length * 2);
+    this.slots[this.length++] = slot;
+  }
+
+  remove(slot: number): void {
+    const at = this.slots.subarray(0, this.length).indexOf(slot);
+    if (at < 0) return;
+    this.slots[at] = this.slots[--this.length]!;
+  }
+}
+
 function grow<T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(array: T, size: number): T {
   const bigger = new (array.constructor as new (n: number) => T)(size);
   bigger.set(array);
@@ -91,14 +108,17 @@ export class CatalogIndex {
   private brand = new Int32Array(1024);
   private readonly categories = new Dictionary();
   private readonly brands = new Dictionary();
+  /** Each category's and brand's slots (by id), so a page of one reads only its own products. */
+  private readonly inCategory: SlotList[] = [];
+  private readonly ofBrand: SlotList[] = [];
   private readonly words = new Map<string, Posting>();
   /** Every word in order, for prefixes; undefined when it must be sorted again. */
   private sortedWords: string[] | undefined = [];
-  private readonly orders: Record<Sort, Int32Array> = {
-    newest: new Int32Array(0),
-    price_asc: new Int32Array(0),
-    price_desc: new Int32Array(0),
-    title: new Int32Array(0),
+  private readonly orders: Record<Sort, SortedSlots> = {
+    newest: new SortedSlots(),
+    price_asc: new SortedSlots(),
+    price_desc: new SortedSlots(),
+    title: new SortedSlots(),
   };
   private listedCount = 0;
   private ordersSorted = true;
@@ -107,6 +127,8 @@ export class CatalogIndex {
   private wordMark = new Uint32Array(1024);
   private hits = new Uint8Array(1024);
   private score = new Float64Array(1024);
+  /** A search's word matches, then its matches (each slot at most once). */
+  private candidates = new Int32Array(1024);
   private round = 0;
 
   private readonly compare: Record<Sort, (a: number, b: number) => number> = {
@@ -149,7 +171,7 @@ export class CatalogIndex {
     const minPrice = filters.minPrice ?? -Infinity;
     const maxPrice = filters.maxPrice ?? Infinity;
     const inStock = filters.inStock === true;
-    const matched: number[] = [];
+    let matched = 0;
     let total = 0;
     const consider = (slot: number) => {
       if (
@@ -170,15 +192,37 @@ export class CatalogIndex {
       return true;
     };
     if (terms.length > 0) {
-      for (const slot of this.matchWords(terms)) if (consider(slot)) matched.push(slot);
+      const found = this.matchWords(terms);
+      const { candidates } = this;
+      for (let i = 0; i < found; i++) if (consider(candidates[i]!)) candidates[matched++] = candidates[i]!;
     } else if (categoryId !== -1 && brandId !== -1) {
-      for (let slot = 0; slot < this.docs.length; slot++) consider(slot);
+      // The fewest products that may match: a brand's, a category's, a price range's, or all.
+      const sources: { slots: Int32Array; from: number; to: number }[] = [];
+      if (brandId >= 0)
+        sources.push({ slots: this.ofBrand[brandId]!.slots, from: 0, to: this.ofBrand[brandId]!.length });
+      if (categoryId >= 0)
+        sources.push({
+          slots: this.inCategory[categoryId]!.slots,
+          from: 0,
+          to: this.inCategory[categoryId]!.length,
+        });
+      if (filters.minPrice !== undefined || filters.maxPrice !== undefined) {
+        const byPrice = this.orders.price_asc;
+        sources.push({
+          slots: byPrice.slots,
+          from: byPrice.firstWhere((slot) => price[slot]! >= minPrice),
+          to: byPrice.firstWhere((slot) => price[slot]! > maxPrice),
+        });
+      }
+      const source = sources.sort((a, b) => a.to - a.from - (b.to - b.from))[0];
+      if (source) for (let i = source.from; i < source.to; i++) consider(source.slots[i]!);
+      else for (let slot = 0; slot < this.docs.length; slot++) consider(slot);
     }
     const sort = sortOf(filters);
     const from = (filters.page - 1) * filters.pageSize;
     const page =
       sort === 'relevance'
-        ? this.bestMatches(matched, from, filters.pageSize)
+        ? this.bestMatches(this.candidates.subarray(0, matched), from, filters.pageSize)
         : this.walk(this.orders[sort], round, from, filters.pageSize);
     return {
       items: page.map((slot) => summaryOf(this.docs[slot]!)),
@@ -211,7 +255,7 @@ export class CatalogIndex {
       before.listedAt !== doc.listedAt;
     const reorder = moves && keepSorted && this.ordersSorted;
     if (moves && !reorder) this.ordersSorted = false;
-    if (reorder && wasListed) for (const sort of SORTS) this.orders[sort] = this.without(sort, slot);
+    if (reorder && wasListed) for (const sort of SORTS) this.orders[sort].remove(slot, this.compare[sort]);
     this.docs[slot] = doc;
     this.skus[slot] = doc.sku;
     this.titles[slot] = doc.title ?? '';
@@ -220,8 +264,18 @@ export class CatalogIndex {
     this.available[slot] = doc.available;
     this.listedAt[slot] = doc.listedAt === undefined ? 0 : Date.parse(doc.listedAt);
     this.bucket[slot] = priceBucket(doc.price ?? 0);
-    this.category[slot] = this.categories.idOf(doc.category ?? '');
-    this.brand[slot] = this.brands.idOf(doc.brand ?? '');
+    const categoryId = this.categories.idOf(doc.category ?? '');
+    const brandId = this.brands.idOf(doc.brand ?? '');
+    if (!before || this.category[slot] !== categoryId) {
+      if (before) this.inCategory[this.category[slot]!]!.remove(slot);
+      (this.inCategory[categoryId] ??= new SlotList()).add(slot);
+      this.category[slot] = categoryId;
+    }
+    if (!before || this.brand[slot] !== brandId) {
+      if (before) this.ofBrand[this.brand[slot]!]!.remove(slot);
+      (this.ofBrand[brandId] ??= new SlotList()).add(slot);
+      this.brand[slot] = brandId;
+    }
     if (
       !before ||
       before.title !== doc.title ||
@@ -230,7 +284,7 @@ export class CatalogIndex {
     )
       this.indexWords(slot, doc, keepSorted);
     this.listedCount += (doc.listed ? 1 : 0) - (wasListed ? 1 : 0);
-    if (reorder && doc.listed) for (const sort of SORTS) this.orders[sort] = this.with(sort, slot);
+    if (reorder && doc.listed) for (const sort of SORTS) this.orders[sort].insert(slot, this.compare[sort]);
   }
 
   private indexWords(slot: number, doc: CatalogDocument, keepSorted: boolean): void {
@@ -263,8 +317,11 @@ export class CatalogIndex {
     this.tokens[slot] = words;
   }
 
-  /** The slots having every word (the last one as a prefix), each with its score in `this.score`. */
-  private matchWords(terms: readonly string[]): number[] {
+  /**
+   * The slots having every word (the last one as a prefix), each with its score in `this.score`: the
+   * first `n` of `this.candidates`, n returned.
+   */
+  private matchWords(terms: readonly string[]): number {
     const groups = terms.map((term, i) => {
       if (i < terms.length - 1) {
         const posting = this.words.get(term);
@@ -272,12 +329,13 @@ export class CatalogIndex {
       }
       return this.withPrefix(term);
     });
-    if (groups.some((group) => group.length === 0)) return [];
+    if (groups.some((group) => group.length === 0)) return 0;
     const size = (group: Posting[]) => group.reduce((sum, p) => sum + p.length, 0);
     groups.sort((a, b) => size(a) - size(b));
     const round = this.round;
     const { wordMark, hits, score } = this;
-    const candidates: number[] = [];
+    const { candidates } = this;
+    let found = 0;
     groups.forEach((group, g) => {
       for (const posting of group)
         for (let i = 0; i < posting.length; i++) {
@@ -288,7 +346,7 @@ export class CatalogIndex {
               wordMark[slot] = round;
               hits[slot] = 1;
               score[slot] = weight;
-              candidates.push(slot);
+              candidates[found++] = slot;
             } else score[slot] = score[slot]! + weight; // another word with the same prefix
           } else if (wordMark[slot] === round && (hits[slot] === g || hits[slot] === g + 1)) {
             hits[slot] = g + 1;
@@ -296,7 +354,10 @@ export class CatalogIndex {
           }
         }
     });
-    return candidates.filter((slot) => hits[slot] === groups.length);
+    let kept = 0;
+    for (let i = 0; i < found; i++)
+      if (hits[candidates[i]!] === groups.length) candidates[kept++] = candidates[i]!;
+    return kept;
   }
 
   private withPrefix(prefix: string): Posting[] {
@@ -309,11 +370,12 @@ export class CatalogIndex {
   }
 
   /** The page of the matches by relevance: best score first, the SKU breaking ties. */
-  private bestMatches(matched: number[], from: number, size: number): number[] {
+  private bestMatches(matched: Int32Array, from: number, size: number): number[] {
     const score = this.score;
     const better = (a: number, b: number) => score[b]! - score[a]! || this.bySku(a, b);
     const wanted = from + size;
-    if (wanted > KEEP_BEST_UP_TO || wanted >= matched.length) return matched.sort(better).slice(from, wanted);
+    if (wanted > KEEP_BEST_UP_TO || wanted >= matched.length)
+      return Array.from(matched).sort(better).slice(from, wanted);
     const best: number[] = [];
     for (const slot of matched) {
       if (best.length === wanted && better(slot, best[wanted - 1]!) >= 0) continue;
@@ -328,11 +390,12 @@ export class CatalogIndex {
   }
 
   /** The page of the matches in a sort order: walks the order, counting only this search's matches. */
-  private walk(order: Int32Array, round: number, from: number, size: number): number[] {
+  private walk(order: SortedSlots, round: number, from: number, size: number): number[] {
     const page: number[] = [];
+    const { slots, length } = order;
     let skipped = 0;
-    for (let i = 0; i < order.length && page.length < size; i++) {
-      const slot = order[i]!;
+    for (let i = 0; i < length && page.length < size; i++) {
+      const slot = slots[i]!;
       if (this.mark[slot] !== round) continue;
       if (skipped < from) skipped++;
       else page.push(slot);
@@ -343,40 +406,8 @@ export class CatalogIndex {
   private sortOrders(): void {
     const listed: number[] = [];
     for (let slot = 0; slot < this.docs.length; slot++) if (this.listed[slot] === 1) listed.push(slot);
-    for (const sort of SORTS) this.orders[sort] = Int32Array.from(listed).sort(this.compare[sort]);
+    for (const sort of SORTS) this.orders[sort].replace(Int32Array.from(listed).sort(this.compare[sort]));
     this.ordersSorted = true;
-  }
-
-  private without(sort: Sort, slot: number): Int32Array {
-    const order = this.orders[sort];
-    const at = this.position(order, slot, this.compare[sort]);
-    if (order[at] !== slot) return order; // not there: sorted again whole since
-    const next = new Int32Array(order.length - 1);
-    next.set(order.subarray(0, at));
-    next.set(order.subarray(at + 1), at);
-    return next;
-  }
-
-  private with(sort: Sort, slot: number): Int32Array {
-    const order = this.orders[sort];
-    const at = this.position(order, slot, this.compare[sort]);
-    const next = new Int32Array(order.length + 1);
-    next.set(order.subarray(0, at));
-    next[at] = slot;
-    next.set(order.subarray(at), at + 1);
-    return next;
-  }
-
-  /** Where `slot` is, or goes, in an order (every key ends with the SKU, so each slot has one place). */
-  private position(order: Int32Array, slot: number, compare: (a: number, b: number) => number): number {
-    let low = 0;
-    let high = order.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (compare(order[middle]!, slot) < 0) low = middle + 1;
-      else high = middle;
-    }
-    return low;
   }
 
   private bySku(a: number, b: number): number {
@@ -406,10 +437,61 @@ export class CatalogIndex {
     this.wordMark = grow(this.wordMark, size);
     this.hits = grow(this.hits, size);
     this.score = grow(this.score, size);
+    this.candidates = grow(this.candidates, size);
   }
 }
 
 const SORTS: readonly Sort[] = ['newest', 'price_asc', 'price_desc', 'title'];
+
+/** Slots in one sort order, moved in place when one changes (every key ends with the SKU: one place each). */
+class SortedSlots {
+  slots: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  length = 0;
+
+  replace(sorted: Int32Array): void {
+    this.slots = sorted;
+    this.length = sorted.length;
+  }
+
+  insert(slot: number, compare: (a: number, b: number) => number): void {
+    if (this.length === this.slots.length) this.slots = grow(this.slots, Math.max(16, this.length * 2));
+    const at = this.position(slot, compare);
+    this.slots.copyWithin(at + 1, at, this.length);
+    this.slots[at] = slot;
+    this.length++;
+  }
+
+  /** With `compare` still reading the keys the slot was inserted with. */
+  remove(slot: number, compare: (a: number, b: number) => number): void {
+    const at = this.position(slot, compare);
+    if (at >= this.length || this.slots[at] !== slot) return;
+    this.slots.copyWithin(at, at + 1, this.length);
+    this.length--;
+  }
+
+  /** The first place whose slot passes `test`, which fails on a prefix of the order and holds on the rest. */
+  firstWhere(test: (slot: number) => boolean): number {
+    let low = 0;
+    let high = this.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (test(this.slots[middle]!)) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
+
+  private position(slot: number, compare: (a: number, b: number) => number): number {
+    let low = 0;
+    let high = this.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compare(this.slots[middle]!, slot) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
 
 /** The first index whose word is not below `word`. */
 function lowerBound(words: readonly string[], word: string): number {
