@@ -357,6 +357,20 @@ export async function tabReaches(
   return { reached: [...reached], missed: names.filter((name) => !reached.has(name)) };
 }
 
+/**
+ * Presses Tab until focus is on `target` or inside it (a radio group: Tab lands on its checked radio,
+ * or its first); throws after `maxPresses`. For steps taken with the keyboard alone.
+ */
+export async function tabTo(page: Page, target: Locator, maxPresses = 200): Promise<void> {
+  const handle = await target.first().elementHandle(WAIT);
+  for (let i = 0; i < maxPresses; i++) {
+    await page.keyboard.press('Tab');
+    if (await handle.evaluate((el) => el === document.activeElement || el.contains(document.activeElement)))
+      return;
+  }
+  throw new Error(`Tab did not reach ${target.toString()} in ${maxPresses} presses`);
+}
+
 /** True when the page is no wider than the window (no horizontal scrolling). */
 export const fitsWidth = (page: Page): Promise<{ scrollWidth: number; clientWidth: number }> =>
   page.evaluate(() => ({

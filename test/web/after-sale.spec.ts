@@ -71,7 +71,7 @@ async function shipFromConsole(page: Page, trackingNumber: string) {
 }
 
 describe('after the sale', () => {
-  it('an admin ships an order in the console; the customer’s open order page shows it shipped with the tracking number, live', async () => {
+  it('an admin ships an order in the console, then marks it delivered; the customer’s open order page shows it shipped with the tracking number, then delivered, live', async () => {
     const { product, customer, orderId } = await confirmedOrder('Ship Test Desk Globe', 2, 5400);
     const shopper = await customerOnOrderPage(customer, orderId);
     await untilText(orderStatus(shopper.page), /confirmed/i);
@@ -100,6 +100,12 @@ describe('after the sale', () => {
     );
     expect(order.status).toBe('shipped');
     expect(order.shipments.map((s) => s.trackingNumber)).toEqual([trackingNumber]);
+
+    // Then delivered: the same page, still not loaded again, follows.
+    await operator.page.getByRole('button', { name: 'Mark delivered' }).click();
+    await untilText(orderStatus(shopper.page), /delivered/i);
+    expect(await stillSamePage(shopper.page)).toBe(true);
+    await shop.waitForOrder(customer.api, orderId, 'delivered');
     expectCleanRun(shopper, operator);
     await Promise.all([shopper.context.close(), operator.context.close()]);
   });
@@ -169,6 +175,22 @@ describe('after the sale', () => {
     await page.getByText('Chain valid').waitFor(WAIT);
     expect(await page.getByText('Chain broken').count()).toBe(0);
     await screenshot(page, 'audit');
+
+    // The stream's events exported as NDJSON: one JSON event per line, all of them, in order.
+    const recorded = await admin.get<{ events: { type: string }[] }>(`/streams/${stream}`);
+    expect(recorded.events.length, 'events of a confirmed order').toBeGreaterThanOrEqual(2);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', WAIT),
+      page.getByRole('button', { name: 'Export NDJSON' }).click(),
+    ]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+    const exported = Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as { type: string });
+    expect(exported.map((e) => e.type)).toEqual(recorded.events.map((e) => e.type));
 
     // Tampered with in the database, past the event store: the order's first event's data edited.
     await shop.t.platform.db.query(

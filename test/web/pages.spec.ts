@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoCatalog } from '../../src/seed/demo-catalog.ts';
 import {
   connectBrowser,
   fitsWidth,
@@ -376,6 +377,17 @@ describe('pages a crawler reads', () => {
     await page.goto(path);
     await page.getByRole('heading', { name: demoProduct.title, level: 1 }).waitFor(WAIT);
     await page.getByText(price).first().waitFor(WAIT);
+
+    // A product with nothing left says so, to people and to crawlers.
+    const soldOut = demoCatalog().find((p) => p.stock === 0)!;
+    const soldOutPath = `/shop/products/${encodeURIComponent(soldOut.sku)}`;
+    const soldOutHtml = await (await fetch(shop.base + soldOutPath)).text();
+    const soldOutLd = [...soldOutHtml.matchAll(/<script type="application\/ld\+json">([\s\S]*?)<\/script>/g)]
+      .map((m) => JSON.parse(m[1]!) as { '@type': string; offers?: { availability?: string } })
+      .find((data) => data['@type'] === 'Product');
+    expect(soldOutLd?.offers?.availability).toBe('https://schema.org/OutOfStock');
+    await page.goto(soldOutPath);
+    await page.getByText('Sold out').first().waitFor(WAIT);
     await context.close();
   });
 
@@ -433,6 +445,17 @@ describe('pages a crawler reads', () => {
     await page.goForward();
     await expect.poll(() => sortBy.inputValue(), WAIT).toBe(sort);
     await expect.poll(results, WAIT).toEqual(sorted);
+
+    // A facet too: its checkbox is in the address, kept by a reload, undone by going back.
+    await page.goto('/?q=kettle');
+    const kitchen = page.getByRole('checkbox', { name: /^Kitchen\b/ });
+    await kitchen.check();
+    await expect.poll(() => query().get('category'), WAIT).toBe('Kitchen');
+    await page.reload();
+    await expect.poll(() => kitchen.isChecked(), WAIT).toBe(true);
+    await page.goBack();
+    await expect.poll(() => query().get('category'), WAIT).toBeNull();
+    await expect.poll(() => kitchen.isChecked(), WAIT).toBe(false);
 
     // Paging too: the next page is an address of its own.
     await page.goto('/');

@@ -11,7 +11,9 @@ import {
   orderStatus,
   screenshot,
   signInOnStorefront,
+  SHOPPER_PASSWORD,
   stillSamePage,
+  tabTo,
   untilText,
   visitor,
   WAIT,
@@ -236,6 +238,74 @@ describe('a shopper in the storefront', () => {
     expect(await cartQuantity(page, lantern.title)).toBe('1');
     await page.goto(`/shop/products/${lantern.sku}`);
     await page.getByText('Sold out').first().waitFor(WAIT);
+    expectCleanRun(visit);
+    await visit.context.close();
+  });
+
+  it('creates an account from the sign-in page and is signed in', async () => {
+    const visit = await visitor(browser, shop.base);
+    const { page } = visit;
+    const email = `new-${Date.now()}@example.com`;
+    const password = 'a sturdy passphrase for a new shopper';
+    await page.goto('/shop/sign-in');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.waitForURL(/\/shop\/register/, WAIT);
+    await page.getByRole('textbox', { name: 'Email' }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT);
+    await page.getByRole('link', { name: 'Orders', exact: true }).waitFor(WAIT);
+    const signedIn = await shop.signIn(email, password);
+    expect((await signedIn.get<{ items: unknown[] }>('/cart')).items).toEqual([]);
+    expectCleanRun(visit);
+    await visit.context.close();
+  });
+
+  it('signs in, adds to the cart and checks out with the keyboard alone', async () => {
+    const compass = await shop.newProduct('Keyboard Test Pocket Compass', 10, 1800);
+    const shopper = await shop.newShopper('keyboard');
+    const visit = await visitor(browser, shop.base);
+    const { page } = visit;
+    const press = (key: string) => page.keyboard.press(key);
+
+    await page.goto('/shop/sign-in');
+    await tabTo(page, page.getByRole('textbox', { name: 'Email' }));
+    await page.keyboard.type(shopper.email);
+    await tabTo(page, page.getByLabel('Password', { exact: true }));
+    await page.keyboard.type(SHOPPER_PASSWORD);
+    await tabTo(page, page.getByRole('button', { name: 'Sign in' }));
+    await press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT);
+
+    await page.goto(`/shop/products/${compass.sku}`);
+    await tabTo(page, page.getByRole('spinbutton', { name: 'Quantity' }));
+    await press('ControlOrMeta+a');
+    await page.keyboard.type('2');
+    await tabTo(page, page.getByRole('button', { name: 'Add to cart' }));
+    await press('Enter');
+    await expect
+      .poll(async () => (await shopper.api.get<{ items: { quantity: number }[] }>('/cart')).items, WAIT)
+      .toEqual([expect.objectContaining({ sku: compass.sku, quantity: 2 })]);
+
+    await tabTo(page, page.getByRole('link', { name: /^Cart\b/ }));
+    await press('Enter');
+    await page.waitForURL(/\/shop\/cart$/, WAIT);
+    await tabTo(
+      page,
+      page.getByRole('link', { name: 'Checkout' }).or(page.getByRole('button', { name: 'Checkout' })),
+    );
+    await press('Enter');
+    await page.waitForURL(/\/shop\/checkout$/, WAIT);
+    const methods = page.getByRole('radiogroup', { name: 'Payment method' });
+    const visa = methods.getByRole('radio', { name: /visa/i });
+    await tabTo(page, methods);
+    // Arrow keys move through the group's radios (and check them), as in any radio group.
+    for (let i = 0; i < 6 && !(await visa.isChecked()); i++) await press('ArrowDown');
+    expect(await visa.isChecked()).toBe(true);
+    await tabTo(page, page.getByRole('button', { name: 'Place order' }));
+    await press('Enter');
+    await page.waitForURL(/\/shop\/orders\/[^/?#]+$/, WAIT);
+    await untilText(orderStatus(page), /confirmed/i);
     expectCleanRun(visit);
     await visit.context.close();
   });
