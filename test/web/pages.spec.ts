@@ -135,6 +135,17 @@ const STOREFRONT: Stop[] = [
     }),
   },
   {
+    name: 'home-page-2',
+    who: 'guest',
+    path: () => '/?page=2',
+    ready: (page) => page.getByRole('link', { name: 'Previous page' }),
+    controls: (page) => ({
+      ...storefrontControls(page, false),
+      'link Previous page': page.getByRole('link', { name: 'Previous page' }),
+      'link Next page': page.getByRole('link', { name: 'Next page' }),
+    }),
+  },
+  {
     name: 'product',
     who: 'guest',
     path: () => `/shop/products/${encodeURIComponent(demoProduct.sku)}`,

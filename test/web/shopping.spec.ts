@@ -133,12 +133,17 @@ describe('a shopper in the storefront', () => {
     await goToCheckout(page);
     await choosePayment(page, /visa/i);
     await screenshot(page, 'checkout');
-    const liveRequests: string[] = [];
+    const liveRequests: { path: string; search: string; authorization: string | undefined }[] = [];
     const orderReads: string[] = [];
     page.on('request', (request) => {
-      const path = new URL(request.url()).pathname;
-      if (/^\/orders\/[^/]+\/live$/.test(path)) liveRequests.push(path);
-      else if (/^\/orders\/[^/]+$/.test(path)) orderReads.push(path);
+      const url = new URL(request.url());
+      if (/^\/orders\/[^/]+\/live$/.test(url.pathname))
+        liveRequests.push({
+          path: url.pathname,
+          search: url.search,
+          authorization: request.headers()['authorization'],
+        });
+      else if (/^\/orders\/[^/]+$/.test(url.pathname)) orderReads.push(url.pathname);
     });
 
     const held = holdAuthorizations(shop.t.platform.gateway);
@@ -148,7 +153,12 @@ describe('a shopper in the storefront', () => {
       // Pending while the card is held: the page shows it, then changes by itself.
       await untilText(orderStatus(page), /pending/i);
       await markPage(page);
-      expect(liveRequests).toContain(`/orders/${orderId}/live`);
+      // The live stream, its token in a header, never in the address.
+      expect(liveRequests.map((r) => r.path)).toContain(`/orders/${orderId}/live`);
+      for (const request of liveRequests) {
+        expect(request.search).toBe('');
+        expect(request.authorization).toMatch(/^Bearer \S+$/);
+      }
       // Nothing changes while the card is held: a page that follows the live stream asks nothing meanwhile.
       const readsBefore = orderReads.length;
       await page.waitForTimeout(3_000);
