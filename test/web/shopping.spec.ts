@@ -195,11 +195,16 @@ describe('a shopper in the storefront', () => {
     await goToCheckout(page);
     await choosePayment(page, /declined/i);
     const declinedOrder = await placeOrder(page);
+    await markPage(page);
 
+    // The order page turns to cancelled by itself and says why.
     await page
       .getByRole('alert')
       .filter({ hasText: /declined/i })
       .waitFor(WAIT);
+    await untilText(orderStatus(page), /cancelled/i);
+    expect(await stillSamePage(page)).toBe(true);
+    await screenshot(page, 'order-declined');
     await shop.waitForOrder(shopper.api, declinedOrder, 'cancelled');
 
     // The cart is kept: the page shows it, after a reload too, and it checks out with another card.
