@@ -47,7 +47,9 @@ class Posting {
   }
 }
 
-/** The slots of one category or brand, in no order. */
+type Group = Readonly<{ lists: readonly (SlotList | Posting)[]; weighted: boolean }>;
+
+/** The slots of one category, brand or attribute value, in no order. */
 class SlotList {
   slots = new Int32Array(4);
   length = 0;
@@ -111,6 +113,9 @@ export class CatalogIndex {
   /** Each category's and brand's slots (by id), so a page of one reads only its own products. */
   private readonly inCategory: SlotList[] = [];
   private readonly ofBrand: SlotList[] = [];
+  /** The slots having each attribute value (see attributeKey), and each slot's keys. */
+  private readonly attributeLists = new Map<string, SlotList>();
+  private readonly attributeKeys: (readonly string[] | undefined)[] = [];
   private readonly words = new Map<string, Posting>();
   /** Every word in order, for prefixes; undefined when it must be sorted again. */
   private sortedWords: string[] | undefined = [];
@@ -163,7 +168,7 @@ export class CatalogIndex {
     const terms = searchTerms(filters.q);
     const categoryId = filters.category === undefined ? -2 : this.categories.find(filters.category);
     const brandId = filters.brand === undefined ? -2 : this.brands.find(filters.brand);
-    const attributes = Object.entries(filters.attributes ?? {}).filter(([, values]) => values.length > 0);
+    const groups = [...this.wordGroups(terms), ...this.attributeGroups(filters.attributes)];
     const categoryCounts = new Int32Array(this.categories.values.length);
     const brandCounts = new Int32Array(this.brands.values.length);
     const priceCounts = new Int32Array(PRICE_STEPS.length + 1);
@@ -180,8 +185,7 @@ export class CatalogIndex {
         (brandId !== -2 && brand[slot] !== brandId) ||
         price[slot]! < minPrice ||
         price[slot]! > maxPrice ||
-        (inStock && available[slot]! <= 0) ||
-        (attributes.length > 0 && !hasAttributes(this.docs[slot]!, attributes))
+        (inStock && available[slot]! <= 0)
       )
         return false;
       mark[slot] = round;
@@ -191,8 +195,8 @@ export class CatalogIndex {
       priceCounts[bucket[slot]!]!++;
       return true;
     };
-    if (terms.length > 0) {
-      const found = this.matchWords(terms);
+    if (groups.length > 0) {
+      const found = this.matchGroups(groups);
       const { candidates } = this;
       for (let i = 0; i < found; i++) if (consider(candidates[i]!)) candidates[matched++] = candidates[i]!;
     } else if (categoryId !== -1 && brandId !== -1) {
@@ -242,6 +246,7 @@ export class CatalogIndex {
       this.slots.set(doc.sku, slot);
       this.docs.push(undefined);
       this.tokens.push(undefined);
+      this.attributeKeys.push(undefined);
       this.ensureCapacity(this.docs.length);
     }
     const before = this.docs[slot];
@@ -283,8 +288,24 @@ export class CatalogIndex {
       before.description !== doc.description
     )
       this.indexWords(slot, doc, keepSorted);
+    if (!before || before.attributes !== doc.attributes) this.indexAttributes(slot, doc);
     this.listedCount += (doc.listed ? 1 : 0) - (wasListed ? 1 : 0);
     if (reorder && doc.listed) for (const sort of SORTS) this.orders[sort].insert(slot, this.compare[sort]);
+  }
+
+  private indexAttributes(slot: number, doc: CatalogDocument): void {
+    for (const key of this.attributeKeys[slot] ?? []) {
+      const list = this.attributeLists.get(key)!;
+      list.remove(slot);
+      if (list.length === 0) this.attributeLists.delete(key);
+    }
+    const keys = Object.entries(doc.attributes ?? {}).map(([name, value]) => attributeKey(name, value));
+    for (const key of keys) {
+      let list = this.attributeLists.get(key);
+      if (!list) this.attributeLists.set(key, (list = new SlotList()));
+      list.add(slot);
+    }
+    this.attributeKeys[slot] = keys;
   }
 
   private indexWords(slot: number, doc: CatalogDocument, keepSorted: boolean): void {
@@ -318,46 +339,61 @@ export class CatalogIndex {
   }
 
   /**
-   * The slots having every word (the last one as a prefix), each with its score in `this.score`: the
-   * first `n` of `this.candidates`, n returned.
+   * The slots in a list of every group (a word's products, the products having one of an attribute's
+   * values), each with its score in `this.score` (the weights of its word groups): the first `n` of
+   * `this.candidates`, n returned. Groups are read smallest first: each later one only counts slots
+   * the ones before found.
    */
-  private matchWords(terms: readonly string[]): number {
-    const groups = terms.map((term, i) => {
-      if (i < terms.length - 1) {
-        const posting = this.words.get(term);
-        return posting ? [posting] : [];
-      }
-      return this.withPrefix(term);
-    });
-    if (groups.some((group) => group.length === 0)) return 0;
-    const size = (group: Posting[]) => group.reduce((sum, p) => sum + p.length, 0);
-    groups.sort((a, b) => size(a) - size(b));
+  private matchGroups(groups: readonly Group[]): number {
+    if (groups.some((group) => group.lists.length === 0)) return 0;
+    const size = (group: Group) => group.lists.reduce((sum, list) => sum + list.length, 0);
+    const ordered = [...groups].sort((a, b) => size(a) - size(b));
     const round = this.round;
-    const { wordMark, hits, score } = this;
-    const { candidates } = this;
+    const { wordMark, hits, score, candidates } = this;
     let found = 0;
-    groups.forEach((group, g) => {
-      for (const posting of group)
-        for (let i = 0; i < posting.length; i++) {
-          const slot = posting.slots[i]!;
-          const weight = posting.weights[i]!;
+    ordered.forEach(({ lists, weighted }, g) => {
+      for (const list of lists) {
+        const weights = weighted ? (list as Posting).weights : undefined;
+        for (let i = 0; i < list.length; i++) {
+          const slot = list.slots[i]!;
+          const weight = weights ? weights[i]! : 0;
           if (g === 0) {
             if (wordMark[slot] !== round) {
               wordMark[slot] = round;
               hits[slot] = 1;
               score[slot] = weight;
               candidates[found++] = slot;
-            } else score[slot] = score[slot]! + weight; // another word with the same prefix
+            } else score[slot] = score[slot]! + weight; // in two lists of one group (a prefix's words)
           } else if (wordMark[slot] === round && (hits[slot] === g || hits[slot] === g + 1)) {
             hits[slot] = g + 1;
             score[slot] = score[slot]! + weight;
           }
         }
+      }
     });
     let kept = 0;
     for (let i = 0; i < found; i++)
-      if (hits[candidates[i]!] === groups.length) candidates[kept++] = candidates[i]!;
+      if (hits[candidates[i]!] === ordered.length) candidates[kept++] = candidates[i]!;
     return kept;
+  }
+
+  /** The lists of the words searched: every word whole, the last one as a prefix. */
+  private wordGroups(terms: readonly string[]): Group[] {
+    return terms.map((term, i) => {
+      if (i === terms.length - 1) return { lists: this.withPrefix(term), weighted: true };
+      const posting = this.words.get(term);
+      return { lists: posting ? [posting] : [], weighted: true };
+    });
+  }
+
+  /** One group per attribute name: the products having any of the values asked for. */
+  private attributeGroups(attributes: CatalogFilters['attributes']): Group[] {
+    return Object.entries(attributes ?? {})
+      .filter(([, values]) => values.length > 0)
+      .map(([name, values]) => ({
+        lists: values.flatMap((value) => this.attributeLists.get(attributeKey(name, value)) ?? []),
+        weighted: false,
+      }));
   }
 
   private withPrefix(prefix: string): Posting[] {
@@ -528,15 +564,7 @@ function facet(values: readonly string[], counts: Int32Array): FacetCount[] {
 }
 
 /**
- * Whether a product has one of the values given for each attribute name. A value given as text matches
- * text, a number in its plain form (`18`, not `18.0`) and a boolean (`true`), as attributeValues says.
+ * Where an attribute value is listed. A value asked for as text matches text, a number in its plain
+ * form (`18`, not `18.0`) and a boolean (`true`), as attributeValues says: each is listed as its text.
  */
-function hasAttributes(doc: CatalogDocument, wanted: readonly (readonly [string, readonly string[]])[]) {
-  const attributes = doc.attributes ?? {};
-  for (const [name, values] of wanted) {
-    if (!Object.hasOwn(attributes, name)) return false;
-    const value = attributes[name];
-    if (!values.includes(String(value))) return false;
-  }
-  return true;
-}
+const attributeKey = (name: string, value: string | number | boolean) => `${name}\u0000${String(value)}`;
