@@ -87,6 +87,7 @@ export const liveOrderRoutes = fp(
       '/orders/:orderId/live',
       {
         onRequest: authenticated,
+        config: { longLived: true },
         schema: {
           tags: ['orders'],
           security: [{ bearer: [] }],

@@ -149,6 +149,13 @@ export class RequestLatency extends Histogram<Label> {
  * (not `request.routeOptions`, which Fastify builds afresh on each read, nor a string key); requests
  * no route matched are observed by one global hook, under `unmatched`.
  */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** An answer that stays open (a stream of events): its lifetime is no request latency, so it is not observed. */
+    longLived?: boolean;
+  }
+}
+
 export function recordRequestLatency(app: FastifyInstance, latency: RequestLatency): void {
   const observer = (route: string, method?: string) => {
     // A route of one method: by status alone; of several (or none matched): by method and status.
@@ -168,6 +175,7 @@ export function recordRequestLatency(app: FastifyInstance, latency: RequestLaten
     request.is404 ? unmatched(request, reply, done) : done(),
   );
   app.addHook('onRoute', (route) => {
+    if (route.config?.longLived) return;
     const own = observer(route.url, typeof route.method === 'string' ? route.method : undefined);
     route.onResponse = [...[route.onResponse ?? []].flat(), own] as typeof route.onResponse;
   });

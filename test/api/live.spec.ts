@@ -305,6 +305,12 @@ describe.each(['embedded', 'postgres'] as const)('live orders over HTTP (%s)', (
     await ship(orderId);
     expect(watch.active).toBe(false);
     expect(watch.reads).toBe(reads);
+    // A stream's lifetime is no request latency: the route is left out of the latency histogram.
+    const latency = await t.platform.metrics.registry.getSingleMetricAsString(
+      'http_request_duration_seconds',
+    );
+    expect(latency).toContain('route="/orders/:orderId"');
+    expect(latency).not.toContain('/live"');
   });
 
   it('answers HEAD with the stream headers and no body', async () => {
