@@ -234,6 +234,7 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
     storefront: {
       gateway: platform.gateway.name,
       stripePublishableKey: config.STRIPE_PUBLISHABLE_KEY,
+      stripeTestMode: config.STRIPE_SECRET_KEY?.startsWith('sk_test_') ?? false,
       currency: CATALOG_CURRENCY,
       returnWindowDays: config.RETURN_WINDOW_DAYS,
     },

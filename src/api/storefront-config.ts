@@ -6,6 +6,8 @@ export type StorefrontConfigDependencies = Readonly<{
   gateway: 'simulated' | 'stripe';
   /** Only published when payments go to Stripe: the pages then load Stripe.js with it. */
   stripePublishableKey?: string | undefined;
+  /** Stripe in test mode (a `sk_test_` key): Stripe's own test payment method ids work there. */
+  stripeTestMode?: boolean;
   currency: string;
   returnWindowDays: number;
 }>;
@@ -24,6 +26,12 @@ export const SIMULATED_PAYMENT_METHODS: readonly z.infer<typeof paymentMethod>[]
   { id: 'pm_card_visa', label: 'Test card: Visa, approved', outcome: 'approved' },
   { id: 'pm_card_chargeDeclined', label: 'Test card: declined', outcome: 'declined' },
   { id: 'pm_sim_slow', label: 'Test card: slow gateway, approved late', outcome: 'approved_late' },
+];
+
+/** Stripe's test payment methods (https://docs.stripe.com/testing), which Stripe's test mode takes as they are. */
+export const STRIPE_TEST_PAYMENT_METHODS: readonly z.infer<typeof paymentMethod>[] = [
+  { id: 'pm_card_visa', label: 'Stripe test card: Visa, approved', outcome: 'approved' },
+  { id: 'pm_card_chargeDeclined', label: 'Stripe test card: declined', outcome: 'declined' },
 ];
 
 const storefrontConfig = z.object({
@@ -46,8 +54,13 @@ export const storefrontConfigRoutes: FastifyPluginAsync<{
     ...(storefront.gateway === 'stripe' && storefront.stripePublishableKey
       ? { stripePublishableKey: storefront.stripePublishableKey }
       : {}),
-    // On Stripe the page collects the card with Stripe.js; there are no ids to choose from.
-    paymentMethods: storefront.gateway === 'simulated' ? [...SIMULATED_PAYMENT_METHODS] : [],
+    // On Stripe in live mode a card is collected with Stripe.js (not built yet): no ids to choose from.
+    paymentMethods:
+      storefront.gateway === 'simulated'
+        ? [...SIMULATED_PAYMENT_METHODS]
+        : storefront.stripeTestMode
+          ? [...STRIPE_TEST_PAYMENT_METHODS]
+          : [],
     currency: storefront.currency,
     returnWindowDays: storefront.returnWindowDays,
   };
@@ -59,8 +72,8 @@ export const storefrontConfigRoutes: FastifyPluginAsync<{
         tags: ['storefront'],
         description:
           'What a storefront page needs to start: the payment gateway (`simulated` or `stripe`), on ' +
-          'Stripe its publishable key when configured, on the simulated gateway the test payment ' +
-          'methods and what each answers, the currency and the return window in days. Anyone may ' +
+          'Stripe its publishable key when configured, on the simulated gateway and Stripe in test mode ' +
+          'the test payment methods and what each answers, the currency and the return window in days. Anyone may ' +
           `read it; it may be cached for ${CONFIG_MAX_AGE_SECONDS} s.`,
         response: { 200: storefrontConfig },
       },

@@ -90,13 +90,16 @@ describe('storefront configuration on Stripe', () => {
   });
   afterAll(() => t?.close());
 
-  it('hands the pages the publishable key, and no test ids to choose from', async () => {
+  it("hands the pages the publishable key and, in Stripe's test mode, Stripe's test payment methods", async () => {
     const response = await t.app.inject({ method: 'GET', url: '/storefront/config' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       gateway: 'stripe',
       stripePublishableKey: PUBLISHABLE_KEY,
-      paymentMethods: [],
+      paymentMethods: [
+        { id: 'pm_card_visa', label: 'Stripe test card: Visa, approved', outcome: 'approved' },
+        { id: 'pm_card_chargeDeclined', label: 'Stripe test card: declined', outcome: 'declined' },
+      ],
       currency: 'USD',
       returnWindowDays: 30,
     });
