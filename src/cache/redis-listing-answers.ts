@@ -9,6 +9,11 @@ import { luaScript, redisAnswers, type RedisKeys } from './redis.ts';
 export const LISTING_ANSWER_TTL_MS = 30 * 60_000;
 /** How often a process checks that it still hears invalidations. */
 const HEARTBEAT_MS = 1_000;
+/**
+ * How long Redis remembers that a question was asked: an answer is kept there only when asked again
+ * meanwhile (by any process), so a stream of questions nobody repeats leaves small marks, not answers.
+ */
+const ASKED_MS = 10 * 60_000;
 
 /**
  * Keeps an answer (`<prefix>listing:<sha1 of its key>`: its JSON and tags) unless one of its tags
@@ -65,7 +70,8 @@ export type RedisListingAnswers = ListingAnswerStore &
 /**
  * Listing answers in Redis, shared by every API process, with a copy in each process in front: the
  * copy is what makes a kept page as cheap as a product page, Redis what lets a page searched by one
- * process serve the others (and outlive a restart). Invalidations come from the projection feeding the
+ * process serve the others (and outlive a restart). Redis keeps an answer once its question was asked
+ * before (ASKED_MS). Invalidations come from the projection feeding the
  * search index, in whichever process it runs, through `invalidate`.
  *
  * A process keeps copies only while it hears invalidations (`subscriber`, a connection of its own in
@@ -85,6 +91,7 @@ export function redisListingAnswers(
   const invalidatedKey = `${prefix}listing-invalidated`;
   const tagPrefix = `${prefix}listing-tag:`;
   const answerKey = (key: string) => `${prefix}listing:${createHash('sha1').update(key).digest('hex')}`;
+  const askedKey = (id: string) => `${id}:asked`;
   const offer = luaScript(redis, 'offer_listing_answer', 2, OFFER);
   const invalidate = luaScript(redis, 'invalidate_listing_answers', 2, INVALIDATE);
   const served = { local: 0, shared: 0, searched: 0 };
@@ -131,6 +138,7 @@ export function redisListingAnswers(
       .pipeline()
       .hmget(id, 'json', 'tags')
       .get(sequenceKey)
+      .set(askedKey(id), '1', 'PX', ASKED_MS, 'NX')
       .exec()
       .catch(() => null);
     const [json, tags] = (found?.[0]?.[1] as (string | null)[] | undefined) ?? [];
@@ -140,7 +148,8 @@ export function redisListingAnswers(
     }
     served.searched++;
     const answer = await search();
-    if (found && !found[1]?.[0])
+    const askedBefore = found?.[2]?.[0] === null && found[2][1] === null;
+    if (found && !found[1]?.[0] && askedBefore)
       await offer(
         [id, invalidatedKey],
         [
