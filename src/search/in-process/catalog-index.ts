@@ -47,6 +47,19 @@ class Posting {
   }
 }
 
+/** Facet counts by category id, brand id and price bucket. */
+class Tally {
+  readonly category: number[] = [];
+  readonly brand: number[] = [];
+  readonly price: number[] = new Array<number>(PRICE_STEPS.length + 1).fill(0);
+
+  add(category: number, brand: number, bucket: number, count: number): void {
+    this.category[category] = (this.category[category] ?? 0) + count;
+    this.brand[brand] = (this.brand[brand] ?? 0) + count;
+    this.price[bucket] = this.price[bucket]! + count;
+  }
+}
+
 type Group = Readonly<{ lists: readonly (SlotList | Posting)[]; weighted: boolean }>;
 
 /** The slots of one category, brand or attribute value, in no order. */
@@ -126,6 +139,9 @@ export class CatalogIndex {
     title: new SortedSlots(),
   };
   private listedCount = 0;
+  /** Facet counts of every listed product, and of those in stock: a browse of everything reads these. */
+  private readonly everything = new Tally();
+  private readonly everythingInStock = new Tally();
   private ordersSorted = true;
   // Scratch space of searches: a slot belongs to the current search's matches when its mark is the round.
   private mark = new Uint32Array(1024);
@@ -176,8 +192,25 @@ export class CatalogIndex {
     const minPrice = filters.minPrice ?? -Infinity;
     const maxPrice = filters.maxPrice ?? Infinity;
     const inStock = filters.inStock === true;
+    const sort = sortOf(filters);
+    const from = (filters.page - 1) * filters.pageSize;
+    if (
+      groups.length === 0 &&
+      categoryId === -2 &&
+      brandId === -2 &&
+      filters.minPrice === undefined &&
+      filters.maxPrice === undefined
+    ) {
+      const tally = inStock ? this.everythingInStock : this.everything;
+      const page = this.walk(
+        this.orders[sort === 'relevance' ? 'newest' : sort],
+        (slot) => !inStock || available[slot]! > 0,
+        from,
+        filters.pageSize,
+      );
+      return this.answer(page, tally.category, tally.brand, tally.price);
+    }
     let matched = 0;
-    let total = 0;
     const consider = (slot: number) => {
       if (
         listed[slot] === 0 ||
@@ -189,7 +222,6 @@ export class CatalogIndex {
       )
         return false;
       mark[slot] = round;
-      total++;
       categoryCounts[category[slot]!]!++;
       brandCounts[brand[slot]!]!++;
       priceCounts[bucket[slot]!]!++;
@@ -222,19 +254,30 @@ export class CatalogIndex {
       if (source) for (let i = source.from; i < source.to; i++) consider(source.slots[i]!);
       else for (let slot = 0; slot < this.docs.length; slot++) consider(slot);
     }
-    const sort = sortOf(filters);
-    const from = (filters.page - 1) * filters.pageSize;
     const page =
       sort === 'relevance'
         ? this.bestMatches(this.candidates.subarray(0, matched), from, filters.pageSize)
-        : this.walk(this.orders[sort], round, from, filters.pageSize);
+        : this.walk(this.orders[sort], (slot) => mark[slot] === round, from, filters.pageSize);
+    return this.answer(page, categoryCounts, brandCounts, priceCounts);
+  }
+
+  private answer(
+    page: readonly number[],
+    categoryCounts: ArrayLike<number>,
+    brandCounts: ArrayLike<number>,
+    priceCounts: ArrayLike<number>,
+  ): CatalogPage {
+    const category = facet(this.categories.values, categoryCounts);
+    const price: PriceRange[] = [];
+    for (let i = 0; i < priceCounts.length; i++)
+      if (priceCounts[i]! > 0) price.push(priceRange(i, priceCounts[i]!));
     return {
       items: page.map((slot) => summaryOf(this.docs[slot]!)),
-      total,
+      total: category.reduce((sum, c) => sum + c.count, 0),
       facets: {
-        category: facet(this.categories.values, categoryCounts),
+        category,
         brand: facet(this.brands.values, brandCounts).slice(0, MAX_BRAND_FACETS),
-        price: [...priceCounts].flatMap((count, i) => (count > 0 ? [priceRange(i, count)] : [])),
+        price,
       },
     };
   }
@@ -261,6 +304,7 @@ export class CatalogIndex {
     const reorder = moves && keepSorted && this.ordersSorted;
     if (moves && !reorder) this.ordersSorted = false;
     if (reorder && wasListed) for (const sort of SORTS) this.orders[sort].remove(slot, this.compare[sort]);
+    if (wasListed) this.tally(slot, -1);
     this.docs[slot] = doc;
     this.skus[slot] = doc.sku;
     this.titles[slot] = doc.title ?? '';
@@ -290,7 +334,15 @@ export class CatalogIndex {
       this.indexWords(slot, doc, keepSorted);
     if (!before || before.attributes !== doc.attributes) this.indexAttributes(slot, doc);
     this.listedCount += (doc.listed ? 1 : 0) - (wasListed ? 1 : 0);
+    if (doc.listed) this.tally(slot, 1);
     if (reorder && doc.listed) for (const sort of SORTS) this.orders[sort].insert(slot, this.compare[sort]);
+  }
+
+  /** Counts a listed slot in (1) or out of (-1) the facets of everything, as its columns say now. */
+  private tally(slot: number, sign: 1 | -1): void {
+    this.everything.add(this.category[slot]!, this.brand[slot]!, this.bucket[slot]!, sign);
+    if (this.available[slot]! > 0)
+      this.everythingInStock.add(this.category[slot]!, this.brand[slot]!, this.bucket[slot]!, sign);
   }
 
   private indexAttributes(slot: number, doc: CatalogDocument): void {
@@ -426,13 +478,13 @@ export class CatalogIndex {
   }
 
   /** The page of the matches in a sort order: walks the order, counting only this search's matches. */
-  private walk(order: SortedSlots, round: number, from: number, size: number): number[] {
+  private walk(order: SortedSlots, matches: (slot: number) => boolean, from: number, size: number): number[] {
     const page: number[] = [];
     const { slots, length } = order;
     let skipped = 0;
     for (let i = 0; i < length && page.length < size; i++) {
       const slot = slots[i]!;
-      if (this.mark[slot] !== round) continue;
+      if (!matches(slot)) continue;
       if (skipped < from) skipped++;
       else page.push(slot);
     }
@@ -555,11 +607,12 @@ const priceRange = (bucket: number, count: number): PriceRange => ({
 });
 
 /** Biggest counts first, then by value. */
-function facet(values: readonly string[], counts: Int32Array): FacetCount[] {
+function facet(values: readonly string[], counts: ArrayLike<number>): FacetCount[] {
   const found: FacetCount[] = [];
-  counts.forEach((count, id) => {
+  for (let id = 0; id < counts.length; id++) {
+    const count = counts[id] ?? 0;
     if (count > 0) found.push({ value: values[id]!, count });
-  });
+  }
   return found.sort((a, b) => b.count - a.count || byString(a.value, b.value));
 }
 
