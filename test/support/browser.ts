@@ -217,6 +217,12 @@ export type PageProblems = {
   consoleErrors: string[];
   pageErrors: string[];
   cspViolations: string[];
+  /**
+   * The site's own files (/assets/…, /favicon.svg) that failed to load. A page whose script is missing
+   * never draws: when `dist/web` is rebuilt while the tests run (another `npm start` or `build:web`
+   * on the machine), the platform, which read its HTML at start, names files that are gone.
+   */
+  missingFiles: string[];
 };
 
 export type Visitor = { context: BrowserContext; page: Page; problems: PageProblems };
@@ -238,7 +244,7 @@ export async function visitor(
 ): Promise<Visitor> {
   const context = await browser.newContext({ baseURL: base, viewport, locale: 'en-US', timezoneId: 'UTC' });
   context.setDefaultTimeout(WAIT.timeout);
-  const problems: PageProblems = { consoleErrors: [], pageErrors: [], cspViolations: [] };
+  const problems: PageProblems = { consoleErrors: [], pageErrors: [], cspViolations: [], missingFiles: [] };
   await context.exposeBinding('__reportCspViolation', (_source, violation: string) => {
     problems.cspViolations.push(violation);
   });
@@ -255,6 +261,11 @@ export async function visitor(
         problems.consoleErrors.push(`${page.url()}: ${message.text()} (${message.location().url})`);
     });
     page.on('pageerror', (error) => problems.pageErrors.push(`${page.url()}: ${error.message}`));
+    page.on('response', (response) => {
+      const { origin, pathname } = new URL(response.url());
+      if (response.status() >= 400 && origin === base && /^\/(assets\/|favicon)/.test(pathname))
+        problems.missingFiles.push(`${response.status()} ${pathname}`);
+    });
   };
   context.on('page', watch);
   const page = await context.newPage();

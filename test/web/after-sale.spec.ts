@@ -36,6 +36,7 @@ afterAll(async () => {
 
 function expectCleanRun(...visits: Visitor[]) {
   for (const { problems } of visits) {
+    expect(problems.missingFiles).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
     expect(problems.cspViolations).toEqual([]);
   }

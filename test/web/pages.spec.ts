@@ -345,6 +345,10 @@ async function onEveryStop(
       try {
         page = await open(visits, stop);
       } catch (error) {
+        const missing = (await visits.of(stop.who).catch(() => undefined))?.problems.missingFiles ?? [];
+        // The site's own files missing: every page after this one would wait in vain too.
+        if (missing.length > 0)
+          throw new Error(`${stop.name} did not draw: files that did not load: ${missing.join(', ')}`);
         expect.soft(`${stop.name} did not draw: ${(error as Error).message.split('\n')[0]}`).toBe('');
         continue;
       }
@@ -551,6 +555,7 @@ describe('speed and safety', () => {
       await page.goto(`/shop/orders/${orders.confirmed}`);
       await orderStatus(page).waitFor(WAIT);
       for (const [who, visit] of await visits.all()) {
+        expect.soft(visit.problems.missingFiles, `files that did not load (visitor ${who})`).toEqual([]);
         expect.soft(visit.problems.cspViolations, `CSP violations (visitor ${who})`).toEqual([]);
         expect.soft(visit.problems.pageErrors, `uncaught exceptions (visitor ${who})`).toEqual([]);
         expect.soft(visit.problems.consoleErrors, `console errors (visitor ${who})`).toEqual([]);

@@ -91,6 +91,7 @@ async function placeOrder(page: Page): Promise<string> {
 
 /** No uncaught exception and no content security policy violation on the visitor's pages. */
 function expectCleanRun({ problems }: Visitor) {
+  expect(problems.missingFiles).toEqual([]);
   expect(problems.pageErrors).toEqual([]);
   expect(problems.cspViolations).toEqual([]);
 }
