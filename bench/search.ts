@@ -2,7 +2,7 @@
 // the same generated catalog and the same mix of searches; and, for reference, PostgreSQL full-text
 // search on PGlite (what the embedded profile searched before the index) and on the PostgreSQL 15 server
 // (services profile without ES). Nothing here keeps answers: every search is one nobody asked before.
-//   npm run bench:search          (BENCH_SECONDS=10 per run, BENCH_PRODUCTS=100000)
+//   npm run bench:search          (BENCH_SECONDS=10 per run, BENCH_PRODUCTS=100000, BENCH_ENGINES=all four)
 // The catalog is loaded straight into the read models (ES bulk, one SQL statement per 5,000 rows), not
 // through events: this measures searching, not projecting. Each engine is measured one search at a time
 // (latency) and with 8 in flight (throughput); every search asks for facets. Goal: p99 under 50 ms with
@@ -366,49 +366,30 @@ for (let i = 0; i < MIX.length; i++) {
 }
 console.log(`${MIX.length - disagreements} of ${MIX.length} searches answered alike by all four engines`);
 
-const es = await measure('Elasticsearch 9.2', elasticsearch, () => `${elasticsearchRssMiB()} (node)`);
-const indexUnchanged = await measure(
-  'in-process index, unchanged',
-  inProcess(),
-  () => `${rssMiB()} (process)`,
-);
-const indexPrices = await measure(
-  'in-process index, a price changing',
-  inProcess('price'),
-  () => `${rssMiB()} (process)`,
-);
-const indexStock = await measure(
-  'in-process index, stock changing',
-  inProcess('stock'),
-  () => `${rssMiB()} (process)`,
-);
-const pglite = await measure('PGlite, products changing', postgres, () => `${rssMiB()} (process)`);
-const pgliteStock = await measure('PGlite, stock changing', postgresStock, () => `${rssMiB()} (process)`);
-const pgliteUnchanged = await measure(
-  'PGlite, catalog unchanged',
-  postgresUnchanged,
-  () => `${rssMiB()} (process)`,
-);
-const pgServer = await measure('PostgreSQL 15, products changing', postgresServer, () => 'n/a (server)');
+/** BENCH_ENGINES: which to measure (all of them agree first either way). */
+const ENGINES = (process.env.BENCH_ENGINES ?? 'elasticsearch,in-process,pglite,postgres').split(',');
+const runs: [string, string, CatalogSearch, () => number | string][] = [
+  ['elasticsearch', 'Elasticsearch 9.2', elasticsearch, () => `${elasticsearchRssMiB()} (node)`],
+  ['in-process', 'in-process index, unchanged', inProcess(), () => `${rssMiB()} (process)`],
+  ['in-process', 'in-process index, a price changing', inProcess('price'), () => `${rssMiB()} (process)`],
+  ['in-process', 'in-process index, stock changing', inProcess('stock'), () => `${rssMiB()} (process)`],
+  ['pglite', 'PGlite, products changing', postgres, () => `${rssMiB()} (process)`],
+  ['pglite', 'PGlite, stock changing', postgresStock, () => `${rssMiB()} (process)`],
+  ['pglite', 'PGlite, catalog unchanged', postgresUnchanged, () => `${rssMiB()} (process)`],
+  ['postgres', 'PostgreSQL 15, products changing', postgresServer, () => 'n/a (server)'],
+];
+const measured: {
+  engine: string;
+  rows: ReturnType<typeof row>[];
+  slowest: Record<string, string | number>[];
+}[] = [];
+for (const [engine, name, search, rss] of runs)
+  if (ENGINES.includes(engine)) measured.push({ engine: name, ...(await measure(name, search, rss)) });
 printTable(
   `Catalog search, ${PRODUCTS.toLocaleString()} products, facets on every search, ${SECONDS} s per run`,
-  [
-    ...es.rows,
-    ...indexUnchanged.rows,
-    ...indexPrices.rows,
-    ...indexStock.rows,
-    ...pglite.rows,
-    ...pgliteStock.rows,
-    ...pgliteUnchanged.rows,
-    ...pgServer.rows,
-  ],
+  measured.flatMap((m) => m.rows),
 );
-printTable('Slowest searches of the mix, Elasticsearch (median of 5)', es.slowest);
-printTable('Slowest searches of the mix, in-process index, unchanged (median of 5)', indexUnchanged.slowest);
-printTable('Slowest searches of the mix, PGlite, products changing (median of 5)', pglite.slowest);
-printTable('Slowest searches of the mix, PGlite, stock changing (median of 5)', pgliteStock.slowest);
-printTable('Slowest searches of the mix, PGlite, catalog unchanged (median of 5)', pgliteUnchanged.slowest);
-printTable('Slowest searches of the mix, PostgreSQL 15, products changing (median of 5)', pgServer.slowest);
+for (const m of measured) printTable(`Slowest searches of the mix, ${m.engine} (median of 5)`, m.slowest);
 
 await client.close();
 await db.close();
