@@ -119,6 +119,12 @@ const configSchema = z.object({
   PROJECTION_LAG_BOUND_MS: z.coerce.number().int().min(1).default(5_000),
   /** A StockLow integration event is published when the units available to sell drop under this. */
   STOCK_LOW_THRESHOLD: z.coerce.number().int().min(0).default(5),
+  /** Checkouts per second of one SKU that turn its flash-sale gate on by itself; 0: only an admin's switch does. */
+  GATE_HOT_CHECKOUTS_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
+  /** How long a SKU's gate stays on after its checkouts were last over that rate. */
+  GATE_HOT_HOLD_SECONDS: z.coerce.number().min(1).max(86_400).default(120),
+  /** An admission whose order is not placed by then is given back (and an unreserved one looked at again). */
+  GATE_PLACEMENT_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3_600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -5,6 +5,7 @@ import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
 import { inBackground, type SqlClient } from './db/sql-client.ts';
 import { DOMAIN_EVENT_TYPES } from './domain/event-types.ts';
+import { FlashSaleGate } from './gate/index.ts';
 import type { EventStore, Subscription } from './eventstore/event-store.ts';
 import { SqlEventStore } from './eventstore/sql-event-store.ts';
 import { startIntegration, type Integration } from './integration/index.ts';
@@ -53,6 +54,8 @@ export type Platform = Readonly<{
   projections: ProjectionOperations;
   /** Catalog search: Elasticsearch when ELASTICSEARCH_URL is set, else PostgreSQL full-text search. */
   search: CatalogSearch;
+  /** The flash-sale gate: in Redis when REDIS_URL is set, else in-process. */
+  gate: FlashSaleGate;
   jwtSecret: string;
   /** Starts the background work of this process (ROLE all or worker): projections and the checkout saga. */
   startWorkers(): Promise<void>;
@@ -79,6 +82,7 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
   registerBusinessMetrics(metrics.registry, db);
   const commands = createCommandHandlers(store, metrics);
   const readModels = openReadModels({ config, db, store, commands, catalog, metrics });
+  const gate = new FlashSaleGate({ config, db, store, inventory: commands.inventory, metrics });
   const checkoutQueue = createCheckoutQueue(db);
   const refundQueue = createRefundQueue(db);
   const projections = new ProjectionOperations({
@@ -95,7 +99,7 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
       ...(searchModule.rebuildable ? [searchModule.rebuildable] : []),
       ...(extras.rebuildable ?? []),
     ],
-    followed: readModels.checkpointed,
+    followed: [...readModels.checkpointed, ...gate.checkpointed],
   });
   const gateway = paymentGateway(config, db);
   const saga = new CheckoutSaga({
@@ -135,10 +139,12 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
     catalog,
     projections,
     search: searchModule.search,
+    gate,
     jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async startWorkers() {
       subscriptions.push(...(await projections.startLive()));
       subscriptions.push(...(await readModels.start()));
+      subscriptions.push(...(await gate.start()));
       if (searchModule.projection)
         subscriptions.push(
           await runExternalProjection(store, db, searchModule.projection, {
@@ -178,6 +184,7 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
       await sagaWorker?.stop();
       await refundWorker?.stop();
       await Promise.all(subscriptions.map((s) => s.stop()));
+      await gate.close();
       await readModels.close();
       await searchModule.search.close();
       await store.close();

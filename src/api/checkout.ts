@@ -54,6 +54,11 @@ export const checkoutRoutes: FastifyPluginAsync<{ checkout: CheckoutDependencies
       if (isLeft(result)) {
         if (result.left.code === 'IdempotencyKeyReused')
           throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused', result.left.message);
+        if (result.left.code === 'SoldOut')
+          throw new HttpProblem(409, 'sold-out', 'Sold out', result.left.message, {
+            code: 'SoldOut',
+            skus: result.left.details?.skus ?? [],
+          });
         if (result.left.code === 'CartEmpty' || result.left.code === 'ProductUnavailable')
           throw new HttpProblem(422, 'cannot-check-out', 'Cannot check out', result.left.message, {
             code: result.left.code,

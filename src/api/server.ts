@@ -23,6 +23,7 @@ import { authPlugin } from './auth.ts';
 import { cartRoutes, type CartDependencies } from './cart.ts';
 import { catalogRoutes, type CatalogDependencies } from './catalog.ts';
 import { checkoutRoutes } from './checkout.ts';
+import { gateRoutes, type GateRouteDependencies } from './gate.ts';
 import { identityRoutes } from './identity.ts';
 import { openIdentity } from '../identity/index.ts';
 import { registerRateLimits } from './rate-limits.ts';
@@ -144,6 +145,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   await app.register(businessMetricsRoutes, { businessMetrics: deps.businessMetrics });
   await app.register(webhookRoutes, { webhooks: deps.webhooks });
   await app.register(adminProjectionRoutes, { adminProjections: deps.adminProjections });
+  await app.register(gateRoutes, { gate: deps.gate });
   await app.register(streamRoutes, { streams: deps.streams });
   await app.register(storefrontConfigRoutes, { storefront: deps.storefront });
   await app.register(webRoutes, { web: { buildDir: WEB_BUILD_DIR } });
@@ -165,6 +167,7 @@ export type PluginDependencies = Readonly<{
   businessMetrics: BusinessMetricsDependencies;
   webhooks: WebhookDependencies;
   adminProjections: AdminProjectionDependencies;
+  gate: GateRouteDependencies;
   streams: StreamDependencies;
   storefront: StorefrontConfigDependencies;
 }>;
@@ -205,7 +208,7 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
       conversionFunnel: (range) => conversionFunnel(db, range),
     },
     // Checkout finds the open cart and prices it as the cart does.
-    checkout: { commands, currentCart: cart.openCart, prices: cart.prices },
+    checkout: { commands, currentCart: cart.openCart, prices: cart.prices, gate: platform.gate },
     orders: {
       orders: commands.order,
       store,
@@ -230,6 +233,7 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
       stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     },
     adminProjections: { projections: platform.projections, lagBoundMs: config.PROJECTION_LAG_BOUND_MS },
+    gate: { gate: platform.gate },
     streams: { store },
     storefront: {
       gateway: platform.gateway.name,

@@ -2,6 +2,7 @@ import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { v5 as uuidv5 } from 'uuid';
 import type { DomainError } from '../domain/decider.ts';
 import type { PlacedOrder } from '../domain/order/index.ts';
+import type { FlashSaleGate } from '../gate/index.ts';
 import type { CommandContext } from './command-handler.ts';
 import { streams, type CommandHandlers } from './index.ts';
 import type { PriceLookup } from './listed-products.ts';
@@ -22,6 +23,8 @@ export type CheckoutDependencies = Readonly<{
   currentCart(customerId: string): Promise<CheckoutCart>;
   /** Today's price of each SKU that is for sale (absent: not listed): the cart's lookup too. */
   prices: PriceLookup;
+  /** The flash-sale gate: refuses an order at once when one of its SKUs is sold out (src/gate/). */
+  gate?: Pick<FlashSaleGate, 'admit'>;
 }>;
 
 export type CheckoutRequest = Readonly<{
@@ -37,6 +40,7 @@ export type CheckoutError = DomainError<
   | 'ProductUnavailable'
   | 'InvalidCommandData'
   | 'CardDataNotAllowed'
+  | 'SoldOut'
   | string
 >;
 
@@ -68,6 +72,15 @@ export async function placeOrder(
       code: 'ProductUnavailable',
       message: `no longer for sale: ${unavailable.join(', ')}`,
       details: { skus: unavailable },
+    });
+  // Before anything is appended. An admission not followed by the order (a crash, a refused append)
+  // is given back by the gate's reconciliation once its order stream shows nothing placed.
+  const admission = deps.gate ? await deps.gate.admit(orderId, cart.items) : undefined;
+  if (admission && !admission.admitted)
+    return left({
+      code: 'SoldOut',
+      message: `sold out: ${admission.soldOut.join(', ')}`,
+      details: { skus: admission.soldOut },
     });
 
   const placedAt = (request.context.now ?? new Date()).toISOString();
