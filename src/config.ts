@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { FRAUD_RULES, type FraudPolicy, type FraudRule } from './domain/fraud/index.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** A fraud rule's limit: the count at which it fires (0: the rule is off). */
+const fraudLimit = z.coerce.number().int().min(0).max(1_000_000);
 
 /** Every setting the platform reads from its environment, validated once at start-up. */
 const configSchema = z.object({
@@ -117,6 +120,29 @@ const configSchema = z.object({
     .default(''),
   /** /ready reports a projection whose lag (append to visible) exceeds this. */
   PROJECTION_LAG_BOUND_MS: z.coerce.number().int().min(1).default(5_000),
+  /** `enforce`: fraud rules hold or refuse orders before any stock is reserved; `shadow`: their decisions are recorded and orders go on; `off`: no check. */
+  FRAUD_RULES: z.enum(['enforce', 'shadow', 'off']).default('enforce'),
+  /** A customer's failed authorizations in 10 minutes at which their next orders are stopped (card testing). */
+  FRAUD_DECLINES_PER_10_MINUTES: fraudLimit.default(3),
+  /** A customer's orders in the hour before an order at which it is stopped. */
+  FRAUD_ORDERS_PER_CUSTOMER_PER_HOUR: fraudLimit.default(20),
+  /** Orders from one client address in the hour before an order at which it is stopped (loopback is not counted). */
+  FRAUD_ORDERS_PER_ADDRESS_PER_HOUR: fraudLimit.default(50),
+  /** Distinct payment methods of a customer's orders in a day (the order's own included) at which it is stopped. */
+  FRAUD_PAYMENT_METHODS_PER_DAY: fraudLimit.default(5),
+  /** A first order (no confirmed order before it) of this amount or more, in minor units, is stopped. */
+  FRAUD_NEW_ACCOUNT_AMOUNT: fraudLimit.max(Number.MAX_SAFE_INTEGER).default(100_000),
+  /** Rules whose orders are refused (cancelled, `fraud_suspected`); the others hold theirs for review. */
+  FRAUD_BLOCK_RULES: z
+    .string()
+    .default('declines_per_customer')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((rule) => rule.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(FRAUD_RULES, `must name rules among ${FRAUD_RULES.join(', ')}`))),
   /** A StockLow integration event is published when the units available to sell drop under this. */
   STOCK_LOW_THRESHOLD: z.coerce.number().int().min(0).default(5),
   /** Checkouts per second of one SKU that turn its flash-sale gate on by itself; 0: only an admin's switch does. */
@@ -136,6 +162,25 @@ const consistentConfig = configSchema.refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <=
   message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS',
   path: ['HTTP_HEADERS_TIMEOUT_MS'],
 });
+
+/** The fraud rules in force, as configured; undefined when FRAUD_RULES is off. */
+export function fraudPolicy(config: Config): FraudPolicy | undefined {
+  if (config.FRAUD_RULES === 'off') return undefined;
+  const limits: Record<FraudRule, number> = {
+    declines_per_customer: config.FRAUD_DECLINES_PER_10_MINUTES,
+    orders_per_customer: config.FRAUD_ORDERS_PER_CUSTOMER_PER_HOUR,
+    orders_per_address: config.FRAUD_ORDERS_PER_ADDRESS_PER_HOUR,
+    payment_methods_per_customer: config.FRAUD_PAYMENT_METHODS_PER_DAY,
+    new_account_amount: config.FRAUD_NEW_ACCOUNT_AMOUNT,
+  };
+  const rules = Object.fromEntries(
+    FRAUD_RULES.filter((rule) => limits[rule] > 0).map((rule) => [
+      rule,
+      { limit: limits[rule], action: config.FRAUD_BLOCK_RULES.includes(rule) ? 'block' : 'review' },
+    ]),
+  );
+  return { mode: config.FRAUD_RULES, rules };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -1,5 +1,5 @@
 import { createCommandHandlers, type CommandHandlers } from './commands/index.ts';
-import type { Config } from './config.ts';
+import { fraudPolicy, type Config } from './config.ts';
 import { openReadModels, type ReadModels } from './cache/read-models.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
@@ -16,6 +16,7 @@ import { StripeGateway } from './payments/stripe-gateway.ts';
 import type { PaymentGateway } from './payments/payment-gateway.ts';
 import { registerBusinessMetrics } from './projections/business/index.ts';
 import { createSqlReadModels } from './projections/index.ts';
+import { createFraudReadModel, type FraudReadModel } from './projections/fraud/index.ts';
 import type { CatalogReadModel } from './projections/catalog/index.ts';
 import {
   ProjectionOperations,
@@ -54,6 +55,8 @@ export type Platform = Readonly<{
   projections: ProjectionOperations;
   /** Catalog search: Elasticsearch when ELASTICSEARCH_URL is set, else PostgreSQL full-text search. */
   search: CatalogSearch;
+  /** What the fraud rules measure, and the orders they hold for review. */
+  fraud: FraudReadModel;
   /** The flash-sale gate: in Redis when REDIS_URL is set, else in-process. */
   gate: FlashSaleGate;
   jwtSecret: string;
@@ -83,6 +86,7 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
   const commands = createCommandHandlers(store, metrics);
   const readModels = openReadModels({ config, db, store, commands, catalog, metrics });
   const gate = new FlashSaleGate({ config, db, store, inventory: commands.inventory, metrics });
+  const fraud = createFraudReadModel(db, { metrics });
   const checkoutQueue = createCheckoutQueue(db);
   const refundQueue = createRefundQueue(db);
   const projections = new ProjectionOperations({
@@ -92,6 +96,7 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
     sql: [
       ...sqlReadModels.projections,
       checkoutQueue.projection,
+      fraud.projection,
       activeReservationsProjection,
       refundQueue.projection,
     ],
@@ -110,6 +115,8 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
     unknownAnswerGraceMs: 20 * config.PAYMENT_TIMEOUT_MS,
     store,
     queue: checkoutQueue,
+    fraudPolicy: fraudPolicy(config),
+    customerFacts: fraud,
     onStep: extras.sagaStepHook,
   });
   const refunds = new RefundProcess({
@@ -139,6 +146,7 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
     catalog,
     projections,
     search: searchModule.search,
+    fraud,
     gate,
     jwtSecret: config.JWT_SECRET ?? (await loadOrCreateSecret(config.DATA_DIR, 'jwt-secret')),
     async startWorkers() {

@@ -49,6 +49,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ checkout: CheckoutDependencies
         customerId: caller(request).userId,
         idempotencyKey: request.headers['idempotency-key'],
         paymentMethod: request.body.paymentMethod,
+        clientAddress: request.ip,
         context: commandContext(request),
       });
       if (isLeft(result)) {

@@ -108,6 +108,8 @@ export const HANDLER_ERRORS: Readonly<Record<string, readonly number[]>> = {
   'POST /admin/orders/:orderId/refunds': [409, 422],
   'POST /orders/:orderId/returns': [409, 422],
   'POST /admin/returns/:returnId/receipt': [409, 422],
+  // An order that is not (or no longer) held for review.
+  'POST /admin/orders/:orderId/review': [409],
   'GET /admin/analytics/sales': [422],
   'GET /admin/analytics/funnel': [422],
 };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { cancelOrder, type CancelOrderDependencies } from '../commands/cancel-order.ts';
 import { streams } from '../commands/index.ts';
 import { visibleTo } from '../commands/order-access.ts';
+import { customerData } from '../domain/fraud/index.ts';
 import type { PlacedOrder } from '../domain/order/index.ts';
 import type { EventStore } from '../eventstore/event-store.ts';
 import type { OrderSummary } from '../projections/orders/order-history.ts';
@@ -106,12 +107,23 @@ export const orderRoutes: FastifyPluginAsync<{ orders: OrderDependencies }> = as
     '/orders/:orderId/events',
     {
       onRequest: authenticated,
-      schema: { tags: ['orders'], security: [{ bearer: [] }], params: orderParams },
+      schema: {
+        tags: ['orders'],
+        security: [{ bearer: [] }],
+        params: orderParams,
+        description:
+          "The order stream's events. Its customer reads them without the fraud rules' reasons (which " +
+          'rule, what it measured, a client address key): admins and auditors read them whole.',
+      },
     },
     async (request) => {
       await visibleOrder(request, request.params.orderId);
       const events = await deps.store.readStream(streams.order(request.params.orderId));
-      return events.map(recordedEventView);
+      // The owner reads their order's history without what the fraud rules measured and decided.
+      const owner = caller(request).role === 'customer';
+      return events
+        .map(recordedEventView)
+        .map((e) => (owner ? { ...e, data: customerData(e.type, e.data) } : e));
     },
   );
 

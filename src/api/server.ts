@@ -31,6 +31,8 @@ import { opsRoutes, type OpsDependencies } from './ops.ts';
 import { orderRoutes, type OrderDependencies } from './orders.ts';
 import { fulfilmentRoutes, type FulfilmentRouteDependencies } from './fulfilment.ts';
 import { returnRoutes, type ReturnRouteDependencies } from './returns.ts';
+import { reviewRoutes, type ReviewRouteDependencies } from './reviews.ts';
+import { clientAddressKey } from '../commands/client-address.ts';
 import { businessMetricsRoutes, type BusinessMetricsDependencies } from './business-metrics.ts';
 import { businessSeries } from '../projections/business/index.ts';
 import { webhookRoutes, type WebhookDependencies } from './webhooks.ts';
@@ -142,6 +144,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   await app.register(liveOrderRoutes, { live: deps.live });
   await app.register(fulfilmentRoutes, { fulfilment: deps.fulfilment });
   await app.register(returnRoutes, { returns: deps.returns });
+  await app.register(reviewRoutes, { reviews: deps.reviews });
   await app.register(businessMetricsRoutes, { businessMetrics: deps.businessMetrics });
   await app.register(webhookRoutes, { webhooks: deps.webhooks });
   await app.register(adminProjectionRoutes, { adminProjections: deps.adminProjections });
@@ -164,6 +167,7 @@ export type PluginDependencies = Readonly<{
   live: LiveOrderDependencies;
   fulfilment: FulfilmentRouteDependencies;
   returns: ReturnRouteDependencies;
+  reviews: ReviewRouteDependencies;
   businessMetrics: BusinessMetricsDependencies;
   webhooks: WebhookDependencies;
   adminProjections: AdminProjectionDependencies;
@@ -208,7 +212,13 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
       conversionFunnel: (range) => conversionFunnel(db, range),
     },
     // Checkout finds the open cart and prices it as the cart does.
-    checkout: { commands, currentCart: cart.openCart, prices: cart.prices, gate: platform.gate },
+    checkout: {
+      commands,
+      currentCart: cart.openCart,
+      prices: cart.prices,
+      gate: platform.gate,
+      clientKey: clientAddressKey(platform.jwtSecret),
+    },
     orders: {
       orders: commands.order,
       store,
@@ -225,6 +235,7 @@ export function pluginDependencies(platform: Platform): PluginDependencies {
       orderOfReturn: (returnId) => orderOfReturn(db, returnId),
       listReturns: (filter) => listReturns(db, filter),
     },
+    reviews: { orders: commands.order, reviews: (filter) => platform.fraud.reviews(filter) },
     businessMetrics: { series: (range) => businessSeries(db, range) },
     webhooks: {
       payments: commands.payment,

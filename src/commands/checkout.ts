@@ -25,12 +25,16 @@ export type CheckoutDependencies = Readonly<{
   prices: PriceLookup;
   /** The flash-sale gate: refuses an order at once when one of its SKUs is sold out (src/gate/). */
   gate?: Pick<FlashSaleGate, 'admit'>;
+  /** The keyed hash an order keeps of its client's address (`client-address.ts`); none: not kept. */
+  clientKey?(address: string): string | undefined;
 }>;
 
 export type CheckoutRequest = Readonly<{
   customerId: string;
   idempotencyKey: string;
   paymentMethod: string;
+  /** The client's address: kept on the order only as `clientKey`'s keyed hash (the fraud rules count it). */
+  clientAddress?: string;
   context: CommandContext;
 }>;
 
@@ -94,6 +98,7 @@ export async function placeOrder(
         lines: cart.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: prices.get(i.sku)! })),
         paymentMethod: request.paymentMethod,
         placedAt,
+        ...clientKeyOf(deps, request),
       },
     },
     request.context,
@@ -141,3 +146,8 @@ async function placedBefore(
       : again;
   return right(again.right.state as PlacedOrder);
 }
+
+const clientKeyOf = (deps: CheckoutDependencies, request: CheckoutRequest) => {
+  const clientKey = request.clientAddress ? deps.clientKey?.(request.clientAddress) : undefined;
+  return clientKey === undefined ? {} : { clientKey };
+};

@@ -43,6 +43,8 @@ export const ORDER_EVENT_TYPES = allOf<OrderEvent>()([
   'RefundRequested',
   'RefundIssued',
   'RefundFailed',
+  'OrderScreened',
+  'OrderReviewed',
 ] as const);
 
 export const CART_EVENT_TYPES = allOf<CartEvent>()([

@@ -31,6 +31,12 @@ export function createMetrics() {
       labelNames: ['step', 'outcome'] as const,
       registers: [registry],
     }),
+    fraudDecisions: new Counter({
+      name: 'fraud_decisions_total',
+      help: 'Fraud rule decisions recorded on orders, by the rule that decided (none: allowed), decision and mode',
+      labelNames: ['rule', 'decision', 'mode'] as const,
+      registers: [registry],
+    }),
     paymentGatewayDuration: new Histogram({
       name: 'payment_gateway_duration_seconds',
       help: 'Payment gateway call latency by operation and outcome',

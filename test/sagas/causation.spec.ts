@@ -6,7 +6,8 @@ import { testApp, type TestApp } from '../support/platform.ts';
 import { adminContext, checkout, paymentOf, settled, stockProduct } from '../support/shop.ts';
 
 // Causation for auditors: every event the checkout saga (or the reservation timer) writes names as
-// its cause the event that caused it, so an order's history reads as a chain from its OrderPlaced.
+// its cause the event that caused it, so an order's history reads as a chain from its OrderPlaced
+// (the fraud rules' decision, recorded before any stock is reserved, included).
 
 const writtenBySaga = (event: RecordedEvent) =>
   event.metadata.actor.id === 'checkout-saga' || event.metadata.actor.id === 'reservation-timer';
@@ -61,6 +62,7 @@ describe('causation ids written by the checkout saga', () => {
     const links = walkCauses(await historyOf(t, orderId, ['CAUSE-A', 'CAUSE-B']));
     expect(links.sort()).toEqual(
       [
+        'OrderScreened <- OrderPlaced',
         'StockReserved <- OrderPlaced',
         'StockReserved <- OrderPlaced',
         'OrderLineReserved <- StockReserved',
@@ -92,6 +94,7 @@ describe('causation ids written by the checkout saga', () => {
     const links = walkCauses(await historyOf(t, orderId, ['CAUSE-C']));
     expect(links.sort()).toEqual(
       [
+        'OrderScreened <- OrderPlaced',
         'StockReserved <- OrderPlaced',
         'OrderLineReserved <- StockReserved',
         'PaymentRequested <- StockReserved',
@@ -118,6 +121,7 @@ describe('causation ids written by the checkout saga', () => {
     const links = walkCauses(await historyOf(t, orderId, ['CAUSE-D', 'CAUSE-E']));
     expect(links.sort()).toEqual(
       [
+        'OrderScreened <- OrderPlaced',
         'StockReserved <- OrderPlaced',
         'OrderLineReserved <- StockReserved',
         'OrderStockRejected <- OrderPlaced',

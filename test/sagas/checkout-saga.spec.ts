@@ -25,6 +25,7 @@ describe('checkout saga (embedded profile, simulated gateway)', () => {
     const types = (await t.platform.store.readStream(streams.order(orderId))).map((e) => e.type);
     expect(types).toEqual([
       'OrderPlaced',
+      'OrderScreened',
       'OrderLineReserved',
       'OrderLineReserved',
       'OrderPaymentAuthorized',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { id, quantity, instant, reason } from '../command-data.ts';
 import type { DomainCommand } from '../decider.ts';
+import { FRAUD_DECISIONS } from '../fraud/rules.ts';
 import { nonNegativeMoney, positiveMoney } from '../money.ts';
 
 export const orderLineData = z.object({ sku: id, quantity, unitPrice: nonNegativeMoney });
@@ -12,6 +13,31 @@ export const placeOrderData = z.object({
   /** A gateway token such as `pm_card_visa`, never card data. */
   paymentMethod: id,
   placedAt: instant,
+  /** A keyed hash of the client's address (the fraud rules count orders per address), never the address. */
+  clientKey: z
+    .string()
+    .regex(/^[\w-]{8,100}$/, 'must be a keyed hash, not an address')
+    .optional(),
+});
+export const screenOrderData = z
+  .object({
+    orderId: id,
+    decision: z.enum(FRAUD_DECISIONS),
+    rule: id.nullable(),
+    enforced: z.boolean(),
+    measures: z
+      .record(z.string().max(100), z.int().nullable())
+      .refine((measures) => Object.keys(measures).length <= 50, 'at most 50 measures'),
+    at: instant,
+  })
+  .refine((data) => (data.decision === 'allow') === (data.rule === null), {
+    message: 'a rule decides a review or a block; an allow names none',
+    path: ['rule'],
+  });
+export const reviewOrderData = z.object({
+  orderId: id,
+  decision: z.enum(['approve', 'reject']),
+  at: instant,
 });
 export const recordLineReservedData = z.object({ orderId: id, sku: id, quantity, at: instant });
 export const rejectForStockData = z.object({
@@ -101,6 +127,10 @@ export const recordRefundFailedData = z.object({
 });
 
 export type PlaceOrder = DomainCommand<'PlaceOrder', z.infer<typeof placeOrderData>>;
+/** The checkout saga records the fraud rules' decision before it reserves any stock. */
+export type ScreenOrder = DomainCommand<'ScreenOrder', z.infer<typeof screenOrderData>>;
+/** An admin approves or rejects an order held for review. */
+export type ReviewOrder = DomainCommand<'ReviewOrder', z.infer<typeof reviewOrderData>>;
 /** Progress records of the checkout saga: the order stream is where it resumes after a crash. */
 export type RecordLineReserved = DomainCommand<'RecordLineReserved', z.infer<typeof recordLineReservedData>>;
 export type RejectForStock = DomainCommand<'RejectForStock', z.infer<typeof rejectForStockData>>;
@@ -139,6 +169,8 @@ export type RecordRefundFailed = DomainCommand<'RecordRefundFailed', z.infer<typ
 
 export type OrderCommand =
   | PlaceOrder
+  | ScreenOrder
+  | ReviewOrder
   | RecordLineReserved
   | RejectForStock
   | RecordPaymentAuthorized

@@ -9,6 +9,8 @@ import {
   recordPaymentAuthorizedData,
   recordPaymentFailedData,
   rejectForStockData,
+  reviewOrderData,
+  screenOrderData,
   type CancelOrder,
   type ConfirmOrder,
   type OrderCommand,
@@ -17,6 +19,8 @@ import {
   type RecordPaymentAuthorized,
   type RecordPaymentFailed,
   type RejectForStock,
+  type ReviewOrder,
+  type ScreenOrder,
 } from './commands.ts';
 import {
   cancelConfirmedOrder,
@@ -32,7 +36,8 @@ import {
 import { existingOrder, nothingHappens, reject, type Decision } from './decision.ts';
 import { invalidCommandData } from './errors.ts';
 import { priceLines, sameLines } from './pricing.ts';
-import type { OrderState, PlacedOrder } from './state.ts';
+import type { OrderEvent } from './events.ts';
+import { FRAUD_CANCELLATION, type OrderState, type PlacedOrder } from './state.ts';
 
 const notPending = (order: PlacedOrder): Decision =>
   reject('OrderNotPending', `order ${order.orderId} is ${order.status}`, { status: order.status });
@@ -44,7 +49,7 @@ export const placeOrder = (command: PlaceOrder, state: OrderState): Decision => 
     return reject('CardDataNotAllowed', PAYMENT_METHOD_RULE);
   const parsed = placeOrderData.safeParse(command.data);
   if (!parsed.success) return left(invalidCommandData(parsed.error));
-  const { orderId, customerId, paymentMethod, placedAt } = parsed.data;
+  const { orderId, customerId, paymentMethod, placedAt, clientKey } = parsed.data;
   const priced = priceLines(parsed.data.lines);
   if (isLeft(priced)) return priced;
   const { lines, total } = priced.right;
@@ -52,7 +57,8 @@ export const placeOrder = (command: PlaceOrder, state: OrderState): Decision => 
   if (state.status !== 'not_placed') {
     if (state.orderId !== orderId)
       return reject('OrderIdMismatch', `this stream holds order ${state.orderId}`, { orderId });
-    // placedAt is left out: a retried request is stamped again by the clock, it is still the same order.
+    // placedAt and clientKey are left out: a retried request is stamped again by the clock, and may come
+    // from another address; it is still the same order.
     const samePlacement =
       state.customerId === customerId &&
       state.paymentMethod === paymentMethod &&
@@ -62,8 +68,72 @@ export const placeOrder = (command: PlaceOrder, state: OrderState): Decision => 
       : reject('OrderAlreadyPlaced', `order ${orderId} was placed with other data`, { orderId });
   }
   return right([
-    { type: 'OrderPlaced', data: { orderId, customerId, lines, total, paymentMethod, placedAt } },
+    {
+      type: 'OrderPlaced',
+      data: {
+        orderId,
+        customerId,
+        lines,
+        total,
+        paymentMethod,
+        placedAt,
+        ...(clientKey === undefined ? {} : { clientKey }),
+      },
+    },
   ]);
+};
+
+/**
+ * The fraud rules' decision, recorded once, before any stock is reserved. Enforced, a block cancels
+ * the order in the same append, and a review holds it; a repeat of the recorded decision is a no-op.
+ */
+export const screenOrder = (command: ScreenOrder, state: OrderState): Decision => {
+  const parsed = screenOrderData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, decision, rule, enforced, measures, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  if (order.screening) {
+    const same =
+      order.screening.decision === decision &&
+      order.screening.rule === rule &&
+      order.screening.enforced === enforced;
+    return same
+      ? nothingHappens
+      : reject('OrderAlreadyScreened', `order ${orderId} was screened already`, {
+          decision: order.screening.decision,
+        });
+  }
+  if (order.status !== 'pending') return notPending(order);
+  if (order.reservedSkus.length > 0 || order.paymentAuthorized)
+    return reject('ScreenedTooLate', `order ${orderId} holds stock already: the rules come before that`);
+  const screened: OrderEvent = {
+    type: 'OrderScreened',
+    data: { orderId, decision, rule, enforced, measures, at },
+  };
+  if (enforced && decision === 'block')
+    return right([screened, { type: 'OrderCancelled', data: { orderId, reason: FRAUD_CANCELLATION, at } }]);
+  return right([screened]);
+};
+
+/** An admin decides on an order held for review: approved, it goes on; rejected, it is cancelled. */
+export const reviewOrder = (command: ReviewOrder, state: OrderState): Decision => {
+  const parsed = reviewOrderData.safeParse(command.data);
+  if (!parsed.success) return left(invalidCommandData(parsed.error));
+  const { orderId, decision, at } = parsed.data;
+  const found = existingOrder(state, orderId);
+  if (isLeft(found)) return found;
+  const order = found.right;
+  if (order.status !== 'review') {
+    if (order.review?.decision === decision) return nothingHappens;
+    return reject('OrderNotInReview', `order ${orderId} is ${order.status}, not held for review`, {
+      status: order.status,
+    });
+  }
+  const reviewed: OrderEvent = { type: 'OrderReviewed', data: { orderId, decision, at } };
+  if (decision === 'approve') return right([reviewed]);
+  return right([reviewed, { type: 'OrderCancelled', data: { orderId, reason: FRAUD_CANCELLATION, at } }]);
 };
 
 export const recordLineReserved = (command: RecordLineReserved, state: OrderState): Decision => {
@@ -174,7 +244,8 @@ export const cancelOrder = (command: CancelOrder, state: OrderState): Decision =
   if (isLeft(found)) return found;
   const order = found.right;
   if (order.status === 'cancelled') return nothingHappens;
-  if (order.status !== 'pending') return notPending(order);
+  // An order held for review holds nothing yet: its customer may call it off as a pending one.
+  if (order.status !== 'pending' && order.status !== 'review') return notPending(order);
   return right([{ type: 'OrderCancelled', data: { orderId, reason, at } }]);
 };
 
@@ -182,6 +253,10 @@ export const decide = (command: OrderCommand, state: OrderState): Decision => {
   switch (command.type) {
     case 'PlaceOrder':
       return placeOrder(command, state);
+    case 'ScreenOrder':
+      return screenOrder(command, state);
+    case 'ReviewOrder':
+      return reviewOrder(command, state);
     case 'RecordLineReserved':
       return recordLineReserved(command, state);
     case 'RejectForStock':

@@ -1,9 +1,13 @@
 import type { DomainEvent } from '../decider.ts';
+import type { FraudDecision } from '../fraud/rules.ts';
 import type { Money } from '../money.ts';
 
 export type PricedLine = Readonly<{ sku: string; quantity: number; unitPrice: Money; lineTotal: Money }>;
 
-/** Lines sorted by SKU; line totals and the total are fixed here and never change afterwards. */
+/**
+ * Lines sorted by SKU; line totals and the total are fixed here and never change afterwards.
+ * `clientKey`: a keyed hash of the client's address (never the address), when one was known.
+ */
 export type OrderPlaced = DomainEvent<
   'OrderPlaced',
   {
@@ -13,7 +17,30 @@ export type OrderPlaced = DomainEvent<
     total: Money;
     paymentMethod: string;
     placedAt: string;
+    clientKey?: string;
   }
+>;
+/**
+ * The fraud rules' decision on a placed order, before any stock is reserved: `rule` is the one that
+ * decided (null when none fired), `measures` what the rules measured. `enforced` false: recorded in
+ * shadow mode, the order goes on as if allowed. Enforced, `review` holds the order for an admin and
+ * `block` comes with the order's cancellation (`fraud_suspected`) in the same append.
+ */
+export type OrderScreened = DomainEvent<
+  'OrderScreened',
+  {
+    orderId: string;
+    decision: FraudDecision;
+    rule: string | null;
+    enforced: boolean;
+    measures: Readonly<Record<string, number | null>>;
+    at: string;
+  }
+>;
+/** An admin's decision on an order held for review: approved, it goes on; rejected, it is cancelled with it. */
+export type OrderReviewed = DomainEvent<
+  'OrderReviewed',
+  { orderId: string; decision: 'approve' | 'reject'; at: string }
 >;
 export type OrderLineReserved = DomainEvent<
   'OrderLineReserved',
@@ -101,6 +128,8 @@ export type RefundFailed = DomainEvent<
 
 export type OrderEvent =
   | OrderPlaced
+  | OrderScreened
+  | OrderReviewed
   | OrderLineReserved
   | OrderStockRejected
   | OrderPaymentAuthorized

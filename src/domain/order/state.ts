@@ -1,8 +1,28 @@
+import type { FraudDecision } from '../fraud/rules.ts';
 import type { Money } from '../money.ts';
 import type { OrderEvent, PricedLine, SkuQuantity } from './events.ts';
 
+/** `review`: held by a fraud rule before any stock was reserved, until an admin decides. */
 export type OrderStatus =
-  'pending' | 'confirmed' | 'partially_shipped' | 'shipped' | 'delivered' | 'cancelled' | 'refunded';
+  | 'pending'
+  | 'review'
+  | 'confirmed'
+  | 'partially_shipped'
+  | 'shipped'
+  | 'delivered'
+  | 'cancelled'
+  | 'refunded';
+
+/** The fraud rules' decision on the order (see `OrderScreened`). */
+export type Screening = Readonly<{
+  decision: FraudDecision;
+  rule: string | null;
+  enforced: boolean;
+  at: string;
+}>;
+
+/** The cancellation reason of an order the fraud rules refused, or an admin rejected after review. */
+export const FRAUD_CANCELLATION = 'fraud_suspected';
 
 /** `carrier` and `trackingNumber` are null only for a shipment read from an old whole-order `OrderShipped`. */
 export type Shipment = Readonly<{
@@ -49,6 +69,12 @@ export type PlacedOrder = Readonly<{
   lines: readonly PricedLine[];
   total: Money;
   paymentMethod: string;
+  /** The keyed hash of the client's address the order was placed from, when known. */
+  clientKey: string | null;
+  /** The fraud rules' decision (null: not screened, or placed before the rules existed). */
+  screening: Screening | null;
+  /** An admin's decision on the order after it was held for review. */
+  review: Readonly<{ decision: 'approve' | 'reject'; at: string }> | null;
   /** Where the checkout saga is: which lines hold stock, whether the money is there. */
   reservedSkus: readonly string[];
   stockRejection: Readonly<{ sku: string; requested: number; available: number }> | null;
@@ -80,7 +106,8 @@ const unitsOf = (lines: readonly SkuQuantity[]) => lines.reduce((sum, line) => s
  * history folds with `evolve`). A cancelled order stays cancelled, whatever goes back.
  */
 export function statusOf(order: PlacedOrder): OrderStatus {
-  if (order.status === 'pending' || order.status === 'cancelled') return order.status;
+  if (order.status === 'pending' || order.status === 'review' || order.status === 'cancelled')
+    return order.status;
   if (order.refunded > 0 && order.refunded >= order.total.amount) return 'refunded';
   const shipped = order.shipments.reduce((sum, shipment) => sum + unitsOf(shipment.lines), 0);
   if (shipped === 0) return 'confirmed';
@@ -106,6 +133,9 @@ export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
       lines,
       total,
       paymentMethod,
+      clientKey: event.data.clientKey ?? null,
+      screening: null,
+      review: null,
       reservedSkus: [],
       stockRejection: null,
       paymentAuthorized: false,
@@ -126,6 +156,24 @@ export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
   if (state.status === 'not_placed') return state;
   const order = { ...state, updatedAt: event.data.at };
   switch (event.type) {
+    case 'OrderScreened': {
+      const { decision, rule, enforced, at } = event.data;
+      const held = enforced && decision === 'review';
+      return {
+        ...order,
+        status: held ? 'review' : state.status,
+        screening: { decision, rule, enforced, at },
+      };
+    }
+    case 'OrderReviewed': {
+      const { decision, at } = event.data;
+      // Rejected, the order stays held until its cancellation (recorded with the review) ends it.
+      return {
+        ...order,
+        status: decision === 'approve' ? 'pending' : state.status,
+        review: { decision, at },
+      };
+    }
     case 'OrderLineReserved':
       return { ...order, reservedSkus: [...state.reservedSkus, event.data.sku].sort() };
     case 'OrderStockRejected': {

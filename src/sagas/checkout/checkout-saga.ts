@@ -1,4 +1,5 @@
 import { streams, type CommandHandlers } from '../../commands/index.ts';
+import type { FraudPolicy } from '../../domain/fraud/index.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { PaymentGateway } from '../../payments/payment-gateway.ts';
 import { checkoutDecider } from './decide.ts';
@@ -7,6 +8,7 @@ import { foldAppended, unread, type KnownStreams } from './known-streams.ts';
 import { OutsideWorld, SagaStepError, StepRefused } from './outside-world.ts';
 import type { StreamReader } from './reservation-events.ts';
 import type { CheckoutQueue } from './saga-queue.ts';
+import type { CustomerFactsReader } from './screening.ts';
 import type { CheckoutState } from './state.ts';
 
 export type CheckoutSagaOptions = Readonly<{
@@ -23,6 +25,9 @@ export type CheckoutSagaOptions = Readonly<{
   gatewayAttempts?: number;
   /** See `CheckoutSettings.unknownAnswerGraceMs`. */
   unknownAnswerGraceMs?: number;
+  /** The fraud rules in force and the read model they measure (absent: orders are not screened). */
+  fraudPolicy?: FraudPolicy;
+  customerFacts?: CustomerFactsReader;
   clock?: () => Date;
   /** Told each named point the saga reaches (the crash tests kill the process at one); none by default. */
   onStep?: (step: Milestone) => void;
@@ -52,6 +57,7 @@ export class CheckoutSaga {
     this.decider = checkoutDecider({
       reservationTtlMs: options.reservationTtlMs ?? 10 * 60_000,
       unknownAnswerGraceMs: options.unknownAnswerGraceMs ?? 60_000,
+      ...(options.fraudPolicy ? { fraud: options.fraudPolicy } : {}),
     });
     this.clock = options.clock ?? (() => new Date());
     this.world = new OutsideWorld({

@@ -11,6 +11,7 @@ import {
   type Decision,
 } from './decisions.ts';
 import { nextStep, paymentKey } from './next-step.ts';
+import { onScreening, screeningRequest } from './screening.ts';
 import { evolve, idOf, initialState, placed, type CheckoutState } from './state.ts';
 
 /**
@@ -23,6 +24,8 @@ export function decide(input: CheckoutInput, state: CheckoutState, settings: Che
   switch (input.type) {
     case 'Resume':
       return onResume(state, input.at, settings);
+    case 'ScreeningAnswered':
+      return onScreening(state, input, settings);
     case 'ReservationAnswered':
       return onReservation(state, input);
     case 'CommitAnswered':
@@ -52,12 +55,14 @@ export const checkoutDecider = (settings: CheckoutSettings) => ({
 });
 
 function onResume(state: CheckoutState, at: string, settings: CheckoutSettings): Decision {
-  const step = nextStep(state.order, state.payment);
+  const step = nextStep(state.order, state.payment, settings.fraud !== undefined);
   if (step.kind === 'done') return { send: [], then: done, step: step.kind };
   const { order } = step;
   const send = sending(order, at);
   const decided = (decision: Omit<Decision, 'step'>): Decision => ({ ...decision, step: step.kind });
   switch (step.kind) {
+    case 'screen':
+      return decided({ send: [], then: { kind: 'screen', request: screeningRequest(order) } });
     case 'reserve': {
       const { sku, quantity } = step.line;
       const expiresAt = new Date(Date.parse(at) + settings.reservationTtlMs).toISOString();

@@ -1,9 +1,11 @@
+import type { CustomerFacts, FraudPolicy } from '../../domain/fraud/index.ts';
 import type { InventoryCommand } from '../../domain/inventory/index.ts';
 import type { Money } from '../../domain/money.ts';
 import type { PlacedOrder } from '../../domain/order/index.ts';
 import type { Authorization, AuthorizeRequest } from '../../payments/payment-gateway.ts';
 import { sending as sendingAbout, type OrderSend, type ProcessDecision } from '../process-decisions.ts';
 import type { SagaStep } from './next-step.ts';
+import type { ScreeningRequest } from './screening.ts';
 import { idOf, placed, type CheckoutState } from './state.ts';
 
 /** What the checkout process reacts to, what it decides, and the commands it sends (`decide.ts`). */
@@ -16,11 +18,14 @@ export type CheckoutSettings = Readonly<{
    * authorization went through after all (to void it). Past that, a webhook has to tell us.
    */
   unknownAnswerGraceMs: number;
+  /** The fraud rules in force (FRAUD_RULES enforce or shadow); absent (off): orders are not screened. */
+  fraud?: FraudPolicy;
 }>;
 
 /** Named points of the process, told to the executor's `onStep` hook (where crash tests stop a worker). */
 export type Milestone =
   | 'before-first-step'
+  | 'after-screening'
   | 'mid-reservation'
   | 'after-reservation'
   | 'after-authorization'
@@ -30,6 +35,8 @@ export type Milestone =
 export type CheckoutInput =
   /** The saga looks at the order's streams: what now? */
   | Readonly<{ type: 'Resume'; at: string }>
+  /** What the read models know of the customer up to the order (`ScreeningRequest`). */
+  | Readonly<{ type: 'ScreeningAnswered'; at: string; facts: CustomerFacts }>
   | Readonly<{
       type: 'ReservationAnswered';
       sku: string;
@@ -63,6 +70,7 @@ export type InventorySend = Extract<Send, { to: 'inventory' }>;
 
 /** Something the process asks the outside world; the executor feeds the answer back as the next input. */
 export type Ask =
+  | Readonly<{ kind: 'screen'; request: ScreeningRequest }>
   | Readonly<{ kind: 'reserve'; send: InventorySend }>
   | Readonly<{ kind: 'commit'; sends: readonly InventorySend[] }>
   | Readonly<{ kind: 'release'; sends: readonly InventorySend[] }>

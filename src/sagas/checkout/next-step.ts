@@ -6,7 +6,9 @@ import type { PaymentState } from '../../domain/payment/index.ts';
  * are the saga's memory, so after a crash it resumes exactly where it was. (`decide.ts` turns the
  * step into the commands to send and the questions to ask.)
  *
- *   pending:   reserve each line (SKU order) -> request payment -> authorize -> record the answer ->
+ *   pending:   screen the order with the fraud rules, when they are on (held for review: wait for an
+ *              admin; blocked: cancelled with the decision) ->
+ *              reserve each line (SKU order) -> request payment -> authorize -> record the answer ->
  *              commit every reservation -> record the authorization on the order and confirm it (one
  *              append) (the saga records the last line's reservation and the payment request at once:
  *              the two concern two streams, and whichever of them a crash left out is picked next)
@@ -21,6 +23,8 @@ import type { PaymentState } from '../../domain/payment/index.ts';
  * instead of leaving a confirmed order without stock.
  */
 export type SagaStep =
+  /** Ask the fraud rules about the order and record their decision, before any stock is reserved. */
+  | { kind: 'screen'; order: PlacedOrder }
   /** `requestPayment`: the last line to reserve, and no payment requested yet (recorded together). */
   | { kind: 'reserve'; order: PlacedOrder; line: PricedLine; requestPayment: boolean }
   | { kind: 'requestPayment'; order: PlacedOrder; attempt: number }
@@ -38,11 +42,17 @@ export const isFinalStep = (step: SagaStep) => step.kind === 'capture' || step.k
 
 export const paymentKey = (orderId: string, attempt: number) => `${orderId}:authorize:${attempt}`;
 
-export function nextStep(order: OrderState, payment: PaymentState): SagaStep {
+/** `screening`: the fraud rules are on, so a placed order is screened before anything else. */
+export function nextStep(order: OrderState, payment: PaymentState, screening = false): SagaStep {
   if (order.status === 'not_placed') return { kind: 'done' };
   switch (order.status) {
     case 'pending':
-      return nextPendingStep(order, payment);
+      return screening && unscreened(order, payment)
+        ? { kind: 'screen', order }
+        : nextPendingStep(order, payment);
+    case 'review':
+      // Held for an admin: nothing to do until the review is recorded (it queues the order again).
+      return { kind: 'done' };
     case 'confirmed':
     case 'partially_shipped':
     case 'shipped':
@@ -57,6 +67,16 @@ export function nextStep(order: OrderState, payment: PaymentState): SagaStep {
       return order.cancelledAfterPayment ? { kind: 'done' } : { kind: 'compensate', order, payment };
   }
 }
+
+/**
+ * Not screened, and nothing done yet that screening must come before. An order the saga began before
+ * the rules were turned on (a line reserved, a payment asked) goes on unscreened.
+ */
+const unscreened = (order: PlacedOrder, payment: PaymentState) =>
+  !order.screening &&
+  order.reservedSkus.length === 0 &&
+  !order.stockRejection &&
+  payment.status === 'not_requested';
 
 function nextPendingStep(order: PlacedOrder, payment: PaymentState): SagaStep {
   if (order.stockRejection) return { kind: 'cancel', order, reason: 'out_of_stock' };

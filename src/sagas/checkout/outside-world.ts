@@ -12,6 +12,7 @@ import {
 } from '../../payments/payment-gateway.ts';
 import type { Ask, CheckoutInput, InventorySend, Send } from './decisions.ts';
 import { reservationEventIds, type StreamReader } from './reservation-events.ts';
+import type { CustomerFactsReader } from './screening.ts';
 import type { CheckoutEvent } from './state.ts';
 
 export class SagaStepError extends Error {
@@ -37,6 +38,8 @@ type Options = Readonly<{
   commands: CommandHandlers;
   store: StreamReader;
   gateway: PaymentGateway;
+  /** The fraud rules' read model, when they are on. */
+  customerFacts?: CustomerFactsReader;
   metrics?: Metrics;
   gatewayAttempts: number;
   clock: () => Date;
@@ -79,6 +82,13 @@ export class OutsideWorld {
     const { gateway } = this.options;
     const now = () => this.options.clock().toISOString();
     switch (ask.kind) {
+      case 'screen': {
+        const { customerFacts } = this.options;
+        if (!customerFacts)
+          throw new SagaStepError('the fraud rules are on, but the saga has no facts to give them');
+        const facts = await customerFacts.factsUpTo(ask.request);
+        return { type: 'ScreeningAnswered', at: now(), facts };
+      }
       case 'reserve':
         return this.reserve(orderId, ask.send, now);
       case 'commit': {

@@ -11,7 +11,10 @@ export type CheckoutQueue = WorkQueue;
 export const createCheckoutQueue = (db: SqlClient): CheckoutQueue =>
   createWorkQueue(db, { table: 'checkout_saga', queuedAt: 'placed_at' }, queueProjection);
 
-/** Every placed order enters the saga's queue; the checkpoint moves with it, so none is missed. */
+/**
+ * Every placed order enters the saga's queue, and an order an admin reviewed enters it again (it left
+ * while it waited); the checkpoint moves with it, so none is missed.
+ */
 const queueProjection = (queued: () => void): SqlProjection => ({
   name: 'checkout-saga-queue',
   rebuild: {
@@ -20,7 +23,7 @@ const queueProjection = (queued: () => void): SqlProjection => ({
       'once the order needs nothing more and leases the rows it drives, so a replay would queue every order ' +
       'ever placed again',
   },
-  eventTypes: new Set(['OrderPlaced']),
+  eventTypes: new Set(['OrderPlaced', 'OrderReviewed']),
   // Placed orders gather for 20 ms at most (15, the poll interval, where the log is polled), and a worker
   // of this process claims them as soon as their rows commit instead of at its next poll. Gathering less
   // commits a transaction every few milliseconds; on PGlite each one holds the whole database.
@@ -28,11 +31,22 @@ const queueProjection = (queued: () => void): SqlProjection => ({
   afterCommit: queued,
   async apply(tx, events) {
     // One statement per batch: the first of an order's rows wins, as it would one event at a time.
-    const placed = events.map((event) => event.data as { orderId: string; placedAt: string });
-    await tx.query(
-      `INSERT INTO checkout_saga (order_id, placed_at)
-       SELECT * FROM unnest($1::text[], $2::timestamptz[]) ON CONFLICT (order_id) DO NOTHING`,
-      [placed.map((p) => p.orderId), placed.map((p) => p.placedAt)],
-    );
+    const placed = events
+      .filter((event) => event.type === 'OrderPlaced')
+      .map((event) => event.data as { orderId: string; placedAt: string });
+    if (placed.length > 0)
+      await tx.query(
+        `INSERT INTO checkout_saga (order_id, placed_at)
+         SELECT * FROM unnest($1::text[], $2::timestamptz[]) ON CONFLICT (order_id) DO NOTHING`,
+        [placed.map((p) => p.orderId), placed.map((p) => p.placedAt)],
+      );
+    // A reviewed order may still have its row (a drive about to finish): marked, it is driven once more.
+    const reviewed = events.filter((event) => event.type === 'OrderReviewed');
+    for (const event of reviewed)
+      await tx.query(
+        `INSERT INTO checkout_saga (order_id, placed_at) VALUES ($1, $2)
+         ON CONFLICT (order_id) DO UPDATE SET requeued = true`,
+        [(event.data as { orderId: string }).orderId, event.recordedAt],
+      );
   },
 });
