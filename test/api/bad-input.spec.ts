@@ -100,6 +100,13 @@ const CASES: Readonly<Record<string, Case>> = {
     params: () => ({ name: 'order-history' }),
     badParams: { name: TOO_LONG(100) },
   },
+  'GET /admin/gate/:sku': { as: 'admin', params: () => ({ sku: SKU }), badParams: { sku: TOO_LONG(200) } },
+  'PUT /admin/gate/:sku': {
+    as: 'admin',
+    params: () => ({ sku: SKU }),
+    badParams: { sku: NOT_A_SKU },
+    body: () => ({ mode: 'on' }),
+  },
   'GET /admin/analytics/sales': {
     as: 'admin',
     query: { from: '2026-01-01', to: '2026-01-31' },
@@ -245,6 +252,7 @@ const NO_INPUT: Readonly<Record<string, string>> = {
   'GET /cart': "the caller's own cart",
   'GET /storefront/config': 'what a page needs to start, the same for everyone',
   'GET /admin/projections': 'the projections overview',
+  'GET /admin/gate': 'the flash-sale gates the console lists',
   'GET /docs': 'API docs page',
   'GET /docs/': 'API docs page',
   'GET /docs/static/index.html': 'API docs page',
