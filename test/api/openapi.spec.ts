@@ -188,6 +188,15 @@ describe('the OpenAPI document', () => {
       await call('get', '/ready', '/ready');
       await call('get', '/metrics', '/metrics');
       await call('get', '/admin/projections', '/admin/projections', admin);
+      await call('get', '/admin/gate', '/admin/gate', admin);
+      await call('get', '/admin/gate/{sku}', '/admin/gate/DOC-1', admin);
+      const switched = await t.app.inject({
+        method: 'PUT',
+        url: '/admin/gate/DOC-1',
+        headers: admin,
+        payload: { mode: 'off' },
+      });
+      expectDocumented('put', '/admin/gate/{sku}', switched);
       await call('get', '/admin/analytics/funnel', '/admin/analytics/funnel', admin);
       await call(
         'get',
