@@ -47,14 +47,15 @@ type SearchConfig = Pick<
  *    `<ELASTICSEARCH_INDEX_PREFIX>catalog`); listing answers in Redis with REDIS_URL, shared by every
  *    API process and invalidated by the index's projection wherever it runs; without Redis, in this
  *    process when the projection runs here too (ROLE all), else not kept;
- *  - PGlite (embedded): an index in this process's memory, listing answers kept beside it;
+ *  - PGlite (embedded): an index in this process's memory fed by the catalog projection's commits,
+ *    listing answers kept beside it;
  *  - PostgreSQL without Elasticsearch: full-text search in the catalog read model, every page searched.
  */
 export async function openCatalogSearch(
   config: SearchConfig,
   db: SqlClient,
   store: EventStore,
-  catalog: Pick<CatalogReadModel, 'searchCatalog'>,
+  catalog: Pick<CatalogReadModel, 'searchCatalog' | 'followCommits'>,
   options: { metrics?: Pick<Metrics, 'projectionLag' | 'projectionLagLast'> } = {},
 ): Promise<SearchModule> {
   const report = (what: string) => (error: unknown) => {
@@ -66,6 +67,7 @@ export async function openCatalogSearch(
     const engine = await openInProcessCatalogSearch({
       db,
       store,
+      catalog,
       invalidation: answers,
       onApplied: (events) => options.metrics && observeProjectionLag(options.metrics, CATALOG_INDEX, events),
       onError: report('catalog index'),

@@ -1,10 +1,16 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streams } from '../../src/commands/index.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
+import { openPlatform, type Platform } from '../../src/platform.ts';
 import type { CatalogFilters, CatalogPage, FacetCount } from '../../src/projections/catalog/types.ts';
 import { PRICE_STEPS } from '../../src/projections/catalog/types.ts';
 import { searchTerms, sortOf } from '../../src/projections/catalog/search-query.ts';
 import { emptyDocument, summaryOf, type CatalogDocument } from '../../src/search/catalog-document.ts';
 import { CatalogIndex } from '../../src/search/in-process/catalog-index.ts';
+import { openInProcessCatalogSearch } from '../../src/search/in-process/in-process-search.ts';
+import { CATALOG, shopFloor } from './support.ts';
 import { answerTags, changeTags } from '../../src/search/listing-pages.ts';
 
 // The in-process index against the plainest reading of the search contract (every listed product,
@@ -255,5 +261,79 @@ describe('listing tags', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('the in-process index fed by the catalog projection', () => {
+  // A platform whose workers never start: the catalog read model stays empty, and the test hands the
+  // index the batches the projection would have committed, in the order and shape it wants.
+  let platform: Platform;
+  const eventsOf = async (...skus: string[]) =>
+    (
+      await Promise.all(
+        skus.flatMap((sku) => [
+          platform.store.readStream(streams.product(sku)),
+          platform.store.readStream(streams.inventory(sku)),
+        ]),
+      )
+    )
+      .flat()
+      .sort((a, b) => a.globalPosition - b.globalPosition);
+
+  beforeAll(async () => {
+    platform = await openPlatform(
+      loadConfig({
+        DATA_DIR: 'memory://',
+        JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256!',
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    const floor = shopFloor(platform);
+    for (const fixture of CATALOG.slice(0, 3)) await floor.list(fixture);
+    await floor.product('SAW-1', {
+      type: 'ChangePrice',
+      data: { sku: 'SAW-1', price: { amount: 9_999, currency: 'USD' }, at: new Date().toISOString() },
+    });
+  });
+  afterAll(() => platform?.close());
+
+  it('applies batches committed while it reads the read model after it, each event once, and fetches what a batch skipped', async () => {
+    let hear!: (events: readonly RecordedEvent[]) => void;
+    const invalidated: string[][] = [];
+    const opening = openInProcessCatalogSearch({
+      db: platform.db,
+      store: platform.store,
+      catalog: {
+        followCommits: (listener) => {
+          hear = listener;
+          return () => undefined;
+        },
+      },
+      invalidation: { invalidate: async (tags) => void invalidated.push([...tags]) },
+    });
+    const [drill, drill2, saw] = ['DRILL-1', 'DRILL-2', 'SAW-1'];
+    // While the read model is read: a batch, the same batch again, and another SKU's events but the
+    // first of its product stream (its price change without its listing).
+    const [drills, again, saws] = await Promise.all([
+      eventsOf(drill, drill2),
+      eventsOf(drill),
+      eventsOf(saw),
+    ]);
+    hear(drills);
+    hear(again);
+    hear(saws.filter((e) => e.type !== 'ProductListed'));
+    const search = await opening;
+    await expect
+      .poll(async () => (await search.searchCatalog({ page: 1, pageSize: 10, sort: 'price_asc' })).items)
+      .toEqual([
+        expect.objectContaining({ sku: drill, price: { amount: 8999, currency: 'USD' }, available: 5 }),
+        expect.objectContaining({ sku: saw, price: { amount: 9999, currency: 'USD' }, available: 3 }),
+        expect.objectContaining({ sku: drill2, price: { amount: 12999, currency: 'USD' }, available: 0 }),
+      ]);
+    expect(search.index.get(saw)).toMatchObject({ productRevision: 2, stockRevision: 1, available: 3 });
+    expect(invalidated.flat()).toEqual(
+      expect.arrayContaining([`sku:${drill}`, `sku:${saw}`, 'products:all']),
+    );
+    await search.close();
   });
 });

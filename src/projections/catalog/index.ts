@@ -1,4 +1,5 @@
 import type { SqlClient } from '../../db/sql-client.ts';
+import type { RecordedEvent } from '../../eventstore/event-store.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
 import { FacetCache } from './facet-cache.ts';
 import { createCatalogProjection } from './projection.ts';
@@ -32,6 +33,11 @@ export type CatalogReadModel = Readonly<{
   pages: ProductCache<ProductPage>;
   productPage(sku: string, cache?: PageCache<ProductPage>): Promise<ProductPage | undefined>;
   searchCatalog(filters: CatalogFilters): Promise<CatalogPage>;
+  /**
+   * Hears the product and inventory events of each batch the projection commits in this process (ROLE
+   * all or worker), in log order; returns how to stop hearing them.
+   */
+  followCommits(listener: (events: readonly RecordedEvent[]) => void): () => void;
 }>;
 
 export function createCatalogReadModel(db: SqlClient): CatalogReadModel {
@@ -39,11 +45,18 @@ export function createCatalogReadModel(db: SqlClient): CatalogReadModel {
   const pages = new ProductCache<ProductPage>(10_000, 3_000, () => Date.now(), written);
   const facets = new FacetCache();
   const inProcess = inProcessPageCache(pages);
+  const listeners = new Set<(events: readonly RecordedEvent[]) => void>();
   return {
-    projection: createCatalogProjection(written),
+    projection: createCatalogProjection(written, (events) => {
+      for (const listener of listeners) listener(events);
+    }),
     written,
     pages,
     productPage: (sku, cache = inProcess) => productPage(db, sku, cache),
     searchCatalog: (filters) => searchCatalog(db, filters, facets),
+    followCommits(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
 }

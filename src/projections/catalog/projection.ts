@@ -26,10 +26,14 @@ const productTypes: ReadonlySet<string> = new Set(PRODUCT_EVENT_TYPES);
 /**
  * Product documents, availability per SKU and the facet counts of the catalog. A batch is folded in
  * memory first and written with one statement per table, so catching up on a large catalog costs a
- * few round trips, not one per event.
+ * few round trips, not one per event. `committed` hears each live batch's events once it committed.
  */
-export const createCatalogProjection = (written = new WrittenRevisions()): SqlProjection => ({
+export const createCatalogProjection = (
+  written = new WrittenRevisions(),
+  committed?: (events: readonly RecordedEvent[]) => void,
+): SqlProjection => ({
   name: 'catalog',
+  ...(committed ? { afterCommit: committed } : {}),
   rebuild: {
     tables: ['products', 'product_availability', 'catalog_facet_counts', 'catalog_products_written'],
   },

@@ -1,8 +1,8 @@
 import type { SqlClient } from '../../db/sql-client.ts';
-import type { Checkpoint, EventStore, RecordedEvent, Subscription } from '../../eventstore/event-store.ts';
+import type { Checkpoint, EventStore, RecordedEvent } from '../../eventstore/event-store.ts';
+import type { CatalogReadModel } from '../../projections/catalog/index.ts';
 import { loadCheckpoint } from '../../subscriptions/checkpoints.ts';
 import {
-  CATALOG_EVENT_TYPES,
   emptyDocument,
   evolveDocument,
   PRODUCT_TYPES,
@@ -142,34 +142,50 @@ export async function applyCatalogEvents(
 /**
  * Catalog search in this process's memory (the embedded profile): PGlite answers one statement at a
  * time, this index as many searches as the thread has time for. Filled from the catalog read model
- * at start, then fed by the product and inventory events from where the read model was; each batch
- * applied tells `invalidation` which kept listing answers it changed.
+ * at start, then fed by the product and inventory events of every batch the catalog projection commits
+ * here (no second reading of the log), so listings change with the product pages' rows; each batch
+ * applied tells `invalidation` which kept listing answers it changed. Batches committed while the
+ * read model is being read wait, and are applied after it (what it already held is skipped).
  */
 export async function openInProcessCatalogSearch(deps: {
   db: SqlClient;
-  store: EventStore;
+  store: Pick<EventStore, 'readStream'>;
+  catalog: Pick<CatalogReadModel, 'followCommits'>;
   invalidation?: ListingInvalidation;
   onApplied?: (events: readonly RecordedEvent[]) => void;
   onError?: (error: unknown) => void;
 }): Promise<CatalogSearch & { index: CatalogIndex }> {
   const { db, store, invalidation } = deps;
   const index = new CatalogIndex();
-  const { docs, checkpoint } = await readCatalogDocuments(db);
-  index.put(docs);
-  const subscription: Subscription = store.subscribe(
-    async (events) => {
-      if (events.length === 0) return;
-      const tags = await applyCatalogEvents(index, store, events);
-      if (tags.length > 0) await invalidation?.invalidate(tags);
-      deps.onApplied?.(events);
-    },
-    { after: checkpoint, batchSize: 1_000, types: [...CATALOG_EVENT_TYPES], onError: deps.onError },
-  );
+  let applying = Promise.resolve();
+  let loaded = false;
+  const waiting: (readonly RecordedEvent[])[] = [];
+  const apply = async (events: readonly RecordedEvent[]) => {
+    const tags = await applyCatalogEvents(index, store, events);
+    if (tags.length > 0) await invalidation?.invalidate(tags);
+    deps.onApplied?.(events);
+  };
+  const follow = (events: readonly RecordedEvent[]) => {
+    if (!loaded) return void waiting.push(events);
+    applying = applying.then(() => apply(events)).catch((error: unknown) => deps.onError?.(error));
+  };
+  const stop = deps.catalog.followCommits(follow);
+  try {
+    index.put((await readCatalogDocuments(db)).docs);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  loaded = true;
+  for (const events of waiting.splice(0)) follow(events);
   return {
     engine: 'in-process',
     index,
     searchCatalog: async (filters) => index.search(filters),
     ping: async () => undefined,
-    close: () => subscription.stop(),
+    async close() {
+      stop();
+      await applying;
+    },
   };
 }
