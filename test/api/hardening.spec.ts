@@ -184,6 +184,32 @@ describe('hardening over a real connection', () => {
     expectSecurityHeaders(badUrl.headers);
   });
 
+  it("gives pages the headers only a rendered document acts on, and the API's JSON answers the others", async () => {
+    // Helmet's defaults that concern a window or a page's HTML; the others protect any answer.
+    const documentOnly = {
+      'cross-origin-opener-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    const everyAnswer = {
+      'cross-origin-resource-policy': 'same-origin',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    };
+    const docs = await get(port, '/docs');
+    expect(docs.headers['content-type']).toContain('text/html');
+    expect(docs.headers).toMatchObject({ ...documentOnly, ...everyAnswer });
+    for (const path of ['/products', '/products/NONESUCH', '/nonesuch']) {
+      const answer = await get(port, path);
+      expect(answer.headers['content-type'], path).toMatch(/json/);
+      expectSecurityHeaders(answer.headers);
+      expect(answer.headers, path).toMatchObject(everyAnswer);
+      for (const name of Object.keys(documentOnly)) expect(answer.headers, path).not.toHaveProperty(name);
+    }
+  });
+
   it('answers malformed JSON (400), a body too large (413) and another media type (415) with problems', async () => {
     const post = (payload: string, contentType = 'application/json') =>
       t.app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': contentType }, payload });
