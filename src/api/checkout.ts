@@ -58,7 +58,7 @@ export const checkoutRoutes: FastifyPluginAsync<{ checkout: CheckoutDependencies
         if (result.left.code === 'SoldOut')
           throw new HttpProblem(409, 'sold-out', 'Sold out', result.left.message, {
             code: 'SoldOut',
-            skus: result.left.details?.skus ?? [],
+            details: { skus: result.left.details?.skus ?? [] },
           });
         if (result.left.code === 'CartEmpty' || result.left.code === 'ProductUnavailable')
           throw new HttpProblem(422, 'cannot-check-out', 'Cannot check out', result.left.message, {

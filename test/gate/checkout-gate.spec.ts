@@ -81,7 +81,7 @@ describe.each(['embedded', 'services'] as const)('the flash-sale gate at checkou
         title: 'Sold out',
         status: 409,
         code: 'SoldOut',
-        skus: [sku],
+        details: { skus: [sku] },
       });
     }
     // The refused left nothing in the log: no order placed, no cart checked out.

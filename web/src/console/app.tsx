@@ -5,6 +5,7 @@ import { usePlace, type Place } from '../shared/router.ts';
 import type { User } from '../shared/types.ts';
 import { AuditPage } from './pages/audit.tsx';
 import { CatalogPage, ProductEditor } from './pages/catalog.tsx';
+import { GatePage } from './pages/gate.tsx';
 import { InventoryPage } from './pages/inventory.tsx';
 import { MetricsPage } from './pages/metrics.tsx';
 import { OrderPage } from './pages/order.tsx';
@@ -27,6 +28,7 @@ type Section = Readonly<{ path: string; label: string; admin: boolean }>;
 const SECTIONS: readonly Section[] = [
   { path: '/console/catalog', label: 'Catalog', admin: false },
   { path: '/console/inventory', label: 'Inventory', admin: false },
+  { path: '/console/gate', label: 'Flash sales', admin: false },
   { path: '/console/orders', label: 'Orders', admin: false },
   { path: '/console/returns', label: 'Returns', admin: false },
   { path: '/console/projections', label: 'Projections', admin: true },
@@ -71,6 +73,8 @@ function Route({ place, user }: { place: Place; user: User }) {
       return <ProductEditor sku={rest === 'new' ? undefined : rest} admin={admin} />;
     case 'Inventory':
       return <InventoryPage query={place.query} admin={admin} />;
+    case 'Flash sales':
+      return <GatePage admin={admin} />;
     case 'Orders':
       return rest ? (
         <OrderPage orderId={rest} query={place.query} admin={admin} />

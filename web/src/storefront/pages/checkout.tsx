@@ -34,7 +34,7 @@ const attemptOver = () => sessionStorage.removeItem(ATTEMPT_KEY);
 const worthRetrying = (error: unknown) =>
   !(error instanceof ApiError) || error.status === 0 || error.status === 429 || error.status >= 500;
 
-const isSoldOut = (error: unknown) =>
+const isSoldOut = (error: unknown): error is ApiError =>
   error instanceof ApiError &&
   (error.status === 409 ||
     /sold.?out/i.test(`${error.problem.type ?? ''} ${error.problem.code ?? ''} ${error.problem.title}`));
@@ -269,7 +269,12 @@ function CheckoutProblem({ error }: { error: unknown }) {
   if (isSoldOut(error))
     return (
       <div class="alert alert-error" role="alert">
-        <p class="alert-title">Sorry, an item in your cart sold out</p>
+        <p class="alert-title">
+          Sorry,{' '}
+          {(error.problem.details?.skus as string[] | undefined)?.map(titleOf).join(', ') ??
+            'an item in your cart'}{' '}
+          sold out
+        </p>
         <p>
           Something in your order is sold out (or there are fewer left than you asked for), so nothing was
           ordered or charged. Your cart is kept:{' '}
