@@ -7,6 +7,7 @@ import {
   type PriceRange,
 } from '../../projections/catalog/types.ts';
 import { summaryOf, type CatalogDocument } from '../catalog-document.ts';
+import { byString, Dictionary, grow, lowerBound, Posting, SlotList, SortedSlots, Tally } from './slots.ts';
 
 const MAX_BRAND_FACETS = 50;
 /** As PostgreSQL's ts_rank weighs its A, B and C labels: a word in the title counts most. */
@@ -21,85 +22,7 @@ type Sort = Exclude<ReturnType<typeof sortOf>, 'relevance'>;
 /** The words of a text as searches see them: runs of letters and digits, lowercased (see searchTerms). */
 const wordsOf = (text: string | undefined): string[] => text?.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
-const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** A word's products and how much the word weighs in each, in no order (removal swaps with the last). */
-class Posting {
-  slots = new Int32Array(4);
-  weights = new Float64Array(4);
-  length = 0;
-
-  add(slot: number, weight: number): void {
-    if (this.length === this.slots.length) {
-      this.slots = grow(this.slots, this.length * 2);
-      this.weights = grow(this.weights, this.length * 2);
-    }
-    this.slots[this.length] = slot;
-    this.weights[this.length++] = weight;
-  }
-
-  remove(slot: number): void {
-    const at = this.slots.subarray(0, this.length).indexOf(slot);
-    if (at < 0) return;
-    this.length--;
-    this.slots[at] = this.slots[this.length]!;
-    this.weights[at] = this.weights[this.length]!;
-  }
-}
-
-/** Facet counts by category id, brand id and price bucket. */
-class Tally {
-  readonly category: number[] = [];
-  readonly brand: number[] = [];
-  readonly price: number[] = new Array<number>(PRICE_STEPS.length + 1).fill(0);
-
-  add(category: number, brand: number, bucket: number, count: number): void {
-    this.category[category] = (this.category[category] ?? 0) + count;
-    this.brand[brand] = (this.brand[brand] ?? 0) + count;
-    this.price[bucket] = this.price[bucket]! + count;
-  }
-}
-
 type Group = Readonly<{ lists: readonly (SlotList | Posting)[]; weighted: boolean }>;
-
-/** The slots of one category, brand or attribute value, in no order. */
-class SlotList {
-  slots = new Int32Array(4);
-  length = 0;
-
-  add(slot: number): void {
-    if (this.length === this.slots.length) this.slots = grow(this.slots, this.length * 2);
-    this.slots[this.length++] = slot;
-  }
-
-  remove(slot: number): void {
-    const at = this.slots.subarray(0, this.length).indexOf(slot);
-    if (at < 0) return;
-    this.slots[at] = this.slots[--this.length]!;
-  }
-}
-
-function grow<T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(array: T, size: number): T {
-  const bigger = new (array.constructor as new (n: number) => T)(size);
-  bigger.set(array);
-  return bigger;
-}
-
-/** Strings to small numbers, so facets are counted in typed arrays. */
-class Dictionary {
-  readonly values: string[] = [];
-  private readonly ids = new Map<string, number>();
-
-  idOf(value: string): number {
-    let id = this.ids.get(value);
-    if (id === undefined) this.ids.set(value, (id = this.values.push(value) - 1));
-    return id;
-  }
-
-  find(value: string): number {
-    return this.ids.get(value) ?? -1;
-  }
-}
 
 /**
  * The catalog's search documents in this process's memory, with what searches need to answer in a
@@ -530,68 +453,6 @@ export class CatalogIndex {
 }
 
 const SORTS: readonly Sort[] = ['newest', 'price_asc', 'price_desc', 'title'];
-
-/** Slots in one sort order, moved in place when one changes (every key ends with the SKU: one place each). */
-class SortedSlots {
-  slots: Int32Array<ArrayBufferLike> = new Int32Array(0);
-  length = 0;
-
-  replace(sorted: Int32Array): void {
-    this.slots = sorted;
-    this.length = sorted.length;
-  }
-
-  insert(slot: number, compare: (a: number, b: number) => number): void {
-    if (this.length === this.slots.length) this.slots = grow(this.slots, Math.max(16, this.length * 2));
-    const at = this.position(slot, compare);
-    this.slots.copyWithin(at + 1, at, this.length);
-    this.slots[at] = slot;
-    this.length++;
-  }
-
-  /** With `compare` still reading the keys the slot was inserted with. */
-  remove(slot: number, compare: (a: number, b: number) => number): void {
-    const at = this.position(slot, compare);
-    if (at >= this.length || this.slots[at] !== slot) return;
-    this.slots.copyWithin(at, at + 1, this.length);
-    this.length--;
-  }
-
-  /** The first place whose slot passes `test`, which fails on a prefix of the order and holds on the rest. */
-  firstWhere(test: (slot: number) => boolean): number {
-    let low = 0;
-    let high = this.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (test(this.slots[middle]!)) high = middle;
-      else low = middle + 1;
-    }
-    return low;
-  }
-
-  private position(slot: number, compare: (a: number, b: number) => number): number {
-    let low = 0;
-    let high = this.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (compare(this.slots[middle]!, slot) < 0) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  }
-}
-
-/** The first index whose word is not below `word`. */
-function lowerBound(words: readonly string[], word: string): number {
-  let low = 0;
-  let high = words.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (words[middle]! < word) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
 
 /** As width_bucket over PRICE_STEPS: 0 below the first step, i from PRICE_STEPS[i - 1] up. */
 function priceBucket(amount: number): number {
