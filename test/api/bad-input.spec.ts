@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from '../support/http.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { openApiPath, registeredRoutes } from '../support/routes.ts';
-import { orderState, paymentOf, stockProduct } from '../support/shop.ts';
+import { checkout, orderState, paymentOf, stockProduct } from '../support/shop.ts';
 import { waitUntil } from '../cache/wait.ts';
 import { logShowsAllCommitted } from '../integration/support/wait.ts';
 
@@ -24,6 +24,8 @@ type World = Readonly<{
   delivered: string;
   returnId: string;
   otherUserId: string;
+  /** Another customer's order held for review by a fraud rule (a new account's large first order). */
+  held: string;
 }>;
 
 type Case = Readonly<{
@@ -150,6 +152,13 @@ const CASES: Readonly<Record<string, Case>> = {
     body: () => ({ amount: { amount: 100, currency: 'USD' }, reason: 'goodwill' }),
   },
   'GET /admin/returns': { as: 'admin', badQuery: { status: 'lost', page: '0', pageSize: '0' } },
+  'GET /admin/reviews': { as: 'admin', badQuery: { status: 'lost', page: '0', pageSize: '0' } },
+  'POST /admin/orders/:orderId/review': {
+    as: 'admin',
+    params: (w) => ({ orderId: w.held }),
+    badParams: { orderId: NOT_A_UUID },
+    body: () => ({ decision: 'approve' }),
+  },
   'POST /admin/returns/:returnId/receipt': {
     as: 'admin',
     params: (w) => ({ returnId: w.returnId }),
@@ -433,9 +442,25 @@ describe.each(['embedded', 'postgres'] as const)('bad input on every route (%s)'
       ),
       201,
     );
+    // A new account's first order of 1,000.00: held for review by the default fraud rules.
+    await stockProduct(t.platform, 'BAD-HELD', 5, 100_000);
+    const held = await checkout(t.platform, other.userId, [{ sku: 'BAD-HELD', quantity: 1 }]);
+    await waitUntil(
+      `order ${held} held for review`,
+      async () => (await orderState(t.platform, held)).status === 'review',
+      30_000,
+    );
     // The cart the sweep's cart and checkout requests would change, were they taken.
     ok(await call('POST', '/cart/items', owner.headers, { sku: IN_CART, quantity: 2 }), 200);
-    world = { confirmed, shipping, shipmentId, delivered, returnId: returnId!, otherUserId: other.userId };
+    world = {
+      confirmed,
+      shipping,
+      shipmentId,
+      delivered,
+      returnId: returnId!,
+      otherUserId: other.userId,
+      held,
+    };
     before = await snapshot();
     sweeping = true;
   });

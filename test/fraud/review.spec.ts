@@ -89,6 +89,10 @@ describe('the fraud review queue (embedded, over HTTP)', () => {
     // What the customer reads: the status, never the rule, its measures or the decision's details.
     const page = await t.app.inject({ url: `/orders/${ada.orderId}`, headers: ada.headers });
     expect(page.json()).toMatchObject({ status: 'review' });
+    expect(page.json().timeline).toEqual([
+      { event: 'OrderPlaced', status: 'pending', at: expect.any(String) },
+      { event: 'OrderScreened', status: 'review', at: expect.any(String) },
+    ]);
     const history = await t.app.inject({ url: `/orders/${ada.orderId}/events`, headers: ada.headers });
     const live = await firstLiveMessage(ada.orderId, ada.headers);
     await expect
@@ -134,6 +138,13 @@ describe('the fraud review queue (embedded, over HTTP)', () => {
     expect(outcome(await settled(t.platform, ada.orderId))).toBe('confirmed');
     await expect.poll(async () => (await paymentOf(t.platform, ada.orderId)).status).toBe('captured');
     expect(authorizations([ada.orderId])).toBe(1);
+    const confirmed = await t.app.inject({ url: `/orders/${ada.orderId}`, headers: ada.headers });
+    expect(confirmed.json().timeline.map((e: { event: string }) => e.event)).toEqual([
+      'OrderPlaced',
+      'OrderScreened',
+      'OrderReviewed',
+      'OrderConfirmed',
+    ]);
     expect(await inventoryOf(t.platform, 'REV-BIG')).toMatchObject({ onHand: 19, reserved: 0 });
     expect((await orderEvents(t.platform, ada.orderId)).map((e) => e.type).slice(0, 4)).toEqual([
       'OrderPlaced',
@@ -204,5 +215,11 @@ describe('the fraud review queue (embedded, over HTTP)', () => {
     expect(keys[0]).toMatch(/^[\w-]{32}$/);
     expect(JSON.stringify(await orderEvents(t.platform, orders[0]!.orderId))).not.toContain(remote);
     expect(await keyOf(local.orderId)).toBeUndefined();
+    // An allowed order's timeline says nothing of the rules.
+    const allowed = await t.app.inject({ url: `/orders/${local.orderId}`, headers: local.headers });
+    expect(allowed.json().timeline.map((e: { event: string }) => e.event)).toEqual([
+      'OrderPlaced',
+      'OrderConfirmed',
+    ]);
   });
 });

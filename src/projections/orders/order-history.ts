@@ -9,6 +9,7 @@ import type { RecordedEvent } from '../../eventstore/event-store.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
 import {
   orderView,
+  seenOnTimeline,
   TIMELINE_EVENT_TYPES,
   timelineEntry,
   type OrderView,
@@ -35,7 +36,8 @@ export const orderHistoryProjection: SqlProjection = {
       const domainEvent = { type: event.type, data: event.data } as OrderEvent;
       folded.state = orderDecider.evolve(folded.state, domainEvent);
       if (folded.state.status === 'not_placed') continue;
-      folded.timeline.push(timelineEntry(domainEvent, folded.state.status, event.recordedAt));
+      if (seenOnTimeline(domainEvent))
+        folded.timeline.push(timelineEntry(domainEvent, folded.state.status, event.recordedAt));
       const { returnId } = event.data as { returnId?: string | null };
       if ((event.type === 'ReturnRequested' || event.type === 'ReturnReceived') && returnId)
         folded.returnIds.add(returnId);

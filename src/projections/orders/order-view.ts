@@ -159,6 +159,14 @@ export function timelineEntry(event: OrderEvent, statusAfter: string, recordedAt
 
 const onTimeline: ReadonlySet<string> = new Set(TIMELINE_EVENT_TYPES);
 
+/**
+ * Whether people see the event on the order's timeline. A fraud decision shows only when it holds the
+ * order for review: an allowed order, or one decided in shadow mode, goes on as if nothing was asked,
+ * and a refused one shows as its cancellation.
+ */
+export const seenOnTimeline = (event: OrderEvent): boolean =>
+  event.type !== 'OrderScreened' || (event.data.enforced && event.data.decision === 'review');
+
 /** An order folded from its recorded events, with the timeline of the ones people see. */
 export function foldWithTimeline(
   events: readonly Readonly<{ type: string; data: unknown; recordedAt: string }>[],
@@ -168,7 +176,7 @@ export function foldWithTimeline(
   for (const recorded of events) {
     const event = { type: recorded.type, data: recorded.data } as OrderEvent;
     state = orderDecider.evolve(state, event);
-    if (onTimeline.has(event.type) && state.status !== 'not_placed')
+    if (onTimeline.has(event.type) && seenOnTimeline(event) && state.status !== 'not_placed')
       timeline.push(timelineEntry(event, state.status, recorded.recordedAt));
   }
   return { state, timeline };
