@@ -13,6 +13,7 @@ import { OrdersPage } from './pages/orders.tsx';
 import { Overview } from './pages/overview.tsx';
 import { ProjectionsPage } from './pages/projections.tsx';
 import { ReturnsPage } from './pages/returns.tsx';
+import { ReviewsPage } from './pages/reviews.tsx';
 import { PageTitle, ProblemAlert, submitting, useAction } from './ui.tsx';
 
 /** The signed-in user, following sign-in and sign-out (in this tab or another). */
@@ -31,6 +32,7 @@ const SECTIONS: readonly Section[] = [
   { path: '/console/gate', label: 'Flash sales', admin: false },
   { path: '/console/orders', label: 'Orders', admin: false },
   { path: '/console/returns', label: 'Returns', admin: false },
+  { path: '/console/reviews', label: 'Reviews', admin: false },
   { path: '/console/projections', label: 'Projections', admin: true },
   { path: '/console/metrics', label: 'Metrics', admin: true },
   { path: '/console/audit', label: 'Audit', admin: false },
@@ -83,6 +85,8 @@ function Route({ place, user }: { place: Place; user: User }) {
       );
     case 'Returns':
       return <ReturnsPage query={place.query} admin={admin} />;
+    case 'Reviews':
+      return <ReviewsPage query={place.query} admin={admin} />;
     case 'Projections':
       return <ProjectionsPage />;
     case 'Metrics':

@@ -16,7 +16,9 @@ export const statusText = (status: string): string => status.replace(/_/g, ' ');
 
 const STATUS_NOTE: Partial<Record<OrderStatus, string>> = {
   pending: 'We are reserving your items and authorizing your payment. This page updates by itself.',
-  review: 'Your order is being checked before we reserve your items. This page updates by itself.',
+  review:
+    'Your order is being reviewed before we reserve your items; nothing has been charged. ' +
+    'This page updates by itself once the review is done.',
   confirmed: 'Payment authorized and items reserved: we are preparing your parcel.',
   partially_shipped: 'Part of your order is on its way; the rest follows.',
   shipped: 'Your order is on its way.',
@@ -473,6 +475,10 @@ function timelineText(entry: NonNullable<Order['timeline']>[number]): string | u
   switch (entry.event) {
     case 'OrderPlaced':
       return 'Order placed';
+    case 'OrderScreened':
+      return 'Order held for review';
+    case 'OrderReviewed':
+      return 'Review done';
     case 'OrderConfirmed':
       return 'Payment authorized, order confirmed';
     case 'OrderCancelled':
