@@ -33,17 +33,19 @@ const brands = [...new Set(catalog.map((p) => p.brand))];
 const WORDS = ['wireless', 'cotton', 'cast iron', 'harbour', 'puzzle', 'ryzen', 'over-ear', 'kettle'];
 
 /** The 30 listing pages of the mix. */
-const BROWSE = [
-  ...categories.map((category) => ({ category })),
-  ...categories.map((category) => ({ category, sort: 'price_asc', page: '2' })),
-  ...brands
-    .filter((_, i) => i % 4 === 0)
-    .slice(0, 8)
-    .map((brand) => ({ brand, inStock: 'true' })),
-  ...WORDS.map((q) => ({ q })),
-  { minPrice: '2000', maxPrice: '5000', sort: 'price_asc' },
-  { sort: 'newest' },
-].map((query) => `/products?${new URLSearchParams({ ...query, pageSize: String(PAGE_SIZE) })}`);
+const BROWSE = (
+  [
+    ...categories.map((category) => ({ category })),
+    ...categories.map((category) => ({ category, sort: 'price_asc', page: '2' })),
+    ...brands
+      .filter((_, i) => i % 4 === 0)
+      .slice(0, 8)
+      .map((brand) => ({ brand, inStock: 'true' })),
+    ...WORDS.map((q) => ({ q })),
+    { minPrice: '2000', maxPrice: '5000', sort: 'price_asc' },
+    { sort: 'newest' },
+  ] as Record<string, string>[]
+).map((query) => `/products?${new URLSearchParams({ ...query, pageSize: String(PAGE_SIZE) })}`);
 if (BROWSE.length !== 30) throw new Error(`the mix has ${BROWSE.length} pages, not 30`);
 const DETAIL = catalog.filter((_, i) => i % 40 === 0).map((p) => `/products/${encodeURIComponent(p.sku)}`);
 
