@@ -27,7 +27,7 @@ import {
  * ARGV: order id, now (ms), hot threshold (checkouts/s, 0: never), hold (ms), deadline (ms), then per
  * line its SKU and quantity. Returns {1, lines admitted} or {0, SKUs sold out}.
  */
-const ADMIT = `
+export const ADMIT_SCRIPT = `
 local orderId, now, threshold, hold, deadline = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local second = math.floor(now / 1000)
 local rest = (1000 - now % 1000) / 1000
@@ -167,7 +167,7 @@ export class RedisGate implements GateStore {
   constructor({ redis, prefix }: RedisKeys) {
     this.redis = redis;
     this.base = `${prefix}gate:{gate}:`;
-    this.admitScript = script(redis, 'gate_admit', ADMIT);
+    this.admitScript = script(redis, 'gate_admit', ADMIT_SCRIPT);
     this.countScript = script(redis, 'gate_count', COUNT);
     this.releaseScript = script(redis, 'gate_release', RELEASE);
   }
