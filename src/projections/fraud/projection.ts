@@ -1,7 +1,6 @@
 import type { SqlTransaction } from '../../db/sql-client.ts';
 import type { OrderEvent } from '../../domain/order/index.ts';
 import type { PaymentFailed } from '../../domain/payment/index.ts';
-import type { RecordedEvent } from '../../eventstore/event-store.ts';
 import type { SqlProjection } from '../../subscriptions/index.ts';
 
 export const FRAUD_PROJECTION = 'fraud-velocity';
@@ -22,16 +21,14 @@ const EVENT_TYPES = [
  * or not), each failed authorization with its order's customer, and the orders held for review.
  * A batch writes each kind of fact with one statement, in the order one order's events come in (placed,
  * then confirmed or failed; screened, then reviewed, then cancelled), so a batch reads as its events do.
- * Follows the log as eagerly as the saga's queue: the saga waits for it before it screens an order.
+ * Follows the log as eagerly as the saga's queue; the saga brings it up to an order it screens itself
+ * when it is behind (`factsUpTo`).
  */
-export const fraudVelocityProjection = (
-  afterCommit?: (events: readonly RecordedEvent[]) => void,
-): SqlProjection => ({
+export const fraudVelocityProjection = (): SqlProjection => ({
   name: FRAUD_PROJECTION,
   rebuild: { tables: ['fraud_orders', 'fraud_declines', 'fraud_reviews'] },
   eventTypes: new Set(EVENT_TYPES),
   follow: { gatherMs: 20, maxPollIntervalMs: 15 },
-  ...(afterCommit ? { afterCommit } : {}),
   async apply(tx, events) {
     // Only the order and payment deciders write these types, so the data has the shape they declare.
     const dataOf = <D>(type: (typeof EVENT_TYPES)[number]) =>

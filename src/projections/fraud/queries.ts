@@ -1,5 +1,6 @@
 import type { SqlClient } from '../../db/sql-client.ts';
 import type { CustomerFacts } from '../../domain/fraud/index.ts';
+import type { Checkpoint } from '../../eventstore/event-store.ts';
 import type { Money } from '../../domain/money.ts';
 import { orderStream } from '../../domain/order/index.ts';
 import { FRAUD_PROJECTION } from './projection.ts';
@@ -19,6 +20,8 @@ const NOT_THE_CUSTOMERS = ['gateway_timeout', 'timeout', 'unavailable'];
 
 type FactsRow = {
   caught_up: boolean;
+  placed_transaction: string | null;
+  placed_position: string | number | null;
   declines: string | number;
   orders: string | number;
   from_address: string | number | null;
@@ -37,6 +40,8 @@ const FACTS = `
            SELECT 1 FROM projection_checkpoints c, placed p
             WHERE c.projection = $2
               AND (c.transaction_id, c.global_position) >= (p.transaction_id, p.global_position)) AS caught_up,
+         (SELECT transaction_id::text FROM placed) AS placed_transaction,
+         (SELECT global_position FROM placed) AS placed_position,
          (SELECT count(*) FROM fraud_declines
            WHERE customer_id = $3 AND failed_at > $5::timestamptz - interval '10 minutes'
              AND reason <> ALL($8::text[])) AS declines,
@@ -55,11 +60,14 @@ const FACTS = `
             UNION ALL SELECT $7::text) m) AS methods,
          (SELECT count(*) FROM fraud_orders WHERE customer_id = $3 AND confirmed AND order_id <> $4) AS confirmed`;
 
-/** The customer's facts up to the order, or undefined while the projection has not applied its placement. */
+/**
+ * The customer's facts up to the order; or, while the projection has not applied the order's placement,
+ * where the placement is in the log (none: the order was never placed).
+ */
 export async function customerFactsAt(
   db: SqlClient,
   request: FactsRequest,
-): Promise<CustomerFacts | undefined> {
+): Promise<{ facts: CustomerFacts } | { placedIn?: Checkpoint }> {
   const [row] = await db.query<FactsRow>(FACTS, [
     orderStream.id(request.orderId),
     FRAUD_PROJECTION,
@@ -70,14 +78,19 @@ export async function customerFactsAt(
     request.paymentMethod,
     NOT_THE_CUSTOMERS,
   ]);
-  if (!row?.caught_up) return undefined;
+  if (!row?.caught_up)
+    return row?.placed_transaction
+      ? { placedIn: { transactionId: row.placed_transaction, globalPosition: Number(row.placed_position) } }
+      : {};
   return {
-    declinesLast10Minutes: Number(row.declines),
-    ordersLastHour: Number(row.orders),
-    ordersFromAddressLastHour: row.from_address === null ? null : Number(row.from_address),
-    paymentMethodsLastDay: Number(row.methods),
-    confirmedOrders: Number(row.confirmed),
-    orderAmount: request.amount.amount,
+    facts: {
+      declinesLast10Minutes: Number(row.declines),
+      ordersLastHour: Number(row.orders),
+      ordersFromAddressLastHour: row.from_address === null ? null : Number(row.from_address),
+      paymentMethodsLastDay: Number(row.methods),
+      confirmedOrders: Number(row.confirmed),
+      orderAmount: request.amount.amount,
+    },
   };
 }
 

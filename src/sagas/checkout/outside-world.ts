@@ -2,6 +2,7 @@ import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import type { CommandContext, Handled } from '../../commands/command-handler.ts';
 import { streams, type CommandHandlers } from '../../commands/index.ts';
 import type { DomainError, DomainEvent } from '../../domain/decider.ts';
+import type { ScreenOrder } from '../../domain/order/index.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import {
   GatewayError,
@@ -71,6 +72,7 @@ export class OutsideWorld {
       throw new StepRefused(`${send.command.type} refused: ${result.left.code} (${result.left.message})`);
     if (send.to === 'inventory') return undefined;
     const { events, eventIds, version } = result.right;
+    if (send.command.type === 'ScreenOrder' && events.length > 0) this.countDecision(send.command.data);
     return {
       to: send.to,
       events: events.map((event, i) => ({ eventId: eventIds[i]!, type: event.type, data: event.data })),
@@ -177,6 +179,13 @@ export class OutsideWorld {
     const eventId = ids.get(orderId);
     if (!eventId) throw new SagaStepError(`no event of reservation ${orderId} in ${sku}'s stream`);
     return eventId;
+  }
+
+  /** A fraud decision recorded (once: a repeat appends nothing), by the rule that decided. */
+  private countDecision({ rule, decision, enforced }: ScreenOrder['data']) {
+    this.options.metrics?.fraudDecisions
+      .labels(rule ?? 'none', decision, enforced ? 'enforce' : 'shadow')
+      .inc();
   }
 
   private inventory(orderId: string, send: InventorySend) {
