@@ -93,7 +93,10 @@ describe('the flash-sale gate shared by two API processes (services profile)', (
     // Both processes admitted, from the one shared gate.
     expect(answers.filter((a, i) => a.status === 202 && i % 2 === 0).length).toBeGreaterThan(0);
     expect(answers.filter((a, i) => a.status === 202 && i % 2 === 1).length).toBeGreaterThan(0);
-    expect(answers.find((a) => a.status === 409)!.body).toMatchObject({ code: 'SoldOut', details: { skus: [sku] } });
+    expect(answers.find((a) => a.status === 409)!.body).toMatchObject({
+      code: 'SoldOut',
+      details: { skus: [sku] },
+    });
     expect(await placedFor(sku)).toBe(100);
     const orders = await settle(orderIdsOf(answers));
     expect(orders.filter((o) => o.status === 'confirmed')).toHaveLength(100);
