@@ -132,15 +132,17 @@ const configSchema = z.object({
   FRAUD_PAYMENT_METHODS_PER_DAY: fraudLimit.default(5),
   /** A first order (no confirmed order before it) of this amount or more, in minor units, is stopped. */
   FRAUD_NEW_ACCOUNT_AMOUNT: fraudLimit.max(Number.MAX_SAFE_INTEGER).default(100_000),
-  /** Rules whose orders are refused (cancelled, `fraud_suspected`); the others hold theirs for review. */
+  /** Rules whose orders are refused (cancelled, `fraud_suspected`); the others hold theirs for review (`none`: all). */
   FRAUD_BLOCK_RULES: z
     .string()
     .default('declines_per_customer')
     .transform((list) =>
-      list
-        .split(',')
-        .map((rule) => rule.trim())
-        .filter(Boolean),
+      list === 'none'
+        ? []
+        : list
+            .split(',')
+            .map((rule) => rule.trim())
+            .filter(Boolean),
     )
     .pipe(z.array(z.enum(FRAUD_RULES, `must name rules among ${FRAUD_RULES.join(', ')}`))),
   /** A StockLow integration event is published when the units available to sell drop under this. */

@@ -43,6 +43,8 @@ describe('the default policy', () => {
     expect(shadow.mode).toBe('shadow');
     expect(shadow.rules.orders_per_address).toBeUndefined();
     expect(shadow.rules.payment_methods_per_customer).toEqual({ limit: 5, action: 'block' });
+    const reviewsOnly = fraudPolicy(loadConfig({ FRAUD_BLOCK_RULES: 'none' }))!;
+    expect(Object.values(reviewsOnly.rules).map((r) => r.action)).toEqual(Array(5).fill('review'));
   });
 
   it('refuses a rule name it does not know, and a negative limit', () => {
