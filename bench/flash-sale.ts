@@ -430,14 +430,19 @@ async function gateAlone(redisUrl: string): Promise<Row[]> {
     measure: 'Redis used memory',
     'decisions/s at the gate': (await redis.info('memory')).match(/used_memory_human:(\S+)/)?.[1] ?? '?',
   });
+  await dropKeys(redis, prefix);
+  await redis.quit();
+  return rows;
+}
+
+/** Every key under `prefix` (what a run left in the shared Redis). */
+async function dropKeys(redis: Redis, prefix: string) {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     if (keys.length > 0) await redis.del(...keys);
     cursor = next;
   } while (cursor !== '0');
-  await redis.quit();
-  return rows;
 }
 
 /** Runs this script again as a child with `args`; resolves with the last line it prints. */
@@ -526,6 +531,9 @@ async function main() {
     );
     for (const p of [...apis, worker]) await p.stop();
     await scratch.drop();
+    const redis = new Redis(redisUrl);
+    await dropKeys(redis, env.REDIS_KEY_PREFIX);
+    await redis.quit();
     gateRows = await gateAlone(redisUrl);
   }
   printTable('Flash sale over HTTP', rows);
