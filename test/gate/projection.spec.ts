@@ -108,6 +108,57 @@ describe("the gate's projection", () => {
     expect(await gate.records([sku])).toMatchObject([{ count: { onHand: 3, reserved: 0 }, pendingUnits: 1 }]);
   });
 
+  it('opens again on stock that expired, was counted back in, or was returned after a cancellation', async () => {
+    const sku = 'PROJ-4';
+    const gate = await gateOn(sku);
+    const projection = gateProjection(gate, store);
+    const system = { actor: { id: 'timer', role: 'system' }, correlationId: uuidv7() };
+    const opensFor = async (orderId: string) => {
+      await projection.apply(await stream(sku));
+      return (await admit(gate, sku, orderId)).admitted;
+    };
+    await receive(inventory, sku, 1);
+    const [expired, committed, next, last, after] = [uuidv7(), uuidv7(), uuidv7(), uuidv7(), uuidv7()];
+    expect(await opensFor(expired)).toBe(true);
+    await reserve(inventory, sku, expired);
+    expect(await opensFor(uuidv7())).toBe(false);
+    // Its order never confirmed: the reservation expires, the unit is back.
+    await inventory.handle(
+      inventoryStream(sku),
+      { type: 'ExpireReservations', data: { now: new Date(Date.now() + 3_600_000).toISOString() } },
+      system,
+    );
+    expect(await opensFor(committed)).toBe(true);
+    await reserve(inventory, sku, committed);
+    await inventory.handle(
+      inventoryStream(sku),
+      { type: 'CommitReservation', data: { reservationId: committed, now: new Date().toISOString() } },
+      system,
+    );
+    expect(await opensFor(uuidv7())).toBe(false);
+    // A count finds one more unit on the shelf.
+    await inventory.handle(
+      inventoryStream(sku),
+      { type: 'AdjustStock', data: { sku, delta: 1, reason: 'counted' } },
+      system,
+    );
+    expect(await opensFor(next)).toBe(true);
+    await reserve(inventory, sku, next);
+    expect(await opensFor(last)).toBe(false);
+    // The committed order was cancelled before shipping: its unit goes back on hand.
+    await inventory.handle(
+      inventoryStream(sku),
+      {
+        type: 'ReturnReservation',
+        data: { reservationId: committed, reason: 'cancelled', now: new Date().toISOString() },
+      },
+      system,
+    );
+    expect(await opensFor(last)).toBe(true);
+    await reserve(inventory, sku, last);
+    expect(await opensFor(after)).toBe(false);
+  });
+
   it('a count that starts late in the stream (Redis emptied) reads the stream from its start', async () => {
     const sku = 'PROJ-3';
     await receive(inventory, sku, 5);
