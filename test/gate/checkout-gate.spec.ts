@@ -103,6 +103,14 @@ describe.each(['embedded', 'services'] as const)('the flash-sale gate at checkou
       ordersWaiting: 0,
       switchedBy: 'gate-admin@example.com',
     });
+    // Operators count the gate's decisions.
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(
+      Number(/flash_sale_gate_decisions_total\{outcome="refused"\} (\d+)/.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(290);
+    expect(
+      Number(/flash_sale_gate_decisions_total\{outcome="admitted"\} (\d+)/.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(10);
   }, 120_000);
 
   it('stock that comes back opens the gate again: a declined card releases its unit, a receipt adds more', async () => {
