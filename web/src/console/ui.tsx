@@ -119,6 +119,30 @@ export function ProblemAlert({ error }: { error: unknown }) {
   );
 }
 
+/**
+ * What came of a form: the check it failed in the page (`invalid`), the API's refusal, or its
+ * outcome's status line.
+ */
+export function Outcome({
+  invalid,
+  action,
+}: {
+  invalid?: string | undefined;
+  action: Readonly<{ error: unknown; done?: string | undefined }>;
+}) {
+  return (
+    <>
+      {invalid && (
+        <div role="alert" class="alert">
+          <p>{invalid}</p>
+        </div>
+      )}
+      <ProblemAlert error={action.error} />
+      <Done message={action.done} />
+    </>
+  );
+}
+
 /** A polite status line (saved, shipped, refunded…). */
 export function Done({ message }: { message?: string | undefined }) {
   if (!message) return null;

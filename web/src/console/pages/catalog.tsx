@@ -5,10 +5,8 @@ import { formatMoney } from '../../shared/money.ts';
 import { navigate } from '../../shared/router.ts';
 import type { Attributes, CatalogPage as CatalogAnswer, Product } from '../../shared/types.ts';
 import {
-  Done,
   Field,
   PageTitle,
-  ProblemAlert,
   Show,
   TableScroll,
   moneyInput,
@@ -17,6 +15,7 @@ import {
   useAction,
   useLoad,
   withQuery,
+  Outcome,
 } from '../ui.tsx';
 import { Pager } from './pager.tsx';
 
@@ -430,13 +429,7 @@ function ProductForm({ initial }: { initial: Draft }) {
           Add attribute
         </button>
       </fieldset>
-      {invalid && (
-        <div role="alert" class="alert">
-          <p>{invalid}</p>
-        </div>
-      )}
-      <ProblemAlert error={action.error} />
-      <Done message={action.done} />
+      <Outcome invalid={invalid} action={action} />
       <div class="actions">
         <button type="submit" disabled={action.busy}>
           {action.busy ? 'Saving…' : creating ? 'Create product' : 'Save product'}

@@ -23,6 +23,7 @@ import {
   useIdempotencyKey,
   withQuery,
   useLoad,
+  Outcome,
 } from '../ui.tsx';
 
 type Lines = readonly Readonly<{ sku: string; quantity: number }>[];
@@ -493,13 +494,7 @@ function ShipForm({ order, onChange }: ActionProps) {
           onInput={(e) => setTracking(e.currentTarget.value)}
         />
       </Field>
-      {invalid && (
-        <div role="alert" class="alert">
-          <p>{invalid}</p>
-        </div>
-      )}
-      <ProblemAlert error={action.error} />
-      <Done message={action.done} />
+      <Outcome invalid={invalid} action={action} />
       <div>
         <button type="submit" disabled={action.busy}>
           Ship
@@ -647,13 +642,7 @@ function RefundForm({ order, onChange }: ActionProps) {
           onInput={(e) => setReason(e.currentTarget.value)}
         />
       </Field>
-      {invalid && (
-        <div role="alert" class="alert">
-          <p>{invalid}</p>
-        </div>
-      )}
-      <ProblemAlert error={action.error} />
-      <Done message={action.done} />
+      <Outcome invalid={invalid} action={action} />
       <div>
         <button type="submit" disabled={action.busy}>
           Refund

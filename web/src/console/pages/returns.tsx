@@ -4,7 +4,6 @@ import type { Paged, ReturnRecord } from '../types.ts';
 import {
   Done,
   PageTitle,
-  ProblemAlert,
   Show,
   TableScroll,
   formatTime,
@@ -13,6 +12,7 @@ import {
   useAction,
   useLoad,
   withQuery,
+  Outcome,
 } from '../ui.tsx';
 import { Pager } from './pager.tsx';
 
@@ -215,12 +215,7 @@ function ReceiptForm({
           </tbody>
         </table>
       </TableScroll>
-      {invalid && (
-        <div role="alert" class="alert">
-          <p>{invalid}</p>
-        </div>
-      )}
-      <ProblemAlert error={action.error} />
+      <Outcome invalid={invalid} action={action} />
       <div>
         <button type="submit" disabled={action.busy}>
           Receive
