@@ -1,4 +1,4 @@
-import type { ComponentChildren, TargetedSubmitEvent } from 'preact';
+import type { ComponentChildren, PartialInputHTMLAttributes, TargetedSubmitEvent } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, newKey } from '../shared/api.ts';
 import type { Money } from '../shared/types.ts';
@@ -213,6 +213,66 @@ export function Field({
         </span>
       )}
     </div>
+  );
+}
+
+/**
+ * A labelled text input: `onValue` gets each edit; the hint, when there is one, describes the input.
+ */
+export function TextField({
+  id,
+  label,
+  hint,
+  value,
+  onValue,
+  ...input
+}: {
+  id: string;
+  label: string;
+  hint?: string;
+  value: string;
+  onValue: (value: string) => void;
+} & Pick<
+  PartialInputHTMLAttributes<HTMLInputElement>,
+  'required' | 'maxLength' | 'autoComplete' | 'inputMode'
+>) {
+  return (
+    <Field id={id} label={label} hint={hint}>
+      <input
+        {...input}
+        id={id}
+        aria-describedby={hint ? `${id}-hint` : undefined}
+        value={value}
+        onInput={(e) => onValue(e.currentTarget.value)}
+      />
+    </Field>
+  );
+}
+
+/** Links to the filtered views of one list, the one shown marked as the current page. */
+export function FilterTabs({
+  label,
+  filters,
+  current,
+  href,
+}: {
+  label: string;
+  filters: readonly Readonly<{ value: string; label: string }>[];
+  current: string;
+  href: (value: string) => string;
+}) {
+  return (
+    <nav aria-label={label} class="tabs">
+      <ul>
+        {filters.map((f) => (
+          <li key={f.value}>
+            <a href={href(f.value)} aria-current={f.value === current ? 'page' : undefined}>
+              {f.label}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
   );
 }
 

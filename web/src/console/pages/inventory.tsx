@@ -11,6 +11,7 @@ import {
   ProblemAlert,
   Show,
   TableScroll,
+  TextField,
   formatTime,
   fromLocalInput,
   localInput,
@@ -40,15 +41,14 @@ export function InventoryPage({ query, admin }: { query: URLSearchParams; admin:
         class="inline-form"
         onSubmit={submitting(() => navigate(here({ sku: skuText.trim(), asOf: undefined })))}
       >
-        <Field id="inventory-sku" label="SKU">
-          <input
-            id="inventory-sku"
-            required
-            autoComplete="off"
-            value={skuText}
-            onInput={(e) => setSkuText(e.currentTarget.value)}
-          />
-        </Field>
+        <TextField
+          id="inventory-sku"
+          label="SKU"
+          required
+          autoComplete="off"
+          value={skuText}
+          onValue={setSkuText}
+        />
         <button type="submit">Show stock</button>
       </form>
       {!sku && <StockList query={query} />}
@@ -97,30 +97,18 @@ function StockOf({
               <thead>
                 <tr>
                   <th scope="col">When</th>
-                  <th scope="col" class="num">
-                    On hand
-                  </th>
-                  <th scope="col" class="num">
-                    Reserved
-                  </th>
-                  <th scope="col" class="num">
-                    Available
-                  </th>
+                  <LevelHeads />
                 </tr>
               </thead>
               <tbody>
                 <tr>
                   <th scope="row">Now</th>
-                  <td class="num">{stock.now.onHand}</td>
-                  <td class="num">{stock.now.reserved}</td>
-                  <td class="num">{stock.now.available}</td>
+                  <LevelCells level={stock.now} />
                 </tr>
                 {stock.asOf && (
                   <tr>
                     <th scope="row">As of {formatTime(asOf)}</th>
-                    <td class="num">{stock.asOf.onHand}</td>
-                    <td class="num">{stock.asOf.reserved}</td>
-                    <td class="num">{stock.asOf.available}</td>
+                    <LevelCells level={stock.asOf} />
                   </tr>
                 )}
               </tbody>
@@ -238,15 +226,14 @@ function StockForms({ sku, onChange }: { sku: string; onChange: () => void }) {
               onInput={(e) => setDelta(e.currentTarget.value)}
             />
           </Field>
-          <Field id="adjust-reason" label="Adjustment reason">
-            <input
-              id="adjust-reason"
-              required
-              maxLength={500}
-              value={reason}
-              onInput={(e) => setReason(e.currentTarget.value)}
-            />
-          </Field>
+          <TextField
+            id="adjust-reason"
+            label="Adjustment reason"
+            required
+            maxLength={500}
+            value={reason}
+            onValue={setReason}
+          />
           <ProblemAlert error={adjust.error} />
           <Done message={adjust.done} />
           <div>
@@ -257,6 +244,33 @@ function StockForms({ sku, onChange }: { sku: string; onChange: () => void }) {
         </form>
       </section>
     </div>
+  );
+}
+
+/** The three figures of a stock level, as column headings and as a row's cells (a dash when unread). */
+function LevelHeads() {
+  return (
+    <>
+      <th scope="col" class="num">
+        On hand
+      </th>
+      <th scope="col" class="num">
+        Reserved
+      </th>
+      <th scope="col" class="num">
+        Available
+      </th>
+    </>
+  );
+}
+
+function LevelCells({ level }: { level: StockLevel | undefined }) {
+  return (
+    <>
+      <td class="num">{level?.onHand ?? '—'}</td>
+      <td class="num">{level?.reserved ?? '—'}</td>
+      <td class="num">{level?.available ?? '—'}</td>
+    </>
   );
 }
 
@@ -305,15 +319,7 @@ function StockList({ query }: { query: URLSearchParams }) {
                   <tr>
                     <th scope="col">SKU</th>
                     <th scope="col">Title</th>
-                    <th scope="col" class="num">
-                      On hand
-                    </th>
-                    <th scope="col" class="num">
-                      Reserved
-                    </th>
-                    <th scope="col" class="num">
-                      Available
-                    </th>
+                    <LevelHeads />
                   </tr>
                 </thead>
                 <tbody>
@@ -323,9 +329,7 @@ function StockList({ query }: { query: URLSearchParams }) {
                         <a href={withQuery('/console/inventory', { sku: row.sku })}>{row.sku}</a>
                       </th>
                       <td>{row.title}</td>
-                      <td class="num">{row.level?.onHand ?? '—'}</td>
-                      <td class="num">{row.level?.reserved ?? '—'}</td>
-                      <td class="num">{row.level?.available ?? '—'}</td>
+                      <LevelCells level={row.level} />
                     </tr>
                   ))}
                 </tbody>

@@ -12,6 +12,7 @@ import {
   ProblemAlert,
   Show,
   TableScroll,
+  TextField,
   formatTime,
   fromLocalInput,
   localInput,
@@ -476,24 +477,22 @@ function ShipForm({ order, onChange }: ActionProps) {
           </Field>
         ))}
       </fieldset>
-      <Field id="ship-carrier" label="Carrier">
-        <input
-          id="ship-carrier"
-          required
-          maxLength={100}
-          value={carrier}
-          onInput={(e) => setCarrier(e.currentTarget.value)}
-        />
-      </Field>
-      <Field id="ship-tracking" label="Tracking number">
-        <input
-          id="ship-tracking"
-          required
-          maxLength={100}
-          value={tracking}
-          onInput={(e) => setTracking(e.currentTarget.value)}
-        />
-      </Field>
+      <TextField
+        id="ship-carrier"
+        label="Carrier"
+        required
+        maxLength={100}
+        value={carrier}
+        onValue={setCarrier}
+      />
+      <TextField
+        id="ship-tracking"
+        label="Tracking number"
+        required
+        maxLength={100}
+        value={tracking}
+        onValue={setTracking}
+      />
       <Outcome invalid={invalid} action={action} />
       <div>
         <button type="submit" disabled={action.busy}>
@@ -569,15 +568,14 @@ function CancelForm({ order, onChange }: ActionProps) {
     <form class="panel stack" aria-labelledby="cancel-heading" onSubmit={submitting(cancel)}>
       <h3 id="cancel-heading">Cancel</h3>
       <p class="hint">A confirmed order that has not shipped.</p>
-      <Field id="cancel-reason" label="Cancellation reason">
-        <input
-          id="cancel-reason"
-          required
-          maxLength={500}
-          value={reason}
-          onInput={(e) => setReason(e.currentTarget.value)}
-        />
-      </Field>
+      <TextField
+        id="cancel-reason"
+        label="Cancellation reason"
+        required
+        maxLength={500}
+        value={reason}
+        onValue={setReason}
+      />
       <ProblemAlert error={action.error} />
       <Done message={action.done} />
       <div>
@@ -619,29 +617,23 @@ function RefundForm({ order, onChange }: ActionProps) {
   return (
     <form class="panel stack" aria-labelledby="refund-heading" onSubmit={submitting(refund)}>
       <h3 id="refund-heading">Refund</h3>
-      <Field
+      <TextField
         id="refund-amount"
         label={`Refund amount (${order.total.currency})`}
         hint={`At most what was captured and not refunded yet: up to ${moneyInput(left)}.`}
-      >
-        <input
-          id="refund-amount"
-          required
-          inputMode="decimal"
-          aria-describedby="refund-amount-hint"
-          value={amount}
-          onInput={(e) => setAmount(e.currentTarget.value)}
-        />
-      </Field>
-      <Field id="refund-reason" label="Refund reason">
-        <input
-          id="refund-reason"
-          required
-          maxLength={500}
-          value={reason}
-          onInput={(e) => setReason(e.currentTarget.value)}
-        />
-      </Field>
+        required
+        inputMode="decimal"
+        value={amount}
+        onValue={setAmount}
+      />
+      <TextField
+        id="refund-reason"
+        label="Refund reason"
+        required
+        maxLength={500}
+        value={reason}
+        onValue={setReason}
+      />
       <Outcome invalid={invalid} action={action} />
       <div>
         <button type="submit" disabled={action.busy}>

@@ -3,6 +3,7 @@ import { request } from '../../shared/api.ts';
 import type { Paged, ReturnRecord } from '../types.ts';
 import {
   Done,
+  FilterTabs,
   PageTitle,
   Show,
   TableScroll,
@@ -45,17 +46,7 @@ export function ReturnsPage({ query, admin }: { query: URLSearchParams; admin: b
   return (
     <>
       <PageTitle title="Returns">Returns</PageTitle>
-      <nav aria-label="Which returns" class="tabs">
-        <ul>
-          {FILTERS.map((f) => (
-            <li key={f.value}>
-              <a href={href(f.value)} aria-current={f.value === status ? 'page' : undefined}>
-                {f.label}
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <FilterTabs label="Which returns" filters={FILTERS} current={status} href={href} />
       <Done message={notice} />
       <Show loaded={loaded} what="Loading returns">
         {(returns) => (

@@ -6,6 +6,7 @@ import type { Money } from '../../shared/types.ts';
 import type { Paged } from '../types.ts';
 import {
   Done,
+  FilterTabs,
   PageTitle,
   ProblemAlert,
   Show,
@@ -81,17 +82,7 @@ export function ReviewsPage({ query, admin }: { query: URLSearchParams; admin: b
         Orders a fraud rule held before any stock was reserved: they hold no stock and do not expire while
         they wait. The customer is told the order is being reviewed, never which rule held it.
       </p>
-      <nav aria-label="Which reviews" class="tabs">
-        <ul>
-          {FILTERS.map((f) => (
-            <li key={f.value}>
-              <a href={href(f.value)} aria-current={f.value === status ? 'page' : undefined}>
-                {f.label}
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <FilterTabs label="Which reviews" filters={FILTERS} current={status} href={href} />
       <Done message={notice} />
       <Show loaded={loaded} what="Loading the review queue">
         {(reviews) => (
