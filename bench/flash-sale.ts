@@ -15,22 +15,18 @@
 //     SKU, 50 connections, without and with pipelining (16).
 // The machine's load average (uptime) is printed with each figure. BENCH_PROFILES (embedded,services).
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../src/config.ts';
 import type { HotRule } from '../src/gate/gate-store.ts';
 import { ADMIT_SCRIPT, RedisGate } from '../src/gate/redis-gate.ts';
-import { openPlatform } from '../src/platform.ts';
 import { serviceUrl } from '../test/support/services.ts';
+import { call, inParallel, JWT_SECRET, load, peakRss, prepareShop, sku, until } from './lib/crowd.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { fixed, printTable, rssMiB, summarise } from './lib/measure.ts';
-import { scrapeMetrics } from './lib/metrics.ts';
 import { startPlatformProcess } from './lib/platform-process.ts';
 
 const PROFILES = (process.env.BENCH_PROFILES ?? 'embedded,services').split(',');
@@ -43,111 +39,9 @@ const WARMUP_BUYERS = Number(process.env.BENCH_WARMUP_BUYERS ?? 300);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const GATE_CLIENTS = Number(process.env.BENCH_GATE_CLIENTS ?? 2);
 const GATE_CONCURRENCY = Number(process.env.BENCH_GATE_CONCURRENCY ?? 64);
-const JWT_SECRET = 'bench-secret-bench-secret-bench-secret!!';
 const RULE: HotRule = { checkoutsPerSecond: 20, holdMs: 120_000 };
 
 type Row = Record<string, string | number>;
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-
-/** One HTTP call over the kept-alive agent: its status and parsed body. */
-function call(
-  url: string,
-  method: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      {
-        method,
-        agent,
-        headers: {
-          ...(payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {}),
-          ...headers,
-        },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(payload);
-  });
-}
-
-async function inParallel<T>(count: number, parallel: number, task: (i: number) => Promise<T>) {
-  const results = new Array<T>(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(count, parallel) }, async () => {
-      while (next < count) {
-        const i = next++;
-        results[i] = await task(i);
-      }
-    }),
-  );
-  return results;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 300_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** The highest RSS any of the processes reported while `during` ran (sampled every 250 ms). */
-async function peakRss<T>(bases: readonly string[], during: Promise<T>): Promise<[T, number]> {
-  let peak = 0;
-  let running = true;
-  const sampling = (async () => {
-    while (running) {
-      for (const base of bases) {
-        const text = await scrapeMetrics(base).catch(() => '');
-        peak = Math.max(peak, Number(/process_resident_memory_bytes (\d+)/.exec(text)?.[1] ?? 0));
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  })();
-  const result = await during.finally(() => (running = false));
-  await sampling;
-  return [result, Math.round(peak / 2 ** 20)];
-}
-
-/** The JWT an API process accepts for this user (HS256 with the shared JWT_SECRET, as it signs them). */
-function bearer(user: { userId: string; email: string; role: string }): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({
-    sub: user.userId,
-    email: user.email,
-    role: user.role,
-    jti: randomBytes(12).toString('base64url'),
-    iat: now,
-    exp: now + 900,
-  })}`;
-  return `Bearer ${body}.${createHmac('sha256', JWT_SECRET).update(body).digest('base64url')}`;
-}
-
 type Sale = Readonly<{
   sku: string;
   warmSku: string;
@@ -156,74 +50,24 @@ type Sale = Readonly<{
   warm: readonly string[];
 }>;
 
-/**
- * Before the platform's processes start: the product, its units, the buyers (accounts written in one
- * statement: a password hash each over HTTP took minutes on this machine), through the platform's own
- * commands on the store the processes will open. Their carts are filled over HTTP once it runs.
- */
+/** Before the platform's processes start: the sale's SKU, a SKU to warm up on, the buyers. */
 async function prepareSale(env: Record<string, string>, buyers: number, units: number): Promise<Sale> {
-  const platform = await openPlatform(loadConfig({ ...env, LOG_LEVEL: 'error' }));
-  const sku = `FLASH-${randomBytes(3).toString('hex').toUpperCase()}`;
-  const warmSku = `WARM-${randomBytes(3).toString('hex').toUpperCase()}`;
-  const context = { actor: { id: 'bench', role: 'admin' }, correlationId: randomUUID() };
-  const must = async (result: Promise<Either<{ code: string }, unknown>>) => {
-    const outcome = await result;
-    if (isLeft(outcome)) throw new Error(`set-up refused: ${outcome.left.code}`);
-  };
-  for (const [listed, quantity] of [
-    [sku, units],
-    [warmSku, WARMUP_BUYERS],
-  ] as const) {
-    await must(
-      platform.commands.product.handle(
-        `product-${listed}`,
-        {
-          type: 'ListProduct',
-          data: {
-            sku: listed,
-            title: listed === sku ? 'Flash sale console' : 'Everyday kettle',
-            description: 'the one everybody wants today',
-            brand: 'Acme',
-            category: 'Consoles',
-            attributes: {},
-            price: { amount: 49_900, currency: 'USD' },
-            at: new Date().toISOString(),
-          },
-        },
-        context,
-      ),
-    );
-    await must(
-      platform.commands.inventory.handle(
-        `inventory-${listed}`,
-        { type: 'ReceiveStock', data: { sku: listed, quantity } },
-        context,
-      ),
-    );
-  }
-  const users = Array.from({ length: buyers + WARMUP_BUYERS + 1 }, (_, i) => ({
-    userId: randomUUID(),
-    email: `flash-${i}-${randomBytes(4).toString('hex')}@example.com`,
-    role: i === 0 ? 'admin' : 'customer',
-  }));
-  await platform.db.query(
-    `INSERT INTO users (user_id, email, password_hash, role)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])`,
+  const hot = sku('FLASH');
+  const warmSku = sku('WARM');
+  const shop = await prepareShop(
+    env,
     [
-      users.map((u) => u.userId),
-      users.map((u) => u.email),
-      users.map(() => 'no password'),
-      users.map((u) => u.role),
+      { sku: hot, title: 'Flash sale console', units },
+      { sku: warmSku, title: 'Everyday kettle', units: WARMUP_BUYERS },
     ],
+    buyers + WARMUP_BUYERS,
   );
-  await platform.close();
-  const tokens = users.slice(1).map(bearer);
   return {
-    sku,
+    sku: hot,
     warmSku,
-    admin: bearer(users[0]!),
-    buyers: tokens.slice(0, buyers),
-    warm: tokens.slice(buyers),
+    admin: shop.admin,
+    buyers: shop.customers.slice(0, buyers),
+    warm: shop.customers.slice(buyers),
   };
 }
 
