@@ -44,23 +44,25 @@ function concat(chunks, length) {
 }
 
 /**
- * Statements made outside a transaction, waiting their turn: those of background work (the main
- * thread says which) only when no other is waiting. One is given to PGlite at a time, and after each
- * the thread looks at the messages that came in meanwhile, so a request's statement overtakes the
- * background ones queued before it.
- * @type {{ bytes: Uint8Array; resolve(reply: any): void; reject(error: unknown): void }[][]}
+ * Work waiting for the database: statements made outside a transaction, and transactions to open.
+ * Background work (the main thread says which: projections, sagas, bookkeeping) starts only when no
+ * other waits. One is given to PGlite at a time (a transaction holds it until the main thread ends
+ * it), and after each the thread looks at the messages that came in meanwhile, so a shopper's
+ * statement overtakes the background work queued before it.
+ * @typedef {{ answer: { result?: unknown; transfer?: ArrayBuffer[] }; held?: Promise<void> }} Turn
+ * @type {{ work(): Promise<Turn>; resolve(answer: Turn['answer']): void; reject(error: unknown): void }[][]}
  */
 const [waiting, waitingInBackground] = [[], []];
 let draining = false;
 
 /**
- * @param {Uint8Array} bytes
  * @param {boolean} background
- * @returns {Promise<{ result: Uint8Array; transfer: ArrayBuffer[] }>}
+ * @param {() => Promise<Turn>} work
+ * @returns {Promise<Turn['answer']>}
  */
-function runAlone(bytes, background) {
+function inTurn(background, work) {
   return new Promise((resolve, reject) => {
-    (background ? waitingInBackground : waiting).push({ bytes, resolve, reject });
+    (background ? waitingInBackground : waiting).push({ work, resolve, reject });
     if (!draining) void drain();
   });
 }
@@ -68,18 +70,48 @@ function runAlone(bytes, background) {
 async function drain() {
   draining = true;
   for (let next; (next = waiting.shift() ?? waitingInBackground.shift());) {
-    // Alone, a statement waits for any open transaction (as PGlite's `query` does) and then for
-    // the database, and is written through to the data directory when it is done.
-    await db
-      ._runExclusiveTransaction(async () => {
-        const reply = await db.runExclusive(() => run(next.bytes));
-        await db.syncToFs();
-        return reply;
-      })
-      .then(next.resolve, next.reject);
+    try {
+      const { answer, held } = await next.work();
+      next.resolve(answer);
+      await held; // a transaction: nothing else runs until the main thread ends it
+    } catch (error) {
+      next.reject(error);
+    }
     await new Promise(setImmediate); // the messages that arrived meanwhile
   }
   draining = false;
+}
+
+/**
+ * A statement alone: it is written through to the data directory when it is done.
+ * @param {Uint8Array} bytes
+ * @returns {Promise<Turn>}
+ */
+const alone = async (bytes) => ({
+  answer: await db._runExclusiveTransaction(async () => {
+    const reply = await db.runExclusive(() => run(bytes));
+    await db.syncToFs();
+    return reply;
+  }),
+});
+
+/**
+ * A transaction, opened with its first statement, whose reply goes with the transaction's id.
+ * @param {number} id
+ * @param {Uint8Array | undefined} bytes
+ * @returns {Promise<Turn>}
+ */
+async function opening(id, bytes) {
+  const tx = await begin(id);
+  const held = transaction(tx).done.catch(() => undefined);
+  if (!bytes) return { answer: { result: { tx } }, held };
+  try {
+    const { result, transfer } = await db.runExclusive(() => run(bytes));
+    return { answer: { result: { tx, reply: result }, transfer }, held };
+  } catch (error) {
+    await end(tx, false).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
@@ -143,22 +175,12 @@ function transaction(id) {
 async function perform(message) {
   switch (message.op) {
     case 'run':
-      return runAlone(message.bytes, message.background === true);
+      return inTurn(message.background === true, () => alone(message.bytes));
     case 'exec':
       await db.exec(message.sql);
       return {};
-    case 'begin': {
-      // With the transaction's first statement, whose reply goes with the transaction's id.
-      const tx = await begin(message.id);
-      if (!message.bytes) return { result: { tx } };
-      try {
-        const { result, transfer } = await db.runExclusive(() => run(message.bytes));
-        return { result: { tx, reply: result }, transfer };
-      } catch (error) {
-        await end(tx, false).catch(() => undefined);
-        throw error;
-      }
-    }
+    case 'begin':
+      return inTurn(message.background === true, () => opening(message.id, message.bytes));
     // Inside a transaction, which already holds the database for itself.
     case 'tx-run':
       transaction(message.tx);

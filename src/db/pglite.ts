@@ -109,17 +109,13 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
   // A statement alone, outside any transaction: a background one waits while any other does.
   const alone = (background: boolean) => (bytes: Buffer) =>
     call<Uint8Array>({ op: 'run', bytes, background });
-  const [inTurn, inBackground] = [alone(false), alone(true)];
 
-  const client: SqlClient = {
-    dialect: 'pglite',
-    query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>
-      statement<Row>(inTurn, sql, params),
-    exec: (sql) => call({ op: 'exec', sql }),
-    async transaction(work) {
-      // Opened by its first statement, in the same message: the database is held one exchange less.
+  /** A transaction: opened by its first statement, in the same message (the database is held one exchange less). */
+  const transaction =
+    (background: boolean): SqlClient['transaction'] =>
+    async (work) => {
       let opened: Promise<{ tx: number; reply?: Uint8Array }> | undefined;
-      const open = (bytes?: Buffer) => (opened ??= call({ op: 'begin', bytes }));
+      const open = (bytes?: Buffer) => (opened ??= call({ op: 'begin', bytes, background }));
       const inside = async (bytes: Buffer) => {
         if (!opened) return (await open(bytes)).reply!;
         return call<Uint8Array>({ op: 'tx-run', tx: (await opened).tx, bytes });
@@ -140,20 +136,25 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
       }
       await end('commit');
       return result;
-    },
-    async close() {
-      if (!broken) await call({ op: 'close' });
-      await thread.terminate();
-    },
-  };
-  return {
-    ...client,
-    background: {
-      ...client,
+    };
+
+  // Background work (projections, sagas, bookkeeping) waits while a shopper's statement or
+  // transaction does (see pglite-thread.mjs).
+  const client = (background: boolean): SqlClient => {
+    const lane = alone(background);
+    return {
+      dialect: 'pglite',
       query: <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) =>
-        statement<Row>(inBackground, sql, params),
-    },
+        statement<Row>(lane, sql, params),
+      exec: (sql) => call({ op: 'exec', sql }),
+      transaction: transaction(background),
+      async close() {
+        if (!broken) await call({ op: 'close' });
+        await thread.terminate();
+      },
+    };
   };
+  return { ...client(false), background: client(true) };
 }
 
 /** Statements kept prepared at most (the platform has far fewer). */

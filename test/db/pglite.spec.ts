@@ -125,6 +125,30 @@ describe('the PGlite adapter', () => {
     expect(finished.filter((f) => f.startsWith('background'))).toHaveLength(20);
   });
 
+  it('runs a transaction of the foreground before the background transactions queued ahead of it, each whole', async () => {
+    const finished: string[] = [];
+    let foreground: Promise<unknown> | undefined;
+    const background = Array.from({ length: 20 }, (_, i) =>
+      db.background!.transaction(async (tx) => {
+        await tx.query(`SELECT pg_sleep(0.002)`);
+        // Nothing else runs inside an open transaction: the foreground's statements wait for its end.
+        await new Promise((r) => setTimeout(r, 2));
+        await tx.query(`SELECT 1 AS two`);
+        finished.push(`background ${i}`);
+        if (i === 0)
+          foreground = db.transaction(async (ftx) => {
+            await ftx.query(`SELECT 1 AS one`);
+            finished.push('foreground');
+          });
+      }),
+    );
+    await Promise.all(background);
+    await foreground;
+    expect(finished.indexOf('foreground')).toBeGreaterThan(0);
+    expect(finished.indexOf('foreground')).toBeLessThan(10);
+    expect(finished.filter((f) => f.startsWith('background'))).toHaveLength(20);
+  });
+
   it('answers beyond the statements it keeps prepared', async () => {
     for (let i = 0; i < 600; i++)
       expect(await db.query(`SELECT $1::int + ${i} AS n`, [1])).toEqual([{ n: i + 1 }]);
