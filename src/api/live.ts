@@ -24,6 +24,8 @@ declare module 'fastify' {
 
 /** A comment line now and then, so that proxies and clients see an idle stream is still alive. */
 const KEEP_ALIVE_MS = 15_000;
+/** How often an open stream asks whether its token still stands (signed out, account disabled). */
+const LIVENESS_CHECK_MS = 2_000;
 
 const liveParams = z.object({ orderId: z.uuid() });
 const liveHeaders = z.object({
@@ -100,7 +102,8 @@ export const liveOrderRoutes = fp(
             'returns, refunds), each an `event: order` message whose `id` is the stream version and whose ' +
             '`data` is the order as JSON; a `: keep-alive` comment every 15 s. With `Last-Event-ID` equal to ' +
             'the current version, the first message is left out. The stream ends when the access token it ' +
-            'was opened with expires: reconnect with a fresh one (and `Last-Event-ID`). Read it with ' +
+            'was opened with expires, or once its session is signed out or its account disabled: reconnect ' +
+            'with a fresh one (and `Last-Event-ID`). Read it with ' +
             '`fetch` and the `Authorization` header; no token in the URL.',
           response: {
             200: {
@@ -129,18 +132,30 @@ export const liveOrderRoutes = fp(
         let unfollow = () => {};
         const end = () => {
           clearInterval(keepAlive);
+          clearInterval(liveness);
           clearTimeout(expiry);
           unfollow();
           if (!response.writableEnded) response.end();
         };
         const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-        // The stream lives no longer than the token it was opened with.
+        // The stream lives no longer than the token it was opened with: until it expires, and not past
+        // a sign-out or a disabled account. Each change is sent only once the token is known to stand,
+        // in the order the changes came; between changes the token is looked at now and then.
         const { exp } = request.user as { exp?: number };
         const expiry = exp === undefined ? undefined : setTimeout(end, exp * 1000 - Date.now());
+        const user = request.user;
+        let sent = Promise.resolve();
+        const whileLive = (then: () => void) =>
+          (sent = sent.then(async () => {
+            if (response.writableEnded) return;
+            if (await request.server.tokenIsLive(user)) then();
+            else end();
+          })).catch(end);
+        const liveness = setInterval(() => void whileLive(() => undefined), LIVENESS_CHECK_MS);
         unfollow = watch.follow(
           orderId,
           { version, events },
-          { update: ({ message }) => void response.write(message), closed: end },
+          { update: ({ message }) => void whileLive(() => response.write(message)), closed: end },
         );
         request.raw.once('close', end);
       },

@@ -283,6 +283,34 @@ describe.each(['embedded', 'postgres'] as const)('live orders over HTTP (%s)', (
     longLived.close();
   });
 
+  it('ends the stream when its session signs out, and sends nothing after', async () => {
+    const orderId = await confirmedOrder();
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: `ada-live-${profile}@example.com`, password: 'a long test password' },
+    });
+    expect(login.statusCode).toBe(200);
+    const { token, refreshToken } = login.json<{ token: string; refreshToken: string }>();
+    const device = { authorization: `Bearer ${token}` };
+    const signedOut = await live(orderId, device);
+    const stillSignedIn = await live(orderId, ada.headers);
+    await expect.poll(() => signedOut.messages.length, poll).toBe(1);
+    const logout = await t.app.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: device,
+      payload: { refreshToken },
+    });
+    expect(logout.statusCode).toBe(204);
+    await ship(orderId);
+    await expect.poll(() => stillSignedIn.orders().at(-1)?.status, poll).toBe('shipped');
+    await expect.poll(() => signedOut.ended, poll).toBe(true);
+    // The shipment came after the sign-out: the signed-out device never heard of it.
+    expect(signedOut.orders().map((o) => o.status)).toEqual(['confirmed']);
+    stillSignedIn.close();
+  });
+
   it('forgets a client that disconnects; with nobody watching, the watch reads nothing', async () => {
     const watch = t.app.orderWatch;
     await expect.poll(() => watch.listeners, poll).toBe(0);
