@@ -4,13 +4,19 @@
 // two cores. Measured:
 //  1. product detail requests/s with p50/p99, beside a bare Fastify route answering the same JSON
 //     from memory (the ceiling), both served from a separate process;
-//  2. accepted checkouts/s with p99 (closed loop, 32 connections, every request a fresh customer);
-//  3. at a fixed offered rate (open loop): the 202's latency, and the time from POST /checkout to
+//  2. items added to carts/s with p50/p99 (POST /cart/items, closed loop, 32 connections): signed-in
+//     customers (BENCH_CART_CUSTOMERS, 256, each with one item in the cart already) in turn, each
+//     request one unit of the next of 20 SKUs;
+//  3. accepted checkouts/s with p99 (closed loop, 32 connections, every request a fresh customer);
+//  4. at a fixed offered rate (open loop): the 202's latency, and the time from POST /checkout to
 //     the order confirmed, p50/p99.
-// BENCH_SECONDS (default 10) per measurement, BENCH_CHECKOUTS (default 3000) for the second,
-// BENCH_RATE (default 200) orders/s for the third, measured after BENCH_WARMUP (default 3) seconds
-// at that rate. BENCH_ONLY=confirmation runs the third alone,
-// BENCH_ONLY=detail the first alone.
+// Each row also has the highest RSS of any platform process while it was measured (sampled from its
+// /metrics every 500 ms) and the machine's 1-minute load average before / after.
+// BENCH_SECONDS (default 10) per measurement, BENCH_CHECKOUTS (default 3000) for the third,
+// BENCH_RATE (default 200) orders/s for the fourth, measured after BENCH_WARMUP (default 3) seconds
+// at that rate. BENCH_ONLY picks measurements, comma-separated: detail, cart, accepted, confirmation
+// (e.g. BENCH_ONLY=confirmation runs the fourth alone).
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
@@ -18,20 +24,40 @@ import { demoCatalog } from '../src/seed/demo-catalog.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { fixed, offerAtRate, printTable, summarise, WARMUP_SECONDS, warmingUp } from './lib/measure.ts';
 import { post } from './lib/http-client.ts';
-import { scrapeMetrics } from './lib/metrics.ts';
+import { sampleRss, scrapeMetrics } from './lib/metrics.ts';
 import { startPlatformProcess } from './lib/platform-process.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 3000);
+const CART_CUSTOMERS = Number(process.env.BENCH_CART_CUSTOMERS ?? 256);
 const CONNECTIONS = 32;
-const ONLY_CONFIRMATION = process.env.BENCH_ONLY === 'confirmation';
-const ONLY_DETAIL = process.env.BENCH_ONLY === 'detail';
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const runs = (measurement: 'detail' | 'cart' | 'accepted' | 'confirmation') =>
+  ONLY.length === 0 || ONLY.includes(measurement);
 const PASSWORD = 'bench password 123';
 const json = { 'content-type': 'application/json' };
 
 type Row = Record<string, string | number>;
 const rows: Row[] = [];
+const load = () => loadavg()[0]!.toFixed(1);
+
+/**
+ * What `during` resolves with, and the columns every row has: the highest RSS any of the platform's
+ * processes (at `processUrls`) reported meanwhile, and the 1-minute load average before / after.
+ */
+async function watched<T>(processUrls: readonly string[], during: () => Promise<T>): Promise<[T, Row]> {
+  const loadBefore = load();
+  const rss = sampleRss(processUrls);
+  let result: T;
+  try {
+    result = await during(); // autocannon's answer is a thenable, not a Promise: no .finally
+  } catch (error) {
+    await rss.stop();
+    throw error;
+  }
+  return [result, { 'peak RSS MiB': await rss.stop(), 'load before / after': `${loadBefore} / ${load()}` }];
+}
 
 const login = async (base: string, email: string) =>
   `Bearer ${(await post(`${base}/auth/login`, { email, password: PASSWORD })).token as string}`;
@@ -123,22 +149,24 @@ async function measureProfile(profile: 'embedded' | 'postgres') {
   }
   await untilProjectionsCaughtUp(base, admin);
 
-  if (!ONLY_CONFIRMATION) await measureDetailAndAcceptance(profile, base, auditor, skus);
-  if (!ONLY_DETAIL)
+  const processUrls = processes.map((p) => p.url);
+  if (runs('detail')) await measureDetail(profile, base, skus, processUrls);
+  if (runs('cart')) {
+    await measureCart(profile, base, skus, processUrls);
+    await untilProjectionsCaughtUp(base, admin);
+  }
+  if (runs('accepted')) await measureAcceptance(profile, base, auditor, skus, processUrls);
+  if (runs('confirmation'))
     await measureConfirmation(profile, base, admin, auditor, skus, {
-      processUrls: processes.map((p) => p.url),
+      processUrls,
       databaseUrl: scratch?.url,
     });
-  const rss = await scrapeMetrics(base);
-  rows.at(-1)!['platform RSS MiB'] = fixed(
-    Number(/process_resident_memory_bytes (\d+)/.exec(rss)?.[1] ?? 0) / 2 ** 20,
-  );
 
   for (const p of processes) await p.stop();
   await scratch?.drop();
 }
 
-async function measureDetailAndAcceptance(profile: string, base: string, auditor: string, skus: string[]) {
+async function measureDetail(profile: string, base: string, skus: string[], processUrls: string[]) {
   // 1. product detail, next to a bare Fastify route serving the same document from memory
   const document = await (await fetch(`${base}/products/${skus[0]}`)).text();
   const ceiling = await startBareRoute(document);
@@ -148,11 +176,9 @@ async function measureDetailAndAcceptance(profile: string, base: string, auditor
     duration: SECONDS,
   });
   await ceiling.stop();
-  const detail = await autocannon({
-    url: `${base}/products/${skus[0]}`,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-  });
+  const [detail, watch] = await watched(processUrls, () =>
+    autocannon({ url: `${base}/products/${skus[0]}`, connections: CONNECTIONS, duration: SECONDS }),
+  );
   rows.push({
     profile,
     measure: 'product detail',
@@ -162,33 +188,82 @@ async function measureDetailAndAcceptance(profile: string, base: string, auditor
     'bare req/s': fixed(bareResult.requests.average),
     'bare p99 ms': bareResult.latency.p99,
     'of bare': `${fixed((100 * detail.requests.average) / bareResult.requests.average)}%`,
+    ...watch,
   });
+}
 
-  if (ONLY_DETAIL) return;
+async function measureCart(profile: string, base: string, skus: string[], processUrls: string[]) {
+  // 2. add to cart: signed-in customers in turn (never two requests at once for one cart while there
+  // are more customers than connections), each request one unit of the next SKU
+  const shoppers = await customersWithCarts(base, CART_CUSTOMERS, skus);
+  let next = 0;
+  const [added, watch] = await watched(processUrls, () =>
+    autocannon({
+      url: `${base}/cart/items`,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            const i = next++;
+            const sku = skus[(1 + Math.floor(i / shoppers.length)) % skus.length];
+            return {
+              ...request,
+              headers: { ...json, authorization: shoppers[i % shoppers.length]! },
+              body: JSON.stringify({ sku, quantity: 1 }),
+            };
+          },
+        },
+      ],
+    }),
+  );
+  rows.push({
+    profile,
+    measure: 'add to cart (POST /cart/items)',
+    'req/s': fixed(added.requests.average),
+    'p50 ms': added.latency.p50,
+    'p99 ms': added.latency.p99,
+    'non-2xx': added.non2xx,
+    ...watch,
+  });
+}
 
-  // 2. checkout acceptance: every request a different customer with one item in the cart
+async function measureAcceptance(
+  profile: string,
+  base: string,
+  auditor: string,
+  skus: string[],
+  processUrls: string[],
+) {
+  // 3. checkout acceptance: every request a different customer with one item in the cart
   const buyers = await customersWithCarts(base, CHECKOUTS, skus);
   let next = 0;
   const placed: string[] = [];
-  const accepted = await autocannon({
-    url: `${base}/checkout`,
-    connections: CONNECTIONS,
-    amount: buyers.length,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => ({
-          ...request,
-          headers: {
-            ...json,
-            authorization: buyers[next++ % buyers.length]!,
-            'idempotency-key': `bench-${uuidv7()}`,
-          },
-          body: JSON.stringify({ paymentMethod: 'pm_card_visa' }),
-        }),
-        onResponse: (_status, body) => void placed.push((JSON.parse(body) as { orderId: string }).orderId),
-      },
-    ],
+  // The orders' confirmation afterwards is watched too: its memory is the checkouts' as much.
+  const [accepted, watch] = await watched(processUrls, async () => {
+    const result = await autocannon({
+      url: `${base}/checkout`,
+      connections: CONNECTIONS,
+      amount: buyers.length,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => ({
+            ...request,
+            headers: {
+              ...json,
+              authorization: buyers[next++ % buyers.length]!,
+              'idempotency-key': `bench-${uuidv7()}`,
+            },
+            body: JSON.stringify({ paymentMethod: 'pm_card_visa' }),
+          }),
+          onResponse: (_status, body) => void placed.push((JSON.parse(body) as { orderId: string }).orderId),
+        },
+      ],
+    });
+    await untilQueueEmpty(base, auditor, placed);
+    return result;
   });
   rows.push({
     profile,
@@ -197,8 +272,8 @@ async function measureDetailAndAcceptance(profile: string, base: string, auditor
     'p50 ms': accepted.latency.p50,
     'p99 ms': accepted.latency.p99,
     'non-2xx': accepted.non2xx,
+    ...watch,
   });
-  await untilQueueEmpty(base, auditor, placed);
 }
 
 /** CPU seconds the platform's processes used so far, and the commits of its database (PostgreSQL). */
@@ -230,7 +305,7 @@ async function measureConfirmation(
   skus: string[],
   platform: { processUrls: string[]; databaseUrl?: string | undefined },
 ) {
-  // 3. placement to confirmation at a fixed offered rate (open loop)
+  // 4. placement to confirmation at a fixed offered rate (open loop)
   // Orders placed during the warm-up are not measured (their work is counted in the work per order).
   const rateBuyers = await customersWithCarts(base, RATE * (WARMUP_SECONDS + SECONDS), skus);
   await untilProjectionsCaughtUp(base, admin);
@@ -240,24 +315,26 @@ async function measureConfirmation(
   const acceptance: number[] = [];
   const failed: string[] = [];
   const started = performance.now();
-  await offerAtRate(rateBuyers.length, RATE, async (i) => {
-    const at = Date.now();
-    try {
-      const { orderId } = await post(
-        `${base}/checkout`,
-        { paymentMethod: 'pm_card_visa' },
-        { authorization: rateBuyers[i]!, 'idempotency-key': `rate-${uuidv7()}` },
-      );
-      sent.set(orderId as string, at);
-      if (warmingUp(i, RATE)) return;
-      measured.add(orderId as string);
-      acceptance.push(Date.now() - at);
-    } catch (error) {
-      failed.push(String((error as Error).cause ?? error));
-    }
+  const [drained, watch] = await watched(platform.processUrls, async () => {
+    await offerAtRate(rateBuyers.length, RATE, async (i) => {
+      const at = Date.now();
+      try {
+        const { orderId } = await post(
+          `${base}/checkout`,
+          { paymentMethod: 'pm_card_visa' },
+          { authorization: rateBuyers[i]!, 'idempotency-key': `rate-${uuidv7()}` },
+        );
+        sent.set(orderId as string, at);
+        if (warmingUp(i, RATE)) return;
+        measured.add(orderId as string);
+        acceptance.push(Date.now() - at);
+      } catch (error) {
+        failed.push(String((error as Error).cause ?? error));
+      }
+    });
+    await untilQueueEmpty(base, auditor, [...sent.keys()]);
+    return performance.now();
   });
-  await untilQueueEmpty(base, auditor, [...sent.keys()]);
-  const drained = performance.now();
   const after = await workDone(platform.processUrls, platform.databaseUrl);
   const latencies: number[] = [];
   for (const orderId of measured) {
@@ -278,6 +355,7 @@ async function measureConfirmation(
     'req/s': fixed(accepting.perSecond),
     'p50 ms': fixed(accepting.p50),
     'p99 ms': fixed(accepting.p99),
+    ...watch,
   });
   rows.push({
     profile,
@@ -291,6 +369,7 @@ async function measureConfirmation(
     'CPU ms/order': fixed((1000 * (after.cpu - before.cpu)) / sent.size),
     'xacts/order': platform.databaseUrl ? fixed((after.commits - before.commits) / sent.size) : '',
     'drained s': fixed((drained - started) / 1000),
+    ...watch,
   });
 }
 

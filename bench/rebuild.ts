@@ -2,7 +2,12 @@
 // database (products, stock movements, orders through their lifecycle), then rebuilds the catalog and
 // order-history projections from position 0 beside the live tables and swaps them in.
 //   npm run bench:rebuild              (BENCH_EVENTS=1000000, BENCH_BATCH=10000 events per read)
+// The ceiling beside each rebuild, in the same run: the replay's reads alone, the same paged statement
+// over the whole log from a plain `pg` client, rows left as text and discarded (no decoding, no
+// writes). The machine's 1-minute load average is printed before / after each rebuild.
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
 import { connectPostgres } from '../src/db/postgres.ts';
 import { DOMAIN_EVENT_TYPES } from '../src/domain/event-types.ts';
@@ -146,11 +151,47 @@ async function catchUpLive(projection: SqlProjection) {
   }
 }
 
+/**
+ * The ceiling: the statement the replay pages through the log with (the projection's types' payloads
+ * only), issued from a plain `pg` client, every value left as text; events/s.
+ */
+async function rawReads(types: readonly string[]) {
+  const client = new pg.Client({
+    connectionString: scratch.url,
+    types: { getTypeParser: () => (v: string) => v },
+  });
+  await client.connect();
+  const started = performance.now();
+  let after: [string, string] = ['0', '0'];
+  let scanned = 0;
+  for (;;) {
+    const { rows } = await client.query<{ tx: string; global_position: string }>(
+      `SELECT global_position, transaction_id::text AS tx, stream_id, stream_version, event_id::text AS event_id,
+              type, schema_version, recorded_at, prev_hash, hash, relevant,
+              CASE WHEN relevant THEN data END AS data, CASE WHEN relevant THEN metadata END AS metadata
+         FROM (SELECT *, type = ANY($4::text[]) AS relevant FROM es_events
+                WHERE (transaction_id, global_position) > ($1::xid8, $2)
+                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY transaction_id, global_position LIMIT $3) AS page`,
+      [after[0], after[1], BATCH, types],
+    );
+    if (rows.length === 0) break;
+    scanned += rows.length;
+    after = [rows.at(-1)!.tx, rows.at(-1)!.global_position];
+  }
+  const perSecond = scanned / ((performance.now() - started) / 1000);
+  await client.end();
+  return perSecond;
+}
+
+const load = () => loadavg()[0]!.toFixed(1);
 const rows: Record<string, string | number>[] = [];
 for (const projection of [createCatalogProjection(), orderHistoryProjection]) {
   const live0 = performance.now();
   await catchUpLive(projection);
   const liveSeconds = (performance.now() - live0) / 1000;
+  const ceiling = await rawReads([...projection.eventTypes]);
+  const loadBefore = load();
   let peakRss = rssMiB();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB())), 100);
   const result = await rebuildSqlProjection(db, projection, {
@@ -162,8 +203,11 @@ for (const projection of [createCatalogProjection(), orderHistoryProjection]) {
     events: result.events,
     'rebuild s': fixed(result.seconds, 1),
     'rebuild events/s': fixed(result.events / result.seconds),
+    'raw SQL reads events/s (ceiling)': fixed(ceiling),
+    'of ceiling': `${fixed((100 * result.events) / result.seconds / ceiling)}%`,
     'live catch-up events/s': fixed(total / liveSeconds),
     'peak RSS MiB': peakRss,
+    'load before / after': `${loadBefore} / ${load()}`,
   });
 }
 printTable(`Rebuild from position 0 on PostgreSQL (read batches of ${BATCH} events)`, rows);

@@ -1,3 +1,5 @@
+import { appendFileSync } from 'node:fs';
+
 /** Closed-loop load: `concurrency` workers each run `operation` back to back until `seconds` pass. */
 export async function runClosedLoop(
   concurrency: number,
@@ -41,9 +43,15 @@ export function summarise(latencies: number[], seconds: number): Measurement {
 
 export const rssMiB = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
 
+/**
+ * Prints a titled table. With BENCH_JSON=<file> set (as `npm run bench` sets it for each benchmark it
+ * runs), also appends `{ title, rows }` to that file as one line of JSON: the machine-readable copy.
+ */
 export function printTable(title: string, rows: Record<string, string | number>[]) {
   console.log(`\n${title}`);
   console.table(rows);
+  const file = process.env.BENCH_JSON;
+  if (file) appendFileSync(file, `${JSON.stringify({ title, rows })}\n`);
 }
 
 export const fixed = (n: number, digits = 0) => Number(n.toFixed(digits));
