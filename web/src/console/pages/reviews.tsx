@@ -1,5 +1,5 @@
 import { Fragment } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { request } from '../../shared/api.ts';
 import { formatMoney } from '../../shared/money.ts';
 import type { Money } from '../../shared/types.ts';
@@ -32,6 +32,10 @@ type HeldOrder = Readonly<{
 }>;
 
 const PAGE_SIZE = 20;
+
+/** What an admin decided on this page. */
+type Decided = 'approved' | 'rejected';
+
 const FILTERS = [
   { value: 'open', label: 'To review' },
   { value: 'approved', label: 'Approved' },
@@ -68,10 +72,24 @@ export function ReviewsPage({ query, admin }: { query: URLSearchParams; admin: b
   const address = withQuery('/admin/reviews', { status, page, pageSize: PAGE_SIZE });
   const loaded = useLoad((signal) => request<Paged<HeldOrder>>(address, { signal }), address);
   const [notice, setNotice] = useState<string>();
-  const decided = (message: string) => {
+  // The queue is a read model: read again at once, it may not show the decision yet. The decisions
+  // taken on this page are shown at once, and the queue is read again while the read model catches up.
+  const [decidedHere, setDecidedHere] = useState<ReadonlyMap<string, Decided>>(new Map());
+  const { reload } = loaded;
+  const timers = useRef<ReturnType<typeof setTimeout>[]>([]);
+  useEffect(() => () => timers.current.forEach(clearTimeout), []);
+  const decided = (orderId: string, outcome: Decided, message: string) => {
     setNotice(message);
-    loaded.reload();
+    setDecidedHere((before) => new Map(before).set(orderId, outcome));
+    reload();
+    for (const delay of [1500, 4000]) timers.current.push(setTimeout(reload, delay));
   };
+  const shown = (items: readonly HeldOrder[]) =>
+    items.flatMap((held) => {
+      const outcome = held.status === 'open' ? decidedHere.get(held.orderId) : undefined;
+      if (!outcome) return [held];
+      return status === 'open' ? [] : [{ ...held, status: outcome }];
+    });
   const href = (s: string, p?: number) =>
     withQuery('/console/reviews', { status: s === 'open' ? undefined : s, page: p });
 
@@ -85,22 +103,26 @@ export function ReviewsPage({ query, admin }: { query: URLSearchParams; admin: b
       <FilterTabs label="Which reviews" filters={FILTERS} current={status} href={href} />
       <Done message={notice} />
       <Show loaded={loaded} what="Loading the review queue">
-        {(reviews) => (
-          <>
-            <p>
-              {reviews.total} {reviews.total === 1 ? 'order' : 'orders'}
-              {status === 'open' ? ' to review' : ''}.
-            </p>
-            <ul class="cards">
-              {reviews.items.map((held) => (
-                <li key={held.orderId}>
-                  <HeldOrderCard held={held} admin={admin} onDecided={decided} />
-                </li>
-              ))}
-            </ul>
-            <Pager page={page} pages={Math.ceil(reviews.total / PAGE_SIZE)} href={(p) => href(status, p)} />
-          </>
-        )}
+        {(reviews) => {
+          const items = shown(reviews.items);
+          const total = reviews.total - (reviews.items.length - items.length);
+          return (
+            <>
+              <p>
+                {total} {total === 1 ? 'order' : 'orders'}
+                {status === 'open' ? ' to review' : ''}.
+              </p>
+              <ul class="cards">
+                {items.map((held) => (
+                  <li key={held.orderId}>
+                    <HeldOrderCard held={held} admin={admin} onDecided={decided} />
+                  </li>
+                ))}
+              </ul>
+              <Pager page={page} pages={Math.ceil(reviews.total / PAGE_SIZE)} href={(p) => href(status, p)} />
+            </>
+          );
+        }}
       </Show>
     </>
   );
@@ -113,7 +135,7 @@ function HeldOrderCard({
 }: {
   held: HeldOrder;
   admin: boolean;
-  onDecided: (message: string) => void;
+  onDecided: (orderId: string, outcome: Decided, message: string) => void;
 }) {
   const headingId = `review-${held.orderId}`;
   const action = useAction();
@@ -124,6 +146,8 @@ function HeldOrderCard({
         body: { decision },
       });
       onDecided(
+        held.orderId,
+        decision === 'approve' ? 'approved' : 'rejected',
         decision === 'approve'
           ? `Order ${shortId(held.orderId)} approved: its checkout goes on.`
           : `Order ${shortId(held.orderId)} rejected: it is cancelled and nothing was charged.`,
