@@ -1,5 +1,5 @@
 import { INVENTORY_EVENT_TYPES } from '../domain/event-types.ts';
-import { inventoryDecider, type InventoryEvent } from '../domain/inventory/index.ts';
+import { inventoryDecider, noReservations, type InventoryEvent } from '../domain/inventory/index.ts';
 import type { EventStore } from '../eventstore/event-store.ts';
 import type { ExternalProjection } from '../subscriptions/index.ts';
 import type { RedisKeys } from './redis.ts';
@@ -19,7 +19,10 @@ export type StockCounters = StockCounts & Readonly<{ available: number; version:
 const countersFold: Fold<StockCounts> = {
   initialState: () => ({ sku: '', onHand: 0, reserved: 0 }),
   evolve: (counts, event) => {
-    const next = inventoryDecider.evolve({ ...counts, reservations: {} }, event as InventoryEvent);
+    const next = inventoryDecider.evolve(
+      { ...counts, reservations: noReservations },
+      event as InventoryEvent,
+    );
     return { sku: next.sku, onHand: next.onHand, reserved: next.reserved };
   },
 };

@@ -1,5 +1,10 @@
 import { INVENTORY_EVENT_TYPES, PRODUCT_EVENT_TYPES } from '../domain/event-types.ts';
-import { availableToSell, inventoryDecider, type InventoryEvent } from '../domain/inventory/index.ts';
+import {
+  availableToSell,
+  inventoryDecider,
+  noReservations,
+  type InventoryEvent,
+} from '../domain/inventory/index.ts';
 import { productDecider, type ProductEvent, type ProductState } from '../domain/product/index.ts';
 import type { RecordedEvent } from '../eventstore/event-store.ts';
 import type { ProductAttributes } from '../domain/product/index.ts';
@@ -88,7 +93,7 @@ export function evolveDocument(doc: CatalogDocument, event: CatalogEvent): Catal
   }
   // Only on hand and reserved matter here: ended reservations are not kept.
   const stock = inventoryDecider.evolve(
-    { sku: doc.sku, onHand: doc.onHand, reserved: doc.reserved, reservations: {} },
+    { sku: doc.sku, onHand: doc.onHand, reserved: doc.reserved, reservations: noReservations },
     event as InventoryEvent,
   );
   return {

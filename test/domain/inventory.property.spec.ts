@@ -20,7 +20,7 @@ type Step = { advanceSeconds: number; build: (now: string, state: InventoryState
  * one that names an Object property.
  */
 const reservationIdFrom = (pick: number, state: InventoryState): string => {
-  const known = Object.keys(state.reservations);
+  const known = [...state.reservations.keys()];
   return known.length === 0 || pick % 8 === 7
     ? ['order-unknown', 'constructor'][pick % 2]!
     : known[pick % known.length]!;
@@ -54,7 +54,7 @@ const step: fc.Arbitrary<Step> = fc.record({
               data: {
                 sku,
                 reservationId: fresh
-                  ? `order-${Object.keys(state.reservations).length + 1}`
+                  ? `order-${state.reservations.size + 1}`
                   : reservationIdFrom(pick, state),
                 quantity,
                 expiresAt: new Date(Date.parse(now) + ttlSeconds * 1000).toISOString(),
@@ -187,7 +187,7 @@ describe('inventory properties, for any sequence of commands', () => {
             sum(quantities('ReservationCommitted')) -
             sum(quantities('ReservationReleased')) -
             sum(quantities('ReservationExpired'));
-          const active = Object.values(state.reservations).filter((r) => r.status === 'active');
+          const active = [...state.reservations.values()].filter((r) => r.status === 'active');
           expect(state.reserved).toBe(stillHeld);
           expect(state.reserved).toBe(sum(active.map((r) => r.quantity)));
         });
@@ -209,10 +209,13 @@ describe('inventory properties, for any sequence of commands', () => {
           const result = inventoryDecider.decide({ type: 'ExpireReservations', data: { now } }, state);
           if (!isRight(result)) throw new Error(result.left.code);
           const after = result.right.reduce(inventoryDecider.evolve, state);
-          for (const reservation of Object.values(after.reservations))
+          for (const reservation of [...after.reservations.values()])
             if (reservation.status === 'active')
               expect(Date.parse(reservation.expiresAt)).toBeGreaterThan(Date.parse(now));
-          expect(JSON.parse(JSON.stringify(after))).toEqual(after);
+          expect(JSON.parse(JSON.stringify(after))).toEqual({
+            ...after,
+            reservations: after.reservations.toJS(),
+          });
         },
       ),
       { numRuns: 500 },

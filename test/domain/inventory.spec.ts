@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/domain/decider.ts';
 import {
   availableToSell,
+  reservationOf,
   inventoryDecider,
   type InventoryCommand,
   type InventoryEvent,
@@ -364,24 +365,36 @@ describe('inventory: expiring reservations', () => {
 });
 
 describe('inventory: state and available to sell', () => {
-  it('folds into plain JSON that survives a snapshot round trip', () => {
+  it('folds into the counts and every reservation by id, ended ones kept; as JSON, the reservations are an object', () => {
     const state = fold(inventoryDecider, [
       received(10),
       reserved('order-1', 2),
       reserved('order-2', 3),
       committed('order-1', 2),
     ]);
-    expect(state).toEqual({
+    const reservations = {
+      'order-1': { quantity: 2, expiresAt: inTenMinutes, status: 'committed' },
+      'order-2': { quantity: 3, expiresAt: inTenMinutes, status: 'active' },
+    };
+    expect({ ...state, reservations: state.reservations.toJS() }).toEqual({
       sku,
       onHand: 8,
       reserved: 3,
-      reservations: {
-        'order-1': { quantity: 2, expiresAt: inTenMinutes, status: 'committed' },
-        'order-2': { quantity: 3, expiresAt: inTenMinutes, status: 'active' },
-      },
+      reservations,
     });
-    expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+    expect(JSON.parse(JSON.stringify(state))).toEqual({ sku, onHand: 8, reserved: 3, reservations });
     expect(availableToSell(state)).toBe(5);
+  });
+
+  it('leaves the state it evolved from as it was', () => {
+    const before = fold(inventoryDecider, [received(10), reserved('order-1', 2)]);
+    const after = inventoryDecider.evolve(before, {
+      type: 'ReservationCommitted',
+      data: { sku, reservationId: 'order-1', quantity: 2, committedAt: inTenMinutes },
+    });
+    expect(before.reservations.get('order-1')?.status).toBe('active');
+    expect(after.reservations.get('order-1')?.status).toBe('committed');
+    expect(reservationOf(before, 'constructor')).toBeUndefined();
   });
 
   it('refuses an unknown command type instead of throwing', () => {

@@ -150,7 +150,7 @@ async function checkInvariants(expect: ExpectStatic, shop: Shop) {
       onHandPlusSold: received,
       reserved: 0,
     });
-    const active = Object.entries(stock.reservations).filter(([, r]) => r.status === 'active');
+    const active = [...stock.reservations.entries()].filter(([, r]) => r.status === 'active');
     expect(active, `${sku}: reservations still holding stock`).toEqual([]);
   }
   // No hold anywhere in the gateway is left dangling, whoever made it.

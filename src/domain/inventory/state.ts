@@ -1,3 +1,4 @@
+import { Map as PersistentMap } from 'immutable';
 import type { InventoryEvent } from './events.ts';
 
 export type ReservationStatus = 'active' | 'committed' | 'released' | 'expired' | 'returned';
@@ -5,29 +6,39 @@ export type ReservationStatus = 'active' | 'committed' | 'released' | 'expired' 
 export type Reservation = Readonly<{ quantity: number; expiresAt: string; status: ReservationStatus }>;
 
 /**
- * Plain JSON, so it can be cached and snapshotted. Ended reservations stay in `reservations`:
- * they are what makes a repeated commit or release a no-op instead of a second change.
+ * Every reservation the stream made, by id. Ended reservations stay: they are what makes a repeated
+ * commit or release a no-op instead of a second change. A persistent map (Immutable.js): each event
+ * makes a new one sharing all but a few nodes with the one before, so an event costs the same on a SKU
+ * that has sold forty thousand units as on a new one. A plain object copied per event made every event
+ * cost as much as the stream had reservations (3 ms each past 20,000; 137 s to fold 40,000 events).
  */
+export type Reservations = PersistentMap<string, Reservation>;
+
+export const noReservations: Reservations = PersistentMap();
+
 export type InventoryState = Readonly<{
   /** '' until the stream's first event names the SKU. */
   sku: string;
   onHand: number;
   reserved: number;
-  reservations: Readonly<Record<string, Reservation>>;
+  reservations: Reservations;
 }>;
 
-export const initialState = (): InventoryState => ({ sku: '', onHand: 0, reserved: 0, reservations: {} });
+export const initialState = (): InventoryState => ({
+  sku: '',
+  onHand: 0,
+  reserved: 0,
+  reservations: noReservations,
+});
 
 const endReservation = (
   state: InventoryState,
   reservationId: string,
   status: Exclude<ReservationStatus, 'active'>,
 ): InventoryState['reservations'] => {
-  const reservation = Object.hasOwn(state.reservations, reservationId)
-    ? state.reservations[reservationId]
-    : undefined;
+  const reservation = state.reservations.get(reservationId);
   if (reservation === undefined) return state.reservations;
-  return { ...state.reservations, [reservationId]: { ...reservation, status } };
+  return state.reservations.set(reservationId, { ...reservation, status });
 };
 
 export const evolve = (state: InventoryState, event: InventoryEvent): InventoryState => {
@@ -42,7 +53,7 @@ export const evolve = (state: InventoryState, event: InventoryEvent): InventoryS
         ...state,
         sku,
         reserved: state.reserved + quantity,
-        reservations: { ...state.reservations, [reservationId]: { quantity, expiresAt, status: 'active' } },
+        reservations: state.reservations.set(reservationId, { quantity, expiresAt, status: 'active' }),
       };
     }
     case 'ReservationCommitted':
