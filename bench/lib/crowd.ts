@@ -2,12 +2,11 @@
 // accounts written straight into the store before the platform starts, their tokens signed here, and
 // the kept-alive HTTP calls they make.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
 import { loadavg } from 'node:os';
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import { loadConfig } from '../../src/config.ts';
 import { openPlatform } from '../../src/platform.ts';
-import { scrapeMetrics } from './metrics.ts';
+import { sampleRss } from './metrics.ts';
 
 /** The secret the platform's processes sign tokens with, and this process signs the crowd's with. */
 export const JWT_SECRET = 'bench-secret-bench-secret-bench-secret!!';
@@ -17,61 +16,7 @@ export const load = () =>
     .map((l) => l.toFixed(1))
     .join(' ');
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-
-/** One HTTP call over the kept-alive agent: its status and parsed body. */
-export function call(
-  url: string,
-  method: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      {
-        method,
-        agent,
-        headers: {
-          ...(payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {}),
-          ...headers,
-        },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(payload);
-  });
-}
-
-/** `task(i)` for i = 0 … count-1, `parallel` at a time; the results in order. */
-export async function inParallel<T>(count: number, parallel: number, task: (i: number) => Promise<T>) {
-  const results = new Array<T>(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(count, parallel) }, async () => {
-      while (next < count) {
-        const i = next++;
-        results[i] = await task(i);
-      }
-    }),
-  );
-  return results;
-}
+export { call, inParallel } from '../../test/support/kept-alive.ts';
 
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 300_000) {
   const deadline = Date.now() + timeoutMs;
@@ -81,22 +26,14 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
   }
 }
 
-/** The highest RSS any of the processes reported while `during` ran (sampled every 250 ms). */
+/** The highest RSS any of the processes reported while `during` ran (sampled every 250 ms), in MiB. */
 export async function peakRss<T>(bases: readonly string[], during: Promise<T>): Promise<[T, number]> {
-  let peak = 0;
-  let running = true;
-  const sampling = (async () => {
-    while (running) {
-      for (const base of bases) {
-        const text = await scrapeMetrics(base).catch(() => '');
-        peak = Math.max(peak, Number(/process_resident_memory_bytes (\d+)/.exec(text)?.[1] ?? 0));
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  })();
-  const result = await during.finally(() => (running = false));
-  await sampling;
-  return [result, Math.round(peak / 2 ** 20)];
+  const sampling = sampleRss(bases, 250);
+  const result = await during.catch(async (error: unknown) => {
+    await sampling.stop();
+    throw error;
+  });
+  return [result, await sampling.stop()];
 }
 
 /** The JWT an API process accepts for this user (HS256 with the shared JWT_SECRET, as it signs them). */

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import http from 'node:http';
 import { v7 as uuidv7 } from 'uuid';
 import { streams } from '../../src/commands/index.ts';
 import type { OrderState } from '../../src/domain/order/index.ts';
 import type { Platform } from '../../src/platform.ts';
+import { call } from '../support/kept-alive.ts';
 import { stockProduct } from '../support/shop.ts';
 
 export type Buyer = Readonly<{ userId: string; authorization: string }>;
@@ -78,64 +78,14 @@ export async function eventsOfType(platform: Platform, type: string): Promise<nu
   return Number(row?.n ?? 0);
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
-
-export type Answer = Readonly<{ status: number; body: Record<string, unknown> }>;
+export type { Answer } from '../support/kept-alive.ts';
+export { inParallel } from '../support/kept-alive.ts';
 
 /** POST /checkout over real HTTP (to a platform process of its own). */
-export function postCheckout(
-  base: string,
-  buyer: Buyer,
-  key: string,
-  paymentMethod = 'pm_card_visa',
-): Promise<Answer> {
-  const payload = JSON.stringify({ paymentMethod });
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      `${base}/checkout`,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          authorization: buyer.authorization,
-          'idempotency-key': key,
-        },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(payload);
-  });
-}
-
-/** Runs `task(i)` for i = 0 … count-1, at most `parallel` at a time. */
-export async function inParallel<T>(
-  count: number,
-  parallel: number,
-  task: (i: number) => Promise<T>,
-): Promise<T[]> {
-  const results: T[] = new Array<T>(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(parallel, count) }, async () => {
-      while (next < count) {
-        const i = next++;
-        results[i] = await task(i);
-      }
-    }),
+export const postCheckout = (base: string, buyer: Buyer, key: string, paymentMethod = 'pm_card_visa') =>
+  call(
+    `${base}/checkout`,
+    'POST',
+    { paymentMethod },
+    { authorization: buyer.authorization, 'idempotency-key': key },
   );
-  return results;
-}
