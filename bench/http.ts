@@ -9,7 +9,8 @@
 //     request one unit of the next of 20 SKUs;
 //  3. accepted checkouts/s with p99 (closed loop, 32 connections, every request a fresh customer);
 //  4. at a fixed offered rate (open loop): the 202's latency, and the time from POST /checkout to
-//     the order confirmed, p50/p99.
+//     the order confirmed, p50/p99; and a second table, when each event of those orders' streams
+//     was recorded after its POST /checkout (p50/p99): which step of the saga the time goes to.
 // Each row also has the highest RSS of any platform process while it was measured (sampled from its
 // /metrics every 500 ms) and the machine's 1-minute load average before / after.
 // BENCH_SECONDS (default 10) per measurement, BENCH_CHECKOUTS (default 3000) for the third,
@@ -40,6 +41,8 @@ const json = { 'content-type': 'application/json' };
 
 type Row = Record<string, string | number>;
 const rows: Row[] = [];
+/** The order stream's events of the confirmation measurement, by when they were recorded. */
+const steps: Row[] = [];
 const load = () => loadavg()[0]!.toFixed(1);
 
 /**
@@ -337,6 +340,8 @@ async function measureConfirmation(
   });
   const after = await workDone(platform.processUrls, platform.databaseUrl);
   const latencies: number[] = [];
+  /** Per order event type: when it was recorded after POST /checkout was sent (where the time goes). */
+  const reached = new Map<string, number[]>();
   for (const orderId of measured) {
     const events = (await (
       await fetch(`${base}/orders/${orderId}/events`, { headers: { authorization: auditor } })
@@ -345,9 +350,23 @@ async function measureConfirmation(
       recordedAt: string;
     }[];
     const confirmed = events.find((e) => e.type === 'OrderConfirmed');
+    for (const { type, recordedAt } of events) {
+      if (!reached.has(type)) reached.set(type, []);
+      reached.get(type)!.push(Date.parse(recordedAt) - sent.get(orderId)!);
+    }
     if (confirmed) latencies.push(Date.parse(confirmed.recordedAt) - sent.get(orderId)!);
   }
   const confirmation = summarise(latencies, SECONDS);
+  for (const [type, after] of reached) {
+    const { p50, p99 } = summarise(after, SECONDS);
+    steps.push({
+      profile,
+      'order event': type,
+      'after POST, p50 ms': p50,
+      'p99 ms': p99,
+      orders: after.length,
+    });
+  }
   const accepting = summarise(acceptance, SECONDS);
   rows.push({
     profile,
@@ -404,3 +423,5 @@ printTable(
   `HTTP benchmark (${SECONDS}s per measurement, ${CONNECTIONS} connections, load generator on the same 2 cores)`,
   rows,
 );
+if (steps.length > 0)
+  printTable('Where placement -> confirmation goes: each order event after POST /checkout', steps);
