@@ -193,8 +193,12 @@ async function perform(message) {
       await end(message.tx, message.op === 'commit');
       return {};
     case 'close':
-      await db.close();
-      return {};
+      // In turn, so that no statement is running in PostgreSQL when it closes (and the main thread
+      // then ends this thread): only work queued behind the close is left, and it fails at once.
+      return inTurn(false, async () => {
+        await db.close();
+        return { answer: {} };
+      });
     default:
       throw new Error(`unknown operation ${message.op}`);
   }
