@@ -1,31 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { ordersToLoad, toIntegrationEvent, type MappingState } from '../../src/integration/mapping.ts';
+import { RECORDED_AT, recordedEvent } from '../support/recorded.ts';
 
 // The fraud rules' events are internal: the Kafka relay publishes nothing for them (and needs no
 // order facts to pass them over), and a refusal is published as any cancellation, with its reason.
 
-const AT = '2026-03-14T09:26:53.589Z';
+const AT = RECORDED_AT;
 let version = 0;
-const recorded = (type: string, data: Record<string, unknown>): RecordedEvent => ({
-  eventId: `00000000-0000-7000-8000-${String(++version).padStart(12, '0')}`,
-  streamId: 'order-o-1',
-  streamVersion: version,
-  globalPosition: version,
-  type,
-  schemaVersion: 1,
-  data: { orderId: 'o-1', ...data },
-  metadata: {
-    correlationId: 'c',
-    causationId: null,
-    actor: { id: 'checkout-saga', role: 'system' },
-    occurredAt: AT,
-  },
-  recordedAt: AT,
-  prevHash: '0'.repeat(64),
-  hash: '1'.repeat(64),
-  checkpoint: { transactionId: '1', globalPosition: version },
-});
+const recorded = (type: string, data: Record<string, unknown>) =>
+  recordedEvent('order-o-1', ++version, type, { orderId: 'o-1', ...data });
 
 const usd = (amount: number) => ({ amount, currency: 'USD' });
 

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
 import {
   analyticsHandler,
   conversionFunnel,
@@ -12,6 +11,7 @@ import { applyOnce } from '../../src/integration/consumers/consumer.ts';
 import { notificationsHandler } from '../../src/integration/consumers/notifications.ts';
 import { CONTRACT, parseIntegrationEvent, type IntegrationEvent } from '../../src/integration/events.ts';
 import { fromKafkaMessage, toKafkaMessage } from '../../src/integration/kafka-client.ts';
+import { RECORDED_AT, recordedEvent } from '../support/recorded.ts';
 import {
   MissingOrderFactsError,
   ordersToLoad,
@@ -28,28 +28,10 @@ import { publishedSchemaValidator } from './support/json-schemas.ts';
 // an event once however often it is delivered.
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const AT = '2026-03-14T09:26:53.589Z';
+const AT = RECORDED_AT;
 let version = 0;
-
-const recorded = (streamId: string, type: string, data: Record<string, unknown>): RecordedEvent => ({
-  eventId: uuidv7(),
-  streamId,
-  streamVersion: ++version,
-  globalPosition: version,
-  type,
-  schemaVersion: 1,
-  data,
-  metadata: {
-    correlationId: 'corr-1',
-    causationId: null,
-    actor: { id: 'saga', role: 'system' },
-    occurredAt: AT,
-  },
-  recordedAt: AT,
-  prevHash: '0'.repeat(64),
-  hash: '1'.repeat(64),
-  checkpoint: { transactionId: '1', globalPosition: version },
-});
+const recorded = (streamId: string, type: string, data: Record<string, unknown>) =>
+  recordedEvent(streamId, ++version, type, data);
 
 const usd = (amount: number) => ({ amount, currency: 'USD' });
 const placed = (orderId: string) =>
