@@ -47,6 +47,13 @@ export type RecordedEvent<Data = unknown> = Readonly<{
 export type Checkpoint = Readonly<{ transactionId: string; globalPosition: number }>;
 export const LOG_START: Checkpoint = { transactionId: '0', globalPosition: 0 };
 
+/** Orders two places in the log: negative when `a` comes first. */
+export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
+  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
+  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
+  return a.globalPosition - b.globalPosition;
+}
+
 /** The stream has exactly this many events (0: none yet). */
 export type ExpectedVersion = number | 'no_stream' | 'stream_exists' | 'any';
 

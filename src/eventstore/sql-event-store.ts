@@ -1,6 +1,7 @@
 import { constraintName, inBackground, sqlState, type SqlClient } from '../db/sql-client.ts';
 import { InvalidAppendError, UnknownPositionError, WrongExpectedVersionError } from './errors.ts';
 import {
+  compareCheckpoints,
   LOG_START,
   type AppendOptions,
   type AppendResult,
@@ -17,6 +18,7 @@ import {
   type Subscription,
   type SubscriptionHandler,
 } from './event-store.ts';
+import { LogTail } from './log-tail.ts';
 import { Signal } from './signal.ts';
 import { StreamVersions } from './stream-versions.ts';
 import { followLog } from './subscription.ts';
@@ -98,6 +100,8 @@ export class SqlEventStore implements EventStore {
   private readonly appended = new Signal();
   private listening = false;
   private readonly subscriptions = new Set<Subscription>();
+  /** The recent log, read once for all of this process's subscriptions. */
+  private readonly tail = new LogTail((options) => this.readAllFrom(inBackground(this.db), options));
   /**
    * PGlite admits one process and runs one statement at a time: this process makes every append to
    * it (so it can know every stream's version, and need not poll for others' appends), and a second
@@ -354,7 +358,7 @@ export class SqlEventStore implements EventStore {
     const events = rows
       .filter((row) => !row.passed)
       .map(toRecordedEvent)
-      .sort((a, b) => logOrder(a.checkpoint, b.checkpoint));
+      .sort((a, b) => compareCheckpoints(a.checkpoint, b.checkpoint));
     const last = rows.find((row) => row.passed);
     const next =
       events.length < maxCount && last
@@ -372,7 +376,7 @@ export class SqlEventStore implements EventStore {
     const subscription = followLog(
       {
         // A subscriber is background work: its reads wait for those of requests (on PGlite).
-        readAll: (o) => this.readAllFrom(inBackground(this.db), o),
+        readAll: (options) => this.tail.readAll(options),
         appendsSoFar: () => this.appended.count,
         waitForAppend: (ms, seen) => this.appended.wait(ms, seen),
         // Told of every append (by this process or the others' notices), polling is only a safety
@@ -403,11 +407,6 @@ export class SqlEventStore implements EventStore {
     return { transactionId: row.transaction_id, globalPosition: after };
   }
 }
-
-const logOrder = (a: Checkpoint, b: Checkpoint) => {
-  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
-  return byTransaction !== 0n ? (byTransaction < 0n ? -1 : 1) : a.globalPosition - b.globalPosition;
-};
 
 function translateAppendError(error: unknown): unknown {
   const state = sqlState(error);

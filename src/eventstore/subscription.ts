@@ -10,7 +10,7 @@ import type {
 import { LOG_START } from './event-store.ts';
 
 type LogSource = {
-  readAll(options: ReadAllOptions): Promise<ReadAllBatch>;
+  readAll(options: ReadAllOptions & { after: Checkpoint }): Promise<ReadAllBatch>;
   /** How many appends this process has seen so far (compared, not counted on). */
   appendsSoFar(): number;
   /**

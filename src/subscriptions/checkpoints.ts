@@ -2,6 +2,8 @@ import type { SqlClient, SqlTransaction } from '../db/sql-client.ts';
 import type { Checkpoint } from '../eventstore/event-store.ts';
 import { LOG_START } from '../eventstore/event-store.ts';
 
+export { compareCheckpoints } from '../eventstore/event-store.ts';
+
 // Where each subscriber of the log has got to: one row per subscriber in projection_checkpoints.
 
 export async function loadCheckpoint(
@@ -23,13 +25,6 @@ export const saveCheckpoint = (db: SqlClient | SqlTransaction, projection: strin
        SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()`,
     [projection, at.transactionId, at.globalPosition],
   );
-
-/** Orders two places in the log: negative when `a` comes first. */
-export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
-  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
-  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
-  return a.globalPosition - b.globalPosition;
-}
 
 /** Makes sure the projection has a checkpoint row, so that its appliers and a rebuild can lock it. */
 export const ensureCheckpointRow = (db: SqlClient | SqlTransaction, projection: string) =>

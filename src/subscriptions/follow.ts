@@ -149,9 +149,17 @@ export async function runExternalProjection(
 }
 
 /**
+ * How long a subscriber whose reads passed over other types' events only waits before it stores where
+ * it got to (well under PROJECTION_LAG_BOUND_MS: the lag counts every event after the stored checkpoint).
+ */
+const PASSED_OVER_SAVE_MS = 250;
+
+/**
  * Subscribes from the stored checkpoint, and subscribes again from wherever a batch says to resume.
- * Only the projection's event types are read; a read that passed over other types only moves the
- * checkpoint on (so lag and /ready see the projection up to date).
+ * Only the projection's event types are read. A read that passed over other types only moves the
+ * stored checkpoint on too (so lag and /ready see the projection up to date), but a moment later,
+ * with the next batch or alone: a statement per read was most of what a busy process sent the
+ * database (docs/decisions/0028).
  */
 async function follow(
   store: EventStore,
@@ -166,25 +174,53 @@ async function follow(
 ): Promise<Subscription> {
   const { name } = projection;
   const types = [...projection.eventTypes];
-  let after = await loadCheckpoint(db, name);
+  /** The stored checkpoint as this subscriber left it: its next batch is fenced by it. */
+  let stored = await loadCheckpoint(db, name);
+  /** How far it has read: past `stored` by other types' events only, until it saves. */
+  let after = stored;
   let stopped = false;
   let current: Subscription;
   let restarting: Promise<void> = Promise.resolve();
+  /** A save of a passed-over stretch, due soon. */
+  let due: NodeJS.Timeout | undefined;
+  /** Saves go one at a time (the subscription's batches, and a due save between them). */
+  let saving: Promise<unknown> = Promise.resolve();
+
+  /** Applies the events (if any) and stores `to`; false when the subscription starts again elsewhere. */
+  const save = (events: readonly RecordedEvent[], to: Checkpoint): Promise<boolean> => {
+    clearTimeout(due);
+    due = undefined;
+    const saved = saving.then(async () => {
+      if (stopped || compareCheckpoints(to, stored) <= 0) return true;
+      const { resumeFrom } = await apply(events, stored, to);
+      if (resumeFrom) {
+        // Stopping from inside the subscription: its loop ends as soon as this returns.
+        const replaced = current;
+        restarting = replaced.stop().then(() => {
+          if (!stopped) start(resumeFrom);
+        });
+        return false;
+      }
+      stored = to;
+      return true;
+    });
+    saving = saved.catch(() => undefined);
+    return saved;
+  };
   const start = (from: Checkpoint) => {
-    after = from;
+    stored = after = from;
     current = store.subscribe(
       async (events, next) => {
-        const { resumeFrom } = await apply(events, after, next);
-        if (resumeFrom) {
-          // Stopping from inside the handler: the loop ends as soon as this handler returns.
-          const replaced = current;
-          restarting = replaced.stop().then(() => {
-            if (!stopped) start(resumeFrom);
-          });
+        if (events.length === 0) {
+          after = next;
+          due ??= setTimeout(
+            () => void save([], after).catch((error: unknown) => options.onError?.(error)),
+            PASSED_OVER_SAVE_MS,
+          );
           return;
         }
+        if (!(await save(events, next))) return;
         after = next;
-        if (events.length === 0) return;
         options.onApplied?.(events);
         projection.afterCommit?.(events);
       },
@@ -204,8 +240,10 @@ async function follow(
     },
     async stop() {
       stopped = true;
+      clearTimeout(due);
       await restarting;
       await current.stop();
+      await saving;
     },
   };
 }
