@@ -101,8 +101,9 @@ export type SubscribeOptions = Readonly<{
   maxPollIntervalMs?: number;
   /**
    * After a batch that caught up with the log, wait this long before reading on, so that events
-   * arriving meanwhile are handled in one batch instead of a few at a time (default 20; at most
-   * `maxPollIntervalMs` where the log is polled, not where the store is told of every append).
+   * arriving meanwhile are handled in one batch instead of a few at a time (default 100, for views;
+   * work queues ask for less; at most `maxPollIntervalMs` where the log is polled, not where the
+   * store is told of every append). Each batch of a SQL projection is a transaction: docs/decisions/0028.
    */
   gatherMs?: number;
   /** Only events of these types reach the handler (see `ReadAllOptions.types`). */

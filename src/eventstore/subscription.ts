@@ -45,7 +45,7 @@ export function followLog(
 ): Subscription {
   const batchSize = options.batchSize ?? 500;
   const maxPause = options.maxPollIntervalMs ?? 50;
-  const gatherMs = options.gatherMs ?? 20;
+  const gatherMs = options.gatherMs ?? 100;
   let checkpoint: Checkpoint = options.after ?? LOG_START;
   let stopped = false;
   // Stopping ends whatever wait the loop is in at once.
