@@ -47,8 +47,14 @@ export function createWorkQueue(
   };
 }
 
+const MAX_FINISHED_AT_ONCE = 500;
+
 /** Leases on queued orders: one worker drives an order at a time, until its lease runs out. */
 export class QueueLeases {
+  /** Orders finished while a finish is on its way: they go in the next. */
+  private readonly finishing: { orderId: string; resolve(): void; reject(error: unknown): void }[] = [];
+  private finishingNow = false;
+
   constructor(
     private readonly db: SqlClient,
     private readonly rows: QueueTable,
@@ -72,18 +78,47 @@ export class QueueLeases {
     return claimed.map((r) => r.order_id);
   }
 
-  /** Done with the order, unless it was queued again meanwhile: then it is released for another drive. */
-  async finish(orderId: string): Promise<void> {
+  /**
+   * Done with the order, unless it was queued again meanwhile: then it is released for another drive.
+   * Orders finished while a finish is on its way go together in the next (one statement for many,
+   * as the drain of a surge finishes hundreds a second).
+   */
+  finish(orderId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.finishing.push({ orderId, resolve, reject });
+      this.finishNext();
+    });
+  }
+
+  private finishNext() {
+    if (this.finishingNow || this.finishing.length === 0) return;
+    this.finishingNow = true;
+    const batch = this.finishing.splice(0, MAX_FINISHED_AT_ONCE);
+    this.finishAll(batch.map((f) => f.orderId))
+      .then(
+        () => batch.forEach((f) => f.resolve()),
+        (error: unknown) => batch.forEach((f) => f.reject(error)),
+      )
+      .finally(() => {
+        this.finishingNow = false;
+        this.finishNext();
+      });
+  }
+
+  private async finishAll(orderIds: readonly string[]): Promise<void> {
     const { table } = this.rows;
-    const deleted = await this.db.query(
-      `DELETE FROM ${table} WHERE order_id = $1 AND lease_owner = $2 AND NOT requeued RETURNING order_id`,
-      [orderId, this.owner],
+    const deleted = await this.db.query<{ order_id: string }>(
+      `DELETE FROM ${table} WHERE order_id = ANY($1::text[]) AND lease_owner = $2 AND NOT requeued
+       RETURNING order_id`,
+      [orderIds, this.owner],
     );
-    if (deleted.length === 0)
+    const gone = new Set(deleted.map((row) => row.order_id));
+    const requeued = orderIds.filter((orderId) => !gone.has(orderId));
+    if (requeued.length > 0)
       await this.db.query(
         `UPDATE ${table} SET requeued = false, leased_until = NULL, lease_owner = NULL
-          WHERE order_id = $1 AND lease_owner = $2`,
-        [orderId, this.owner],
+          WHERE order_id = ANY($1::text[]) AND lease_owner = $2`,
+        [requeued, this.owner],
       );
   }
 
