@@ -6,6 +6,7 @@ import { signIn } from '../support/http.ts';
 import { startOwnPostgres, type OwnPostgres } from '../support/own-postgres.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { serviceUrl } from '../support/services.ts';
+import { projectionPassed } from '../projections/support.ts';
 import { settled, stockProduct } from '../support/shop.ts';
 
 // The seed's partition promise, with PostgreSQL frozen (every server process stopped, as a network
@@ -57,7 +58,14 @@ describe('the database cut off (services profile: PostgreSQL, Redis, Elasticsear
         headers: { ...customer.headers, 'idempotency-key': 'partition-order-1' },
         payload: { paymentMethod: 'pm_card_visa' },
       });
-    // The product page in Redis and the product in the search index, as on any busy day.
+    // The product page in Redis and the product in the search index, as on any busy day: once every
+    // follower of the log has passed the SKU's and the cart's events (a later one would evict the page).
+    const followers = (await t.platform.projections.overview(60_000)).filter((p) => p.checkpoint !== null);
+    for (const { name } of followers)
+      await projectionPassed(t.platform.db, t.platform.store, name, [
+        streams.product(SKU),
+        streams.inventory(SKU),
+      ]);
     await expect
       .poll(async () => (await t.app.inject({ method: 'GET', url: `/products/${SKU}` })).statusCode, {
         timeout: 60_000,
