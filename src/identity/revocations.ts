@@ -1,3 +1,4 @@
+import { batched } from '../db/batched.ts';
 import type { SqlClient } from '../db/sql-client.ts';
 import type { RevocationListener } from './sessions.ts';
 
@@ -18,57 +19,35 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * under load a round trip answers many requests.
  */
 export class SqlTokenRevocations implements TokenRevocations {
-  private readonly waiting: Check[] = [];
-  private querying = false;
+  private readonly check: (check: Check) => Promise<boolean>;
 
-  constructor(private readonly db: SqlClient) {}
-
-  isLive(userId: string, sessionId: string | undefined): Promise<boolean> {
-    if (!UUID.test(userId) || (sessionId !== undefined && !UUID.test(sessionId)))
-      return Promise.resolve(false);
-    return new Promise<boolean>((resolve, reject) => {
-      this.waiting.push({ userId, sessionId: sessionId ?? null, resolve, reject });
-      this.next();
-    });
-  }
-
-  sessionRevoked(): void {}
-  userDisabled(): void {}
-
-  private next() {
-    if (this.querying || this.waiting.length === 0) return;
-    this.querying = true;
-    const batch = this.waiting.splice(0, MAX_BATCH);
-    this.db
-      .query<{ i: string }>(
+  constructor(db: SqlClient) {
+    this.check = batched(MAX_BATCH, async (checks) => {
+      const rows = await db.query<{ i: string }>(
         `SELECT c.i::int AS i
            FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS c (user_id, session_id, i)
            JOIN users u ON u.user_id = c.user_id AND u.disabled_at IS NULL
           WHERE c.session_id IS NULL OR EXISTS (
                 SELECT 1 FROM sessions s
                  WHERE s.session_id = c.session_id AND s.user_id = u.user_id AND s.revoked_at IS NULL)`,
-        [batch.map((c) => c.userId), batch.map((c) => c.sessionId)],
-      )
-      .then(
-        (rows) => {
-          const live = new Set(rows.map((r) => Number(r.i) - 1));
-          batch.forEach((check, i) => check.resolve(live.has(i)));
-        },
-        (error: unknown) => batch.forEach((check) => check.reject(error)),
-      )
-      .finally(() => {
-        this.querying = false;
-        this.next();
-      });
+        [checks.map((c) => c.userId), checks.map((c) => c.sessionId)],
+      );
+      const live = new Set(rows.map((r) => Number(r.i) - 1));
+      return checks.map((_, i) => live.has(i));
+    });
   }
+
+  isLive(userId: string, sessionId: string | undefined): Promise<boolean> {
+    if (!UUID.test(userId) || (sessionId !== undefined && !UUID.test(sessionId)))
+      return Promise.resolve(false);
+    return this.check({ userId, sessionId: sessionId ?? null });
+  }
+
+  sessionRevoked(): void {}
+  userDisabled(): void {}
 }
 
-type Check = {
-  userId: string;
-  sessionId: string | null;
-  resolve: (live: boolean) => void;
-  reject: (error: unknown) => void;
-};
+type Check = { userId: string; sessionId: string | null };
 const MAX_BATCH = 500;
 
 /**

@@ -1,3 +1,4 @@
+import { batched } from '../db/batched.ts';
 import { inBackground, type SqlClient } from '../db/sql-client.ts';
 import { Signal } from '../eventstore/signal.ts';
 import type { SqlProjection } from '../subscriptions/index.ts';
@@ -51,10 +52,6 @@ const MAX_FINISHED_AT_ONCE = 500;
 
 /** Leases on queued orders: one worker drives an order at a time, until its lease runs out. */
 export class QueueLeases {
-  /** Orders finished while a finish is on its way: they go in the next. */
-  private readonly finishing: { orderId: string; resolve(): void; reject(error: unknown): void }[] = [];
-  private finishingNow = false;
-
   constructor(
     private readonly db: SqlClient,
     private readonly rows: QueueTable,
@@ -83,29 +80,11 @@ export class QueueLeases {
    * Orders finished while a finish is on its way go together in the next (one statement for many,
    * as the drain of a surge finishes hundreds a second).
    */
-  finish(orderId: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.finishing.push({ orderId, resolve, reject });
-      this.finishNext();
-    });
-  }
+  readonly finish: (orderId: string) => Promise<void> = batched(MAX_FINISHED_AT_ONCE, (orderIds) =>
+    this.finishAll(orderIds),
+  );
 
-  private finishNext() {
-    if (this.finishingNow || this.finishing.length === 0) return;
-    this.finishingNow = true;
-    const batch = this.finishing.splice(0, MAX_FINISHED_AT_ONCE);
-    this.finishAll(batch.map((f) => f.orderId))
-      .then(
-        () => batch.forEach((f) => f.resolve()),
-        (error: unknown) => batch.forEach((f) => f.reject(error)),
-      )
-      .finally(() => {
-        this.finishingNow = false;
-        this.finishNext();
-      });
-  }
-
-  private async finishAll(orderIds: readonly string[]): Promise<void> {
+  private async finishAll(orderIds: readonly string[]): Promise<void[]> {
     const { table } = this.rows;
     const deleted = await this.db.query<{ order_id: string }>(
       `DELETE FROM ${table} WHERE order_id = ANY($1::text[]) AND lease_owner = $2 AND NOT requeued
@@ -120,6 +99,7 @@ export class QueueLeases {
           WHERE order_id = ANY($1::text[]) AND lease_owner = $2`,
         [requeued, this.owner],
       );
+    return orderIds.map(() => undefined);
   }
 
   /** Keeps the order leased until `delayMs` from now, then anyone may try again. */

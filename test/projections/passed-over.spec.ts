@@ -3,7 +3,7 @@ import type { SqlClient } from '../../src/db/sql-client.ts';
 import type { RecordedEvent } from '../../src/eventstore/event-store.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
 import { loadCheckpoint, runSqlProjection, type SqlProjection } from '../../src/subscriptions/index.ts';
-import { freshPGlite, type TestDatabase } from '../support/databases.ts';
+import { freshPGlite, watched, type TestDatabase } from '../support/databases.ts';
 import { TEST_EVENT_TYPES, testMetadata, thing } from '../support/events.ts';
 import { projectionPassed } from './support.ts';
 
@@ -36,15 +36,10 @@ describe('a projection passing over other types’ events', () => {
   beforeAll(async () => {
     database = await freshPGlite();
     // Its bookkeeping goes through the background client: both are counted.
-    const counting = (client: SqlClient): SqlClient => ({
-      ...client,
-      query: (sql, params) => {
-        if (sql.includes('UPDATE projection_checkpoints') && params?.[0] === projection.name)
-          saves.push(performance.now());
-        return client.query(sql, params);
-      },
+    counted = watched(database.db, (sql, params) => {
+      if (sql.includes('UPDATE projection_checkpoints') && params?.[0] === projection.name)
+        saves.push(performance.now());
     });
-    counted = { ...counting(database.db), background: counting(database.db.background ?? database.db) };
     store = new SqlEventStore(counted, { eventTypes: TEST_EVENT_TYPES });
   });
   afterAll(async () => (await store.close(), await database.drop()));

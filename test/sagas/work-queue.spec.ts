@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../../src/db/sql-client.ts';
 import { createCheckoutQueue } from '../../src/sagas/checkout/saga-queue.ts';
-import { freshPGlite, freshPostgres, type TestDatabase } from '../support/databases.ts';
+import { freshPGlite, freshPostgres, watched, type TestDatabase } from '../support/databases.ts';
 
 // A worker's leases on the saga's queue: claimed orders are its own until it finishes them; orders
 // finished together go to the database together, and one queued again meanwhile is released for
@@ -13,11 +13,7 @@ describe.each(['embedded', 'postgres'] as const)('the work queue’s leases (%s)
 
   beforeAll(async () => {
     database = profile === 'embedded' ? await freshPGlite() : await freshPostgres();
-    const counting = (client: SqlClient): SqlClient => ({
-      ...client,
-      query: (sql, params) => (statements.push(sql), client.query(sql, params)),
-    });
-    db = { ...counting(database.db), background: counting(database.db.background ?? database.db) };
+    db = watched(database.db, (sql) => statements.push(sql));
   });
   afterAll(() => database.drop());
   beforeEach(() => database.db.query('DELETE FROM checkout_saga'));

@@ -42,3 +42,15 @@ export async function freshPGlite(): Promise<TestDatabase> {
   await migrate(db);
   return { db, drop: () => db.close() };
 }
+
+/** `db`, its background client too, telling `seen` of every statement before sending it. */
+export function watched(
+  db: SqlClient,
+  seen: (sql: string, params: readonly unknown[] | undefined) => void,
+): SqlClient {
+  const watch = (client: SqlClient): SqlClient => ({
+    ...client,
+    query: (sql, params) => (seen(sql, params), client.query(sql, params)),
+  });
+  return { ...watch(db), background: watch(db.background ?? db) };
+}
