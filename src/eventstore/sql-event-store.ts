@@ -287,11 +287,13 @@ export class SqlEventStore implements EventStore {
     const read = new Map<string, RecordedEvent[]>(streams.map((s) => [s.streamId, []]));
     const wanted = streams.filter((s) => s.fromVersion <= (this.versions?.versionOf(s.streamId) ?? Infinity));
     if (wanted.length === 0) return read;
+    // Stream by stream through the (stream_id, stream_version) index, whatever the planner knows: a
+    // join let it scan the whole log when it had no statistics (PGlite never gathers them).
     const rows = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM es_events
-         JOIN unnest($1::text[], $2::bigint[]) AS wanted(stream_id, from_version) USING (stream_id)
-        WHERE stream_version >= wanted.from_version
-        ORDER BY stream_id, stream_version`,
+      `SELECT e.* FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS wanted(id, from_version, n),
+              LATERAL (SELECT ${EVENT_COLUMNS} FROM es_events
+                        WHERE stream_id = wanted.id AND stream_version >= wanted.from_version) e
+        ORDER BY wanted.n, e.stream_version`,
       [wanted.map((s) => s.streamId), wanted.map((s) => s.fromVersion)],
     );
     for (const row of rows) read.get(row.stream_id)?.push(toRecordedEvent(row));
