@@ -1,7 +1,7 @@
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { v5 as uuidv5 } from 'uuid';
 import type { DomainError } from '../domain/decider.ts';
-import type { PlacedOrder } from '../domain/order/index.ts';
+import type { OrderCommand, PlacedOrder } from '../domain/order/index.ts';
 import type { FlashSaleGate } from '../gate/index.ts';
 import type { CommandContext } from './command-handler.ts';
 import { streams, type CommandHandlers } from './index.ts';
@@ -60,14 +60,30 @@ export async function placeOrder(
 ): Promise<Either<CheckoutError, PlacedOrder>> {
   const orderId = orderIdFor(request.customerId, request.idempotencyKey);
   const stream = streams.order(orderId);
-  // The cart is read while the order stream is: a retry finds its order and ignores the cart, a first
-  // request needs both (one round trip less before the 202).
-  const [{ state: existing }, cart] = await Promise.all([
-    deps.commands.order.load(stream),
-    deps.currentCart(request.customerId),
-  ]);
-  if (existing.status !== 'not_placed') return placedBefore(deps, existing, request);
+  const cart = await deps.currentCart(request.customerId);
+  const placement = await placementOf(deps, request, orderId, cart);
+  // Nearly every request is the first with its key: its order is appended as a new stream, without
+  // reading the stream first. A retry finds the stream there (or its cart closed by the first try).
+  const placed = isLeft(placement)
+    ? undefined
+    : await deps.commands.order.handleNew(stream, placement.right, request.context);
+  if (placed === undefined) {
+    const { state: existing } = await deps.commands.order.load(stream);
+    if (existing.status !== 'not_placed') return placedBefore(deps, existing, request);
+    if (isLeft(placement)) return placement;
+    const again = await deps.commands.order.handle(stream, placement.right, request.context);
+    return isLeft(again) ? again : checkOut(deps, cart, again.right.state as PlacedOrder, request);
+  }
+  return isLeft(placed) ? placed : checkOut(deps, cart, placed.right.state as PlacedOrder, request);
+}
 
+/** The order the cart makes now, or why it makes none: an empty cart, a SKU no longer for sale, sold out. */
+async function placementOf(
+  deps: CheckoutDependencies,
+  request: CheckoutRequest,
+  orderId: string,
+  cart: CheckoutCart,
+): Promise<Either<CheckoutError, Extract<OrderCommand, { type: 'PlaceOrder' }>>> {
   if (cart.items.length === 0) return left({ code: 'CartEmpty', message: 'the cart is empty' });
   const prices = await deps.prices(cart.items.map((i) => i.sku));
   const unavailable = cart.items.filter((i) => !prices.has(i.sku)).map((i) => i.sku);
@@ -78,7 +94,8 @@ export async function placeOrder(
       details: { skus: unavailable },
     });
   // Before anything is appended. An admission not followed by the order (a crash, a refused append)
-  // is given back by the gate's reconciliation once its order stream shows nothing placed.
+  // is given back by the gate's reconciliation once its order stream shows nothing placed; the gate
+  // admits an order once, however often it is asked.
   const admission = deps.gate ? await deps.gate.admit(orderId, cart.items) : undefined;
   if (admission && !admission.admitted)
     return left({
@@ -86,32 +103,34 @@ export async function placeOrder(
       message: `sold out: ${admission.soldOut.join(', ')}`,
       details: { skus: admission.soldOut },
     });
-
-  const placedAt = (request.context.now ?? new Date()).toISOString();
-  const placed = await deps.commands.order.handle(
-    stream,
-    {
-      type: 'PlaceOrder',
-      data: {
-        orderId,
-        customerId: request.customerId,
-        lines: cart.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: prices.get(i.sku)! })),
-        paymentMethod: request.paymentMethod,
-        placedAt,
-        ...clientKeyOf(deps, request),
-      },
+  return right({
+    type: 'PlaceOrder',
+    data: {
+      orderId,
+      customerId: request.customerId,
+      lines: cart.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: prices.get(i.sku)! })),
+      paymentMethod: request.paymentMethod,
+      placedAt: (request.context.now ?? new Date()).toISOString(),
+      ...clientKeyOf(deps, request),
     },
-    request.context,
-  );
-  if (isLeft(placed)) return placed;
-  // Crash here and the order stands but the cart stays open: the customer sees the items still there.
+  });
+}
+
+/** Closes the cart the order was placed from. */
+async function checkOut(
+  deps: CheckoutDependencies,
+  cart: CheckoutCart,
+  order: PlacedOrder,
+  request: CheckoutRequest,
+): Promise<Either<CheckoutError, PlacedOrder>> {
+  // Crash before this and the order stands but the cart stays open: the customer sees the items still there.
   const checkedOut = await deps.commands.cart.handle(
     streams.cart(cart.cartId),
-    { type: 'CheckOutCart', data: { cartId: cart.cartId, orderId, at: placedAt } },
+    { type: 'CheckOutCart', data: { cartId: cart.cartId, orderId: order.orderId, at: order.placedAt } },
     request.context,
   );
   if (isLeft(checkedOut) && checkedOut.left.code !== 'CartCheckedOut') return checkedOut;
-  return right(placed.right.state as PlacedOrder);
+  return right(order);
 }
 
 /**

@@ -100,6 +100,37 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
     });
   }
 
+  /**
+   * A command for a stream its caller expects to be new (an order id never used before): decided
+   * against the initial state and appended as the stream's first events, without reading the stream
+   * first. Resolves with `undefined`, having written nothing, when the stream exists: the caller then
+   * takes the usual way (`load`, `handle`).
+   */
+  async handleNew(
+    streamId: string,
+    command: C,
+    context: CommandContext,
+  ): Promise<Either<Err, Handled<E, S>> | undefined> {
+    if (this.cache.get(streamId) || this.queues.has(streamId)) return undefined;
+    const decided = this.decideAll(this.decider.initialState(), [
+      { command, context, resolve: () => undefined, reject: () => undefined },
+    ]);
+    const [{ result, eventIds }] = decided.outcomes as [Outcome<C, E, S, Err>];
+    if (isLeft(result)) return left(result.left);
+    try {
+      const appended = await this.store.append(streamId, decided.newEvents, 'no_stream', {
+        background: context.background,
+      });
+      this.stats.appends++;
+      const stream = { state: decided.state, version: appended.nextExpectedVersion, fresh: false };
+      this.cache.set(streamId, stream);
+      return right({ events: result.right, eventIds, state: stream.state, version: stream.version });
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) return undefined;
+      throw error;
+    }
+  }
+
   /** Current state of a stream, read from the store (and refreshing the cache). */
   async load(streamId: string): Promise<CachedStream<S>> {
     return this.catchUp(streamId, this.cache.get(streamId));

@@ -64,7 +64,7 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
       pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
       // A statement's bytes are a buffer of their own (see ownBuffer), handed over, not copied.
       const bytes = message.bytes as Uint8Array | undefined;
-      thread.postMessage({ ...message, id }, bytes ? [bytes.buffer] : []);
+      thread.postMessage({ ...message, id }, bytes ? [bytes.buffer as ArrayBuffer] : []);
     });
 
   /** Statements parsed and planned once, by their SQL text: they are bound and run after that. */

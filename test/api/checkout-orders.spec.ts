@@ -1,6 +1,9 @@
+import { isRight } from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderIdFor } from '../../src/commands/checkout.ts';
 import { streams } from '../../src/commands/index.ts';
+import { CommandHandler } from '../../src/commands/command-handler.ts';
+import { orderDecider } from '../../src/domain/order/index.ts';
 import { signIn } from '../support/http.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
 import { settled, stockProduct } from '../support/shop.ts';
@@ -70,6 +73,35 @@ describe.each(['embedded', 'postgres'] as const)('checkout and orders over HTTP 
     const different = await checkout(bob.headers, 'checkout-key-0002', 'pm_card_mastercard');
     expect(different.statusCode).toBe(422);
     expect(different.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('answers a retry whose first try placed the order elsewhere but left the cart open with that order, placed once', async () => {
+    const cy = await signIn(t.app, t.platform, `cy-${profile}@example.com`);
+    await fillCart(cy.headers);
+    // The first try, in another process, appended the order and stopped before closing the cart.
+    const orderId = orderIdFor(cy.userId, 'checkout-key-0003');
+    const elsewhere = new CommandHandler(t.platform.store, orderDecider);
+    const first = await elsewhere.handle(
+      streams.order(orderId),
+      {
+        type: 'PlaceOrder',
+        data: {
+          orderId,
+          customerId: cy.userId,
+          lines: [{ sku: 'HTTP-1', quantity: 2, unitPrice: { amount: 1250, currency: 'USD' } }],
+          paymentMethod: 'pm_card_visa',
+          placedAt: new Date().toISOString(),
+        },
+      },
+      { actor: { id: cy.userId, role: 'customer' }, correlationId: 'the-first-try' },
+    );
+    expect(isRight(first)).toBe(true);
+
+    const again = await checkout(cy.headers, 'checkout-key-0003');
+    expect(again.statusCode).toBe(202);
+    expect(again.json().orderId).toBe(orderId);
+    const events = await t.platform.store.readStream(streams.order(orderId));
+    expect(events.filter((e) => e.type === 'OrderPlaced')).toHaveLength(1);
   });
 
   it('hides one customer’s orders from another (404) but shows them to auditors', async () => {

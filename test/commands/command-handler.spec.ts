@@ -164,4 +164,32 @@ describe('command handler', () => {
     const events = await store.readStream(inventoryStream('MIXED-1'));
     expect(events.map((e) => e.type)).toEqual(['StockReceived', 'StockReserved', 'StockReserved']);
   });
+  it('appends a command for a stream expected new without reading it, and writes nothing when the stream exists', async () => {
+    const reads: string[] = [];
+    const watching = new Proxy(store, {
+      get: (target, name, receiver) =>
+        name === 'readStream' || name === 'readStreams'
+          ? (...args: unknown[]) => {
+              reads.push(String(name));
+              return (Reflect.get(target, name, receiver) as (...a: unknown[]) => unknown).apply(
+                target,
+                args,
+              );
+            }
+          : Reflect.get(target, name, receiver),
+    });
+    const mine = inventoryCommands(watching);
+    const receiveFive = { type: 'ReceiveStock', data: { sku: 'NEW-1', quantity: 5 } } as const;
+    const first = await mine.handleNew(inventoryStream('NEW-1'), receiveFive, context());
+    expect(first !== undefined && isRight(first) && first.right.version).toBe(1);
+    expect(reads).toEqual([]);
+
+    // Another handler (another process) finds the stream there: nothing is appended, it is told so.
+    const theirs = inventoryCommands(watching);
+    expect(await theirs.handleNew(inventoryStream('NEW-1'), receiveFive, context())).toBeUndefined();
+    expect(await store.streamVersion(inventoryStream('NEW-1'))).toBe(1);
+    // And one that knows the stream does not try.
+    expect(await mine.handleNew(inventoryStream('NEW-1'), receiveFive, context())).toBeUndefined();
+    expect(await store.streamVersion(inventoryStream('NEW-1'))).toBe(1);
+  });
 });
