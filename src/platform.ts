@@ -168,6 +168,10 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
         {
           leaseMs: config.SAGA_LEASE_SECONDS * 1000,
           concurrency: config.SAGA_CONCURRENCY,
+          yielding: {
+            above: config.SAGA_SURGE_ORDERS_PER_SECOND,
+            concurrency: config.SAGA_SURGE_CONCURRENCY,
+          },
           onError: (error, orderId) => {
             if (config.LOG_LEVEL !== 'silent')
               console.error(

@@ -2,6 +2,7 @@ import { batched } from '../db/batched.ts';
 import { inBackground, type SqlClient } from '../db/sql-client.ts';
 import { Signal } from '../eventstore/signal.ts';
 import type { SqlProjection } from '../subscriptions/index.ts';
+import { RecentRate } from './recent-rate.ts';
 
 /**
  * A process's work queue: orders it still has work for, a row each, leased by the worker that drives
@@ -15,6 +16,8 @@ export type WorkQueue = Readonly<{
   enqueue(orderId: string): Promise<void>;
   /** Resolves with true once this process queued orders, or with false after `ms`. */
   waitForOrders(ms: number): Promise<boolean>;
+  /** Orders its projection queued in the last second: every process's orders, as the log brings them. */
+  arrivalsPerSecond(): number;
   /** The queue as one worker sees it: the orders it claims, under leases in its own name. */
   leasesFor(owner: string): QueueLeases;
 }>;
@@ -25,15 +28,19 @@ export type WorkQueue = Readonly<{
  */
 export type QueueTable = Readonly<{ table: string; queuedAt: string }>;
 
-/** `projection` is given the callback that wakes the workers once its rows commit. */
+/** `projection` is given the callback that counts the orders queued and wakes the workers once its rows commit. */
 export function createWorkQueue(
   db: SqlClient,
   rows: QueueTable,
-  projection: (queued: () => void) => SqlProjection,
+  projection: (queued: (orders: number) => void) => SqlProjection,
 ): WorkQueue {
   const ordersQueued = new Signal();
+  const arrivals = new RecentRate();
   return {
-    projection: projection(() => ordersQueued.signal()),
+    projection: projection((orders) => {
+      arrivals.add(orders);
+      ordersQueued.signal();
+    }),
     async enqueue(orderId) {
       // A row of its own, or, while it has one (a drive may be under way), a mark to drive it again.
       await db.query(
@@ -44,6 +51,7 @@ export function createWorkQueue(
       ordersQueued.signal();
     },
     waitForOrders: (ms) => ordersQueued.wait(ms),
+    arrivalsPerSecond: () => arrivals.perSecond(),
     leasesFor: (owner) => new QueueLeases(inBackground(db), rows, owner),
   };
 }

@@ -14,11 +14,18 @@ export type WorkerPace = Readonly<{
   maxPollMs: number;
   /** Claim as soon as a slot frees while every slot is taken, rather than at the next poll. */
   claimWhenSlotFrees: boolean;
+  /**
+   * While orders arrive faster than `above` a second (a surge), drive only `concurrency` at once: the
+   * requests placing them come first, and the queue holds the rest until the surge is over.
+   */
+  yielding?: Readonly<{ above: number; concurrency: number }>;
   onError?: (error: unknown, orderId?: string) => void;
 }>;
 
 /** What a worker's caller may set; the process fills in the rest of its pace. */
-export type WorkerOptions = Partial<Pick<WorkerPace, 'concurrency' | 'leaseMs' | 'retryDelayMs' | 'onError'>>;
+export type WorkerOptions = Partial<
+  Pick<WorkerPace, 'concurrency' | 'leaseMs' | 'retryDelayMs' | 'yielding' | 'onError'>
+>;
 
 /** The process a worker runs: its queue, and how it drives one order. */
 export type OrderDriver = Readonly<{
@@ -44,7 +51,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * by side; leases keep them off each other's orders.
  */
 export function startQueueWorker(driver: OrderDriver, pace: WorkerPace) {
-  const { concurrency, leaseMs, onError } = pace;
+  const { leaseMs, onError, yielding } = pace;
   const queue = driver.queue.leasesFor(`${driver.leaseOwnerPrefix}-${randomUUID()}`);
   const inFlight = new Set<string>();
   const setAside = new Set<string>();
@@ -80,6 +87,10 @@ export function startQueueWorker(driver: OrderDriver, pace: WorkerPace) {
     let full = false;
     while (!stopped) {
       try {
+        const concurrency =
+          yielding && driver.queue.arrivalsPerSecond() > yielding.above
+            ? yielding.concurrency
+            : pace.concurrency;
         const free = Math.min(concurrency - (inFlight.size - setAside.size), 2 * concurrency - inFlight.size);
         const claimed = free > 0 ? await queue.claim(free, leaseMs) : [];
         full = pace.claimWhenSlotFrees && (free <= 0 || claimed.length === free);

@@ -15,7 +15,7 @@ export const createCheckoutQueue = (db: SqlClient): CheckoutQueue =>
  * Every placed order enters the saga's queue, and an order an admin reviewed enters it again (it left
  * while it waited); the checkpoint moves with it, so none is missed.
  */
-const queueProjection = (queued: () => void): SqlProjection => ({
+const queueProjection = (queued: (orders: number) => void): SqlProjection => ({
   name: 'checkout-saga-queue',
   rebuild: {
     refused:
@@ -28,7 +28,7 @@ const queueProjection = (queued: () => void): SqlProjection => ({
   // of this process claims them as soon as their rows commit instead of at its next poll. Gathering less
   // commits a transaction every few milliseconds; on PGlite each one holds the whole database.
   follow: { gatherMs: 20, maxPollIntervalMs: 15 },
-  afterCommit: queued,
+  afterCommit: (events) => queued(events.length),
   async apply(tx, events) {
     // One statement per batch: the first of an order's rows wins, as it would one event at a time.
     const placed = events

@@ -34,6 +34,7 @@ export function startSagaWorker({ saga, ...timer }: SagaWorkerDependencies, opti
       maxPollMs: 50,
       // Checkout is on the customer's path: a slot freed is a placed order confirmed sooner.
       claimWhenSlotFrees: true,
+      yielding: options.yielding,
       onError: options.onError,
     },
   );

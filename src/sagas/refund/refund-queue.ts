@@ -13,7 +13,7 @@ export const createRefundQueue = (db: SqlClient): RefundQueue =>
   createWorkQueue(db, { table: 'refund_process', queuedAt: 'queued_at' }, queueProjection);
 
 /** The order events that give the refund process work; the checkpoint moves with the rows, so none is missed. */
-const queueProjection = (queued: () => void): SqlProjection => ({
+const queueProjection = (queued: (orders: number) => void): SqlProjection => ({
   name: 'refund-process-queue',
   rebuild: {
     refused:
@@ -22,7 +22,7 @@ const queueProjection = (queued: () => void): SqlProjection => ({
   },
   eventTypes: new Set(['RefundRequested', 'ReturnReceived', 'OrderCancelled']),
   follow: { gatherMs: 20, maxPollIntervalMs: 50 },
-  afterCommit: queued,
+  afterCommit: (events) => queued(events.length),
   async apply(tx, events) {
     const orderIds = events
       .filter(
