@@ -78,7 +78,7 @@ const configSchema = z.object({
   SAGA_LEASE_SECONDS: z.coerce.number().min(0.5).max(3_600).default(30),
   /** Orders one worker drives at once. */
   SAGA_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(64),
-  /** A surge: more orders placed than this in the last second. The saga then drives fewer at once. */
+  /** A surge: more orders placed a second than this (counted over the last 250 ms). The saga then drives fewer at once. */
   SAGA_SURGE_ORDERS_PER_SECOND: z.coerce.number().int().min(1).default(250),
   /** Orders one worker drives at once during a surge, so that the requests placing them answer first. */
   SAGA_SURGE_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),

@@ -16,7 +16,7 @@ export type WorkQueue = Readonly<{
   enqueue(orderId: string): Promise<void>;
   /** Resolves with true once this process queued orders, or with false after `ms`. */
   waitForOrders(ms: number): Promise<boolean>;
-  /** Orders its projection queued in the last second: every process's orders, as the log brings them. */
+  /** Orders a second its projection queued lately (the last 250 ms): every process's, as the log brings them. */
   arrivalsPerSecond(): number;
   /** The queue as one worker sees it: the orders it claims, under leases in its own name. */
   leasesFor(owner: string): QueueLeases;
