@@ -94,8 +94,8 @@ async function placementOf(
       details: { skus: unavailable },
     });
   // Before anything is appended. An admission not followed by the order (a crash, a refused append)
-  // is given back by the gate's reconciliation once its order stream shows nothing placed; the gate
-  // admits an order once, however often it is asked.
+  // is given back by the gate's reconciliation once its order stream shows nothing placed; one made
+  // again for an order placed already (a retry) is settled by it like the first.
   const admission = deps.gate ? await deps.gate.admit(orderId, cart.items) : undefined;
   if (admission && !admission.admitted)
     return left({
