@@ -47,8 +47,8 @@ type Pending<C, E, S, Err> = {
   reject(error: unknown): void;
 };
 
-type Outcome<C, E, S, Err> = {
-  pending: Pending<C, E, S, Err>;
+type Outcome<C, E, S, Err, P = Pending<C, E, S, Err>> = {
+  pending: P;
   result: Either<Err, readonly E[]>;
   eventIds: string[];
 };
@@ -112,10 +112,8 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
     context: CommandContext,
   ): Promise<Either<Err, Handled<E, S>> | undefined> {
     if (this.cache.get(streamId) || this.queues.has(streamId)) return undefined;
-    const decided = this.decideAll(this.decider.initialState(), [
-      { command, context, resolve: () => undefined, reject: () => undefined },
-    ]);
-    const [{ result, eventIds }] = decided.outcomes as [Outcome<C, E, S, Err>];
+    const decided = this.decideAll(this.decider.initialState(), [{ command, context }]);
+    const { result, eventIds } = decided.outcomes[0]!;
     if (isLeft(result)) return left(result.left);
     try {
       const appended = await this.store.append(streamId, decided.newEvents, 'no_stream', {
@@ -217,9 +215,9 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
     }
   }
 
-  private decideAll(initial: S, batch: Pending<C, E, S, Err>[]) {
+  private decideAll<P extends Pick<Pending<C, E, S, Err>, 'command' | 'context'>>(initial: S, batch: P[]) {
     let state = initial;
-    const outcomes: Outcome<C, E, S, Err>[] = [];
+    const outcomes: Outcome<C, E, S, Err, P>[] = [];
     const newEvents: NewEvent[] = [];
     for (const pending of batch) {
       const result = this.decider.decide(pending.command, state);

@@ -62,9 +62,11 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
       const id = ++nextId;
       if (pending.size === 0) thread.ref();
       pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
-      // A statement's bytes are a buffer of their own (see ownBuffer), handed over, not copied.
-      const bytes = message.bytes as Uint8Array | undefined;
-      thread.postMessage({ ...message, id }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+      // A statement's bytes go in a buffer of exactly their length, handed over. A small `Buffer` is a
+      // view of Node's shared 8 KiB pool, and posting the view copied (and made the thread collect) the
+      // whole pool each time: about half of a short statement's cost (docs/decisions/0029).
+      const bytes = message.bytes === undefined ? undefined : new Uint8Array(message.bytes as Uint8Array);
+      thread.postMessage({ ...message, bytes, id }, bytes ? [bytes.buffer] : []);
     });
 
   /** Statements parsed and planned once, by their SQL text: they are bound and run after that. */
@@ -88,7 +90,7 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
     const parsing = name === undefined;
     if (name === undefined) name = prepared.size < MAX_PREPARED ? `s${++statementsNamed}` : '';
     const reply = await run(
-      ownBuffer([
+      Buffer.concat([
         ...(parsing ? [serialize.parse({ name, text: sql })] : []),
         serialize.bind({ statement: name, values: params.map((value) => prepareValue(value)) }),
         serialize.describe({ type: 'P' }),
@@ -157,21 +159,6 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
     };
   };
   return { ...client(false), background: client(true) };
-}
-
-/**
- * The parts in one buffer of exactly their length. A small `Buffer` is a view of Node's shared 8 KiB
- * pool, and posting it to the thread copied (and made the thread collect) the whole pool each time:
- * that was about half of the cost of a short statement (docs/decisions/0029).
- */
-function ownBuffer(parts: readonly Uint8Array[]): Buffer {
-  const whole = Buffer.allocUnsafeSlow(parts.reduce((length, part) => length + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    whole.set(part, offset);
-    offset += part.length;
-  }
-  return whole;
 }
 
 /** Statements kept prepared at most (the platform has far fewer). */
