@@ -4,7 +4,7 @@ import { types } from '@electric-sql/pglite';
 import { serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import type { BackendMessage, DataRowMessage, RowDescriptionMessage } from 'pg-protocol/dist/messages.js';
-import type { SqlClient, SqlRow, SqlTransaction } from './sql-client.ts';
+import type { SqlClient, SqlRow, SqlStatement, SqlTransaction } from './sql-client.ts';
 
 // Parameters become text exactly as node-postgres makes them (the PostgreSQL adapter's driver), so
 // both profiles send the same values for the same SQL.
@@ -99,7 +99,7 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
       ]),
     );
     const { rows, parsed, error } = readReply<Row>(reply, parsers);
-    if (parsing && name && parsed) prepared.set(sql, name);
+    if (parsing && name && parsed > 0) prepared.set(sql, name);
     if (error) {
       // A table the statement reads changed its columns since it was prepared: prepare it anew.
       if (!replanned && !parsing && error.code === '0A000') {
@@ -113,6 +113,41 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
   // A statement alone, outside any transaction: a background one waits while any other does.
   const alone = (background: boolean) => (bytes: Buffer) =>
     call<Uint8Array>({ op: 'run', bytes, background });
+
+  /**
+   * Statements in one message with one Sync at its end: PostgreSQL runs the messages before a Sync as
+   * one implicit transaction, and after an error skips the rest and rolls it back.
+   */
+  const pipeline =
+    (background: boolean) =>
+    async (statements: readonly SqlStatement[], replanned = false): Promise<void> => {
+      const named = new Map<string, string>();
+      const parsing: [sql: string, name: string][] = [];
+      const messages: Buffer[] = [];
+      for (const { sql, params } of statements) {
+        let name = prepared.get(sql) ?? named.get(sql);
+        if (name === undefined) {
+          name = prepared.size + parsing.length < MAX_PREPARED ? `s${++statementsNamed}` : '';
+          messages.push(serialize.parse({ name, text: sql }));
+          if (name) named.set(sql, name);
+          parsing.push([sql, name]);
+        }
+        messages.push(
+          serialize.bind({ statement: name, values: params.map((value) => prepareValue(value)) }),
+          serialize.execute({}),
+        );
+      }
+      messages.push(serialize.sync());
+      const { parsed, error } = readReply(await alone(background)(Buffer.concat(messages)), parsers);
+      // The statements parsed before an error stay prepared (the database keeps them whatever happens).
+      for (const [sql, name] of parsing.slice(0, parsed)) if (name) prepared.set(sql, name);
+      if (!error) return;
+      if (!replanned && error.code === '0A000') {
+        for (const { sql } of statements) prepared.delete(sql);
+        return pipeline(background)(statements, true);
+      }
+      throw error;
+    };
 
   /** A transaction: opened by its first statement, in the same message (the database is held one exchange less). */
   const transaction =
@@ -152,6 +187,7 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
         statement<Row>(lane, sql, params),
       exec: (sql) => call({ op: 'exec', sql }),
       transaction: transaction(background),
+      pipeline: (statements) => pipeline(background)(statements),
       async close() {
         if (!broken) await call({ op: 'close' });
         await thread.terminate();
@@ -164,10 +200,10 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
 /** Statements kept prepared at most (the platform has far fewer). */
 const MAX_PREPARED = 500;
 
-/** The rows of one statement's reply, whether its Parse was done, and its error if it failed. */
+/** The rows of a reply, how many of its Parse messages were done, and its error if one failed. */
 function readReply<Row extends SqlRow>(reply: Uint8Array, parsers: Parsers) {
   const rows: Row[] = [];
-  let parsed = false;
+  let parsed = 0;
   let error: (Error & { code?: string }) | undefined;
   let columns: { name: string; parse: Parsers[number] | undefined; typeId: number }[] = [];
   new Parser().parse(
@@ -175,7 +211,7 @@ function readReply<Row extends SqlRow>(reply: Uint8Array, parsers: Parsers) {
     (message: BackendMessage) => {
       switch (message.name) {
         case 'parseComplete':
-          parsed = true;
+          parsed++;
           break;
         case 'rowDescription':
           columns = (message as RowDescriptionMessage).fields.map((f) => ({

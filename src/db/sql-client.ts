@@ -12,6 +12,12 @@ export interface SqlClient {
   exec(sql: string): Promise<void>;
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Where the database takes several statements in one exchange (PGlite): runs them in order as one
+   * transaction, all or none, and answers nothing; rejects with the first error. A transaction holds
+   * PGlite for every exchange of its statements, this one for their running only.
+   */
+  readonly pipeline?: (statements: readonly SqlStatement[]) => Promise<void>;
   close(): Promise<void>;
   /**
    * The same database, for work nobody is waiting on (the saga's bookkeeping, projections looking for
@@ -47,6 +53,8 @@ export class DatabaseUnavailableError extends Error {
 export const inBackground = (db: SqlClient): SqlClient => db.background ?? db;
 
 export type SqlTransaction = Pick<SqlClient, 'query' | 'exec'>;
+
+export type SqlStatement = Readonly<{ sql: string; params: readonly unknown[] }>;
 
 /** A database error code (SQLSTATE), whichever driver raised it. */
 export const sqlState = (error: unknown): string | undefined =>

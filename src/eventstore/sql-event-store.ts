@@ -287,12 +287,15 @@ export class SqlEventStore implements EventStore {
     const read = new Map<string, RecordedEvent[]>(streams.map((s) => [s.streamId, []]));
     const wanted = streams.filter((s) => s.fromVersion <= (this.versions?.versionOf(s.streamId) ?? Infinity));
     if (wanted.length === 0) return read;
-    // Stream by stream through the (stream_id, stream_version) index, whatever the planner knows: a
-    // join let it scan the whole log when it had no statistics (PGlite never gathers them).
+    // Stream by stream through the (stream_id, stream_version) index, whatever the planner knows.
+    // OFFSET 0 keeps the planner from pulling the subquery up into a join, which it planned as a scan
+    // of the whole log whenever it planned for the values at hand (PGlite never gathers statistics):
+    // 26-35 ms instead of 1-3 ms for 64 streams on a log of 72,000 events.
     const rows = await this.db.query<EventRow>(
       `SELECT e.* FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS wanted(id, from_version, n),
               LATERAL (SELECT ${EVENT_COLUMNS} FROM es_events
-                        WHERE stream_id = wanted.id AND stream_version >= wanted.from_version) e
+                        WHERE stream_id = wanted.id AND stream_version >= wanted.from_version
+                        ORDER BY stream_version OFFSET 0) e
         ORDER BY wanted.n, e.stream_version`,
       [wanted.map((s) => s.streamId), wanted.map((s) => s.fromVersion)],
     );

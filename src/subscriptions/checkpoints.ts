@@ -1,4 +1,4 @@
-import type { SqlClient, SqlTransaction } from '../db/sql-client.ts';
+import type { SqlClient, SqlStatement, SqlTransaction } from '../db/sql-client.ts';
 import type { Checkpoint } from '../eventstore/event-store.ts';
 import { LOG_START } from '../eventstore/event-store.ts';
 
@@ -59,3 +59,19 @@ export async function moveCheckpoint(
   );
   return moved.length > 0;
 }
+
+/** The error `fencedMove` fails with when the checkpoint is not at `from` (division by zero). */
+export const FENCE_MISSED = '22012';
+
+/**
+ * `moveCheckpoint` as a statement that fails (FENCE_MISSED) when the checkpoint is not at `from`: the
+ * first of a pipeline (`SqlClient.pipeline`), whose other statements then are not run either.
+ */
+export const fencedMove = (projection: string, from: Checkpoint, to: Checkpoint): SqlStatement => ({
+  sql: `WITH moved AS (
+          UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
+           WHERE projection = $1 AND transaction_id = $4::xid8 AND global_position = $5
+          RETURNING projection)
+        SELECT 1 / count(*) FROM moved`,
+  params: [projection, to.transactionId, to.globalPosition, from.transactionId, from.globalPosition],
+});

@@ -1,8 +1,16 @@
-import { inBackground, type SqlClient, type SqlTransaction } from '../db/sql-client.ts';
+import {
+  inBackground,
+  sqlState,
+  type SqlClient,
+  type SqlStatement,
+  type SqlTransaction,
+} from '../db/sql-client.ts';
 import type { Checkpoint, EventStore, RecordedEvent, Subscription } from '../eventstore/event-store.ts';
 import {
   compareCheckpoints,
   ensureCheckpointRow,
+  FENCE_MISSED,
+  fencedMove,
   loadCheckpoint,
   lockCheckpoint,
   moveCheckpoint,
@@ -15,6 +23,12 @@ export type SqlProjection = Readonly<{
   /** The event types it reads; others only move its checkpoint. */
   eventTypes: ReadonlySet<string>;
   apply(tx: SqlTransaction, events: readonly RecordedEvent[]): Promise<void>;
+  /**
+   * Its `apply` only writes: it never reads what a statement answers. Where the database takes many
+   * statements in one exchange (PGlite), a live batch's statements then go with the checkpoint's move
+   * in one, instead of a transaction holding the database while this process makes each next one.
+   */
+  writesOnly?: boolean;
   /** Told of the events of its types once a live batch holding them has committed (this process only). */
   afterCommit?: (events: readonly RecordedEvent[]) => void;
   /** How eagerly it follows the log (see `SubscribeOptions`); a work queue reads sooner than a view. */
@@ -69,6 +83,24 @@ export async function applyFencedBatch(
   // statement also locks the row until the transaction ends, as the fence below would. Nothing to
   // apply (the read passed over other types only): that statement alone, no transaction around it.
   if (relevant.length === 0 && (await moveCheckpoint(db, projection.name, after, to))) return {};
+  if (relevant.length > 0 && projection.writesOnly && db.pipeline) {
+    const statements: SqlStatement[] = [];
+    await projection.apply(
+      {
+        query: async (sql, params = []) => (statements.push({ sql, params }), []),
+        exec: () => Promise.reject(new Error(`${projection.name}: exec in a batch of writes`)),
+      },
+      relevant,
+    );
+    try {
+      await db.pipeline([fencedMove(projection.name, after, to), ...statements]);
+      return {};
+    } catch (error) {
+      // The checkpoint was not where the batch was read from (or a statement divided by zero: the
+      // transaction below meets that error again): nothing was written; decide as below.
+      if (sqlState(error) !== FENCE_MISSED) throw error;
+    }
+  }
   return db.transaction(async (tx) => {
     if (relevant.length > 0 && (await moveCheckpoint(tx, projection.name, after, to))) {
       await projection.apply(tx, relevant);

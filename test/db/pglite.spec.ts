@@ -149,6 +149,42 @@ describe('the PGlite adapter', () => {
     expect(finished.filter((f) => f.startsWith('background'))).toHaveLength(20);
   });
 
+  it('runs a pipeline of statements in one exchange, all or none', async () => {
+    const insert = `INSERT INTO things (id, n) VALUES ($1, $2)`;
+    const rows = () => db.query(`SELECT id, n FROM things WHERE id LIKE 'p%' ORDER BY id`);
+    await db.pipeline!([
+      { sql: insert, params: ['p1', 1] },
+      { sql: insert, params: ['p2', 2] },
+      { sql: `UPDATE things SET n = n * 10 WHERE id = $1`, params: ['p1'] },
+    ]);
+    expect(await rows()).toEqual([
+      { id: 'p1', n: 10 },
+      { id: 'p2', n: 2 },
+    ]);
+    // An error undoes the statements before it and skips those after it.
+    const failed = await db.pipeline!([
+      { sql: insert, params: ['p3', 3] },
+      { sql: `SELECT 1 / $1::int`, params: [0] },
+      { sql: `INSERT INTO things (id) VALUES ($1)`, params: ['p4'] },
+    ]).catch((e: unknown) => e);
+    expect(sqlState(failed)).toBe('22012');
+    const unparsable = await db.pipeline!([
+      { sql: insert, params: ['p5', 5] },
+      { sql: `SELEC 1`, params: [] },
+    ]).catch((e: unknown) => e);
+    expect(sqlState(unparsable)).toBe('42601');
+    expect(await rows()).toEqual([
+      { id: 'p1', n: 10 },
+      { id: 'p2', n: 2 },
+    ]);
+    // What was prepared before the errors serves again.
+    await db.pipeline!([
+      { sql: `INSERT INTO things (id) VALUES ($1)`, params: ['p4'] },
+      { sql: `SELECT 1 / $1::int`, params: [1] },
+    ]);
+    expect((await rows()).map((r) => r.id)).toEqual(['p1', 'p2', 'p4']);
+  });
+
   it('answers beyond the statements it keeps prepared', async () => {
     for (let i = 0; i < 600; i++)
       expect(await db.query(`SELECT $1::int + ${i} AS n`, [1])).toEqual([{ n: i + 1 }]);

@@ -8,6 +8,7 @@ import { streams } from '../../src/commands/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openPlatform, type Platform } from '../../src/platform.ts';
 import type { OrderEvent } from '../../src/domain/order/index.ts';
+import { businessMetricsProjection } from '../../src/projections/business/projection.ts';
 import { orderHistoryProjection } from '../../src/projections/orders/order-history.ts';
 import { seenOnTimeline } from '../../src/projections/orders/order-view.ts';
 import {
@@ -211,6 +212,28 @@ describe.each(['embedded', 'postgres'] as const)('rebuilding projections (%s)', 
       await second.stop();
     }
     await expectStockExactlyOnce();
+  });
+
+  it('applies each event once when two workers follow a projection that only writes (one exchange per batch on PGlite)', async () => {
+    const second = await runSqlProjection(t.platform.store, t.platform.db, businessMetricsProjection);
+    try {
+      // Customers of their own: one customer's orders in a row would be held by the fraud rules.
+      for (let i = 0; i < 6; i++) {
+        const buyer = await signIn(t.app, t.platform, `rebuild-writes-${i}-${profile}@example.com`);
+        const orderId = await checkout(t.platform, buyer.userId, [
+          { sku: SKUS[i % SKUS.length]!, quantity: 1 },
+        ]);
+        written.add(streams.order(orderId));
+      }
+      await caughtUp(['business-metrics']);
+      expect(compareCheckpoints(second.checkpoint, LOG_START)).toBeGreaterThan(0);
+    } finally {
+      await second.stop();
+    }
+    const count = (sql: string) => t.platform.db.query<{ n: number }>(sql);
+    expect(
+      await count(`SELECT orders::int AS n FROM business_order_outcomes WHERE outcome = 'placed'`),
+    ).toEqual(await count(`SELECT count(*)::int AS n FROM es_events WHERE type = 'OrderPlaced'`));
   });
 
   it('keeps answering reads while a rebuild runs', async () => {
