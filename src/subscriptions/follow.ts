@@ -2,6 +2,7 @@ import {
   inBackground,
   sqlState,
   type SqlClient,
+  type SqlRow,
   type SqlStatement,
   type SqlTransaction,
 } from '../db/sql-client.ts';
@@ -24,11 +25,13 @@ export type SqlProjection = Readonly<{
   eventTypes: ReadonlySet<string>;
   apply(tx: SqlTransaction, events: readonly RecordedEvent[]): Promise<void>;
   /**
-   * Its `apply` only writes: it never reads what a statement answers. Where the database takes many
-   * statements in one exchange (PGlite), a live batch's statements then go with the checkpoint's move
-   * in one, instead of a transaction holding the database while this process makes each next one.
+   * Its `apply` reads (SELECT statements), if at all, before it writes, and never reads what a write
+   * answers. Where the database takes many statements in one exchange (PGlite), a live batch's reads
+   * then go first, each alone, and its writes with the checkpoint's move in one exchange, instead of
+   * a transaction holding the database while this process makes each next statement. The fence tells
+   * whether the rows read are still those of the checkpoint the batch was read from.
    */
-  writesOnly?: boolean;
+  readsThenWrites?: boolean;
   /** Told of the events of its types once a live batch holding them has committed (this process only). */
   afterCommit?: (events: readonly RecordedEvent[]) => void;
   /** How eagerly it follows the log (see `SubscribeOptions`); a work queue reads sooner than a view. */
@@ -62,6 +65,9 @@ export async function applyBatch(db: SqlClient, projection: SqlProjection, event
   });
 }
 
+/** A statement of `readsThenWrites` that reads. */
+const READ = /^\s*SELECT\b/i;
+
 /**
  * A live batch, fenced by the stored checkpoint: the batch was read `after` a place in the log, and
  * is applied only from where the stored checkpoint says the rows are. Events the stored checkpoint has
@@ -83,17 +89,21 @@ export async function applyFencedBatch(
   // statement also locks the row until the transaction ends, as the fence below would. Nothing to
   // apply (the read passed over other types only): that statement alone, no transaction around it.
   if (relevant.length === 0 && (await moveCheckpoint(db, projection.name, after, to))) return {};
-  if (relevant.length > 0 && projection.writesOnly && db.pipeline) {
-    const statements: SqlStatement[] = [];
+  if (relevant.length > 0 && projection.readsThenWrites && db.pipeline) {
+    const writes: SqlStatement[] = [];
     await projection.apply(
       {
-        query: async (sql, params = []) => (statements.push({ sql, params }), []),
-        exec: () => Promise.reject(new Error(`${projection.name}: exec in a batch of writes`)),
+        query: async <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) => {
+          if (!READ.test(sql)) return (writes.push({ sql, params }), []) as Row[];
+          if (writes.length > 0) throw new Error(`${projection.name}: a read after a write`);
+          return db.query<Row>(sql, params);
+        },
+        exec: () => Promise.reject(new Error(`${projection.name}: exec in a batch`)),
       },
       relevant,
     );
     try {
-      await db.pipeline([fencedMove(projection.name, after, to), ...statements]);
+      await db.pipeline([fencedMove(projection.name, after, to), ...writes]);
       return {};
     } catch (error) {
       // The checkpoint was not where the batch was read from (or a statement divided by zero: the

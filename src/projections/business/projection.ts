@@ -46,7 +46,7 @@ export const businessMetricsProjection: SqlProjection = {
   rebuild: {
     tables: ['business_order_outcomes', 'business_carts', 'business_order_lifecycle', 'business_events'],
   },
-  writesOnly: true,
+  readsThenWrites: true,
   eventTypes: new Set([
     'OrderPlaced',
     'OrderConfirmed',

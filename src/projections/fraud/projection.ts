@@ -28,7 +28,7 @@ export const fraudVelocityProjection = (): SqlProjection => ({
   name: FRAUD_PROJECTION,
   rebuild: { tables: ['fraud_orders', 'fraud_declines', 'fraud_reviews'] },
   eventTypes: new Set(EVENT_TYPES),
-  writesOnly: true,
+  readsThenWrites: true,
   follow: { gatherMs: 20, maxPollIntervalMs: 15 },
   async apply(tx, events) {
     // Only the order and payment deciders write these types, so the data has the shape they declare.

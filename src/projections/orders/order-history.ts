@@ -28,6 +28,7 @@ export const orderHistoryProjection: SqlProjection = {
   name: 'order-history',
   rebuild: { tables: ['order_history', 'order_returns'] },
   eventTypes: new Set(TIMELINE_EVENT_TYPES),
+  readsThenWrites: true,
   async apply(tx, events) {
     const orders = await foldedOrders(tx, events);
     for (const event of events) {

@@ -69,7 +69,7 @@ export const stockHistoryProjection: SqlProjection = {
   name: 'stock-history',
   rebuild: { tables: ['stock_history', 'stock_history_skus'] },
   eventTypes: new Set(INVENTORY_EVENT_TYPES),
-  writesOnly: true,
+  readsThenWrites: true,
   async apply(tx, events) {
     const rows = events.flatMap((event) => {
       const sku = inventoryStream.keyOf(event.streamId);

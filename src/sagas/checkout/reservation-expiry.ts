@@ -13,7 +13,7 @@ export const activeReservationsProjection: SqlProjection = {
   // Derived from inventory events alone (no leases): the expiry timer finds the same rows after a swap.
   rebuild: { tables: ['active_reservations'] },
   eventTypes: new Set(['StockReserved', 'ReservationCommitted', 'ReservationReleased', 'ReservationExpired']),
-  writesOnly: true,
+  readsThenWrites: true,
   async apply(tx, events) {
     // The batch folded into two statements with the same outcome as one statement per event: a
     // reservation whose last event removes it is deleted; one reserved last is inserted (the first

@@ -24,7 +24,7 @@ const queueProjection = (queued: (orders: number) => void): SqlProjection => ({
       'ever placed again',
   },
   eventTypes: new Set(['OrderPlaced', 'OrderReviewed']),
-  writesOnly: true,
+  readsThenWrites: true,
   // Placed orders gather for 20 ms at most (15, the poll interval, where the log is polled), and a worker
   // of this process claims them as soon as their rows commit instead of at its next poll. Gathering less
   // commits a transaction every few milliseconds; on PGlite each one holds the whole database.

@@ -21,7 +21,7 @@ const queueProjection = (queued: (orders: number) => void): SqlProjection => ({
       'row once the order needs nothing more, so a replay would queue every refund ever made again',
   },
   eventTypes: new Set(['RefundRequested', 'ReturnReceived', 'OrderCancelled']),
-  writesOnly: true,
+  readsThenWrites: true,
   follow: { gatherMs: 20, maxPollIntervalMs: 50 },
   afterCommit: (events) => queued(events.length),
   async apply(tx, events) {
