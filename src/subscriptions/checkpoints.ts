@@ -44,6 +44,17 @@ export async function lockCheckpoint(tx: SqlTransaction, projection: string): Pr
   return row ? { transactionId: row.transaction_id, globalPosition: Number(row.global_position) } : LOG_START;
 }
 
+const MOVE = `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
+                WHERE projection = $1 AND transaction_id = $4::xid8 AND global_position = $5
+               RETURNING projection`;
+const moveParams = (projection: string, from: Checkpoint, to: Checkpoint) => [
+  projection,
+  to.transactionId,
+  to.globalPosition,
+  from.transactionId,
+  from.globalPosition,
+];
+
 /** Moves the stored checkpoint from `from` to `to`; false (nothing changed) when it is not at `from`. */
 export async function moveCheckpoint(
   db: SqlClient | SqlTransaction,
@@ -51,12 +62,7 @@ export async function moveCheckpoint(
   from: Checkpoint,
   to: Checkpoint,
 ): Promise<boolean> {
-  const moved = await db.query(
-    `UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
-      WHERE projection = $1 AND transaction_id = $4::xid8 AND global_position = $5
-      RETURNING projection`,
-    [projection, to.transactionId, to.globalPosition, from.transactionId, from.globalPosition],
-  );
+  const moved = await db.query(MOVE, moveParams(projection, from, to));
   return moved.length > 0;
 }
 
@@ -68,10 +74,6 @@ export const FENCE_MISSED = '22012';
  * first of a pipeline (`SqlClient.pipeline`), whose other statements then are not run either.
  */
 export const fencedMove = (projection: string, from: Checkpoint, to: Checkpoint): SqlStatement => ({
-  sql: `WITH moved AS (
-          UPDATE projection_checkpoints SET transaction_id = $2::xid8, global_position = $3, updated_at = now()
-           WHERE projection = $1 AND transaction_id = $4::xid8 AND global_position = $5
-          RETURNING projection)
-        SELECT 1 / count(*) FROM moved`,
-  params: [projection, to.transactionId, to.globalPosition, from.transactionId, from.globalPosition],
+  sql: `WITH moved AS (${MOVE}) SELECT 1 / count(*) FROM moved`,
+  params: moveParams(projection, from, to),
 });

@@ -93,10 +93,13 @@ export async function applyFencedBatch(
     const writes: SqlStatement[] = [];
     await projection.apply(
       {
-        query: async <Row extends SqlRow>(sql: string, params: readonly unknown[] = []) => {
-          if (!READ.test(sql)) return (writes.push({ sql, params }), []) as Row[];
-          if (writes.length > 0) throw new Error(`${projection.name}: a read after a write`);
-          return db.query<Row>(sql, params);
+        query: async <Row extends SqlRow>(sql: string, params: readonly unknown[] = []): Promise<Row[]> => {
+          if (READ.test(sql)) {
+            if (writes.length > 0) throw new Error(`${projection.name}: a read after a write`);
+            return db.query<Row>(sql, params);
+          }
+          writes.push({ sql, params });
+          return [];
         },
         exec: () => Promise.reject(new Error(`${projection.name}: exec in a batch`)),
       },
