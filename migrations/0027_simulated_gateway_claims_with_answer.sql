@@ -4,6 +4,26 @@
 -- answers what the first stored; its own work came to nothing (a hold's number drawn is skipped, a
 -- capture finds the hold captured already).
 
+-- The answer stored under a key, if any.
+CREATE FUNCTION simulated_gateway_answer(p_key text)
+RETURNS TABLE (answer_fingerprint text, answer_outcome jsonb)
+LANGUAGE sql STABLE AS $$
+  SELECT r.fingerprint, r.outcome FROM simulated_gateway_requests r WHERE r.idempotency_key = p_key
+$$;
+
+-- Claims the key with its answer; false when another call claimed it first (waiting for that call's
+-- transaction if it is still running).
+CREATE FUNCTION simulated_gateway_claim(p_key text, p_fingerprint text, p_outcome jsonb)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO simulated_gateway_requests (idempotency_key, fingerprint, outcome, answered_at)
+    VALUES (p_key, p_fingerprint, p_outcome, now())
+    ON CONFLICT (idempotency_key) DO NOTHING;
+  RETURN FOUND;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION simulated_gateway_authorize(p_key text, p_fingerprint text, p_order_id text,
   p_customer_id text, p_amount bigint, p_currency text, p_payment_method text, p_decline text)
 RETURNS TABLE (answer_fingerprint text, answer_outcome jsonb)
@@ -13,7 +33,7 @@ DECLARE
   v_ref     text;
   v_outcome jsonb;
 BEGIN
-  RETURN QUERY SELECT r.fingerprint, r.outcome FROM simulated_gateway_requests r WHERE r.idempotency_key = p_key;
+  RETURN QUERY SELECT * FROM simulated_gateway_answer(p_key);
   IF FOUND THEN
     RETURN;
   END IF;
@@ -24,11 +44,8 @@ BEGIN
     v_ref := 'pi_sim_' || repeat('0', greatest(0, 6 - length(v_id::text))) || v_id::text;
     v_outcome := jsonb_build_object('ok', true, 'value', jsonb_build_object('status', 'authorized', 'gatewayRef', v_ref));
   END IF;
-  INSERT INTO simulated_gateway_requests (idempotency_key, fingerprint, outcome, answered_at)
-    VALUES (p_key, p_fingerprint, v_outcome, now())
-    ON CONFLICT (idempotency_key) DO NOTHING;
-  IF NOT FOUND THEN
-    RETURN QUERY SELECT r.fingerprint, r.outcome FROM simulated_gateway_requests r WHERE r.idempotency_key = p_key;
+  IF NOT simulated_gateway_claim(p_key, p_fingerprint, v_outcome) THEN
+    RETURN QUERY SELECT * FROM simulated_gateway_answer(p_key);
     RETURN;
   END IF;
   IF p_decline IS NULL THEN
@@ -49,7 +66,7 @@ DECLARE
   v_status  text;
   v_outcome jsonb;
 BEGIN
-  RETURN QUERY SELECT r.fingerprint, r.outcome FROM simulated_gateway_requests r WHERE r.idempotency_key = p_key;
+  RETURN QUERY SELECT * FROM simulated_gateway_answer(p_key);
   IF FOUND THEN
     RETURN;
   END IF;
@@ -59,21 +76,15 @@ BEGIN
     v_outcome := jsonb_build_object('ok', true);
   ELSE
     SELECT a.status INTO v_status FROM simulated_gateway_authorizations a WHERE a.gateway_ref = p_gateway_ref;
-    IF NOT FOUND THEN
-      v_outcome := jsonb_build_object('ok', false, 'error', jsonb_build_object(
-        'code', 'not_found', 'message', 'no authorization ' || p_gateway_ref, 'retryable', false));
-    ELSE
-      v_outcome := jsonb_build_object('ok', false, 'error', jsonb_build_object(
-        'code', 'invalid_state', 'message', 'cannot capture an authorization that is ' || v_status, 'retryable', false));
-    END IF;
+    v_outcome := jsonb_build_object('ok', false, 'error', CASE WHEN v_status IS NULL
+      THEN jsonb_build_object('code', 'not_found', 'message', 'no authorization ' || p_gateway_ref, 'retryable', false)
+      ELSE jsonb_build_object('code', 'invalid_state',
+             'message', 'cannot capture an authorization that is ' || v_status, 'retryable', false)
+    END);
   END IF;
-  INSERT INTO simulated_gateway_requests (idempotency_key, fingerprint, outcome, answered_at)
-    VALUES (p_key, p_fingerprint, v_outcome, now())
-    ON CONFLICT (idempotency_key) DO NOTHING;
-  IF NOT FOUND THEN
-    -- Claimed first by a call that changed the hold (this one found it changed): its answer stands,
-    -- and this transaction changed nothing.
-    RETURN QUERY SELECT r.fingerprint, r.outcome FROM simulated_gateway_requests r WHERE r.idempotency_key = p_key;
+  IF NOT simulated_gateway_claim(p_key, p_fingerprint, v_outcome) THEN
+    -- Claimed first by a call that changed the hold (this one found it changed): its answer stands.
+    RETURN QUERY SELECT * FROM simulated_gateway_answer(p_key);
     RETURN;
   END IF;
   RETURN QUERY SELECT p_fingerprint, v_outcome;

@@ -64,15 +64,14 @@ export async function placeOrder(
   const placement = await placementOf(deps, request, orderId, cart);
   // Nearly every request is the first with its key: its order is appended as a new stream, without
   // reading the stream first. A retry finds the stream there (or its cart closed by the first try).
-  const placed = isLeft(placement)
+  let placed = isLeft(placement)
     ? undefined
     : await deps.commands.order.handleNew(stream, placement.right, request.context);
   if (placed === undefined) {
     const { state: existing } = await deps.commands.order.load(stream);
     if (existing.status !== 'not_placed') return placedBefore(deps, existing, request);
     if (isLeft(placement)) return placement;
-    const again = await deps.commands.order.handle(stream, placement.right, request.context);
-    return isLeft(again) ? again : checkOut(deps, cart, again.right.state as PlacedOrder, request);
+    placed = await deps.commands.order.handle(stream, placement.right, request.context);
   }
   return isLeft(placed) ? placed : checkOut(deps, cart, placed.right.state as PlacedOrder, request);
 }

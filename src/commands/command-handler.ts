@@ -119,9 +119,7 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
       const appended = await this.store.append(streamId, decided.newEvents, 'no_stream', {
         background: context.background,
       });
-      this.stats.appends++;
-      const stream = { state: decided.state, version: appended.nextExpectedVersion, fresh: false };
-      this.cache.set(streamId, stream);
+      const stream = this.remember(streamId, decided.state, appended.nextExpectedVersion);
       return right({ events: result.right, eventIds, state: stream.state, version: stream.version });
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) return undefined;
@@ -190,10 +188,10 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
         const appended = await this.store.append(streamId, decided.newEvents, expected, {
           background: batch.every((pending) => pending.context.background),
         });
-        this.stats.appends++;
-        const next = { state: decided.state, version: appended.nextExpectedVersion, fresh: false };
-        this.cache.set(streamId, next);
-        return this.settle(decided.outcomes, next);
+        return this.settle(
+          decided.outcomes,
+          this.remember(streamId, decided.state, appended.nextExpectedVersion),
+        );
       } catch (error) {
         this.cache.delete(streamId);
         if (!(error instanceof WrongExpectedVersionError)) {
@@ -232,6 +230,14 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
       }
     }
     return { state, outcomes, newEvents };
+  }
+
+  /** The stream as this process's append left it, kept for its next command. */
+  private remember(streamId: string, state: S, version: number): CachedStream<S> {
+    this.stats.appends++;
+    const stream = { state, version, fresh: false };
+    this.cache.set(streamId, stream);
+    return stream;
   }
 
   private settle(outcomes: Outcome<C, E, S, Err>[], stream: CachedStream<S>) {

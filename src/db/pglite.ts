@@ -74,80 +74,55 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
   let statementsNamed = 0;
 
   /**
-   * One statement in one exchange, as node-postgres sends it: Parse (the first time only: the
-   * statement is kept under a name), Bind (parameters as text, their types inferred by the server),
-   * Describe, Execute, Sync. PGlite's own `query` makes six exchanges of every statement and parses
-   * and plans it each time; on this platform's short statements that, not running them, was most of
-   * the database's time.
+   * Statements in one exchange, as node-postgres sends each: Parse (the first time its text is seen
+   * only: it is kept under a name), Bind (parameters as text, their types inferred by the server),
+   * Describe, Execute; and one Sync at the end. PGlite's own `query` makes six exchanges of every
+   * statement and parses and plans it each time; on this platform's short statements that, not running
+   * them, was most of the database's time. PostgreSQL runs the statements before a Sync as one
+   * implicit transaction: after an error it skips the rest and rolls them all back. Answers the rows.
    */
-  const statement = async <Row extends SqlRow>(
+  const exchange = async <Row extends SqlRow>(
     run: (bytes: Buffer) => Promise<Uint8Array>,
-    sql: string,
-    params: readonly unknown[],
+    statements: readonly SqlStatement[],
     replanned = false,
   ): Promise<Row[]> => {
-    let name = prepared.get(sql);
-    const parsing = name === undefined;
-    if (name === undefined) name = prepared.size < MAX_PREPARED ? `s${++statementsNamed}` : '';
-    const reply = await run(
-      Buffer.concat([
-        ...(parsing ? [serialize.parse({ name, text: sql })] : []),
+    const parsing: [sql: string, name: string][] = [];
+    const named = new Map<string, string>(); // parsed in this exchange, for a text that comes again
+    const messages: Buffer[] = [];
+    for (const { sql, params } of statements) {
+      let name = prepared.get(sql) ?? named.get(sql);
+      if (name === undefined) {
+        name = prepared.size + named.size < MAX_PREPARED ? `s${++statementsNamed}` : '';
+        messages.push(serialize.parse({ name, text: sql }));
+        if (name) named.set(sql, name);
+        parsing.push([sql, name]);
+      }
+      messages.push(
         serialize.bind({ statement: name, values: params.map((value) => prepareValue(value)) }),
         serialize.describe({ type: 'P' }),
         serialize.execute({}),
-        serialize.sync(),
-      ]),
-    );
-    const { rows, parsed, error } = readReply<Row>(reply, parsers);
-    if (parsing && name && parsed > 0) prepared.set(sql, name);
-    if (error) {
-      // A table the statement reads changed its columns since it was prepared: prepare it anew.
-      if (!replanned && !parsing && error.code === '0A000') {
-        prepared.delete(sql);
-        return statement(run, sql, params, true);
-      }
-      throw error;
+      );
     }
-    return rows;
+    messages.push(serialize.sync());
+    const { rows, parsed, error } = readReply<Row>(await run(Buffer.concat(messages)), parsers);
+    // The statements parsed before an error stay prepared (the database keeps them whatever happens).
+    for (const [sql, name] of parsing.slice(0, parsed)) if (name) prepared.set(sql, name);
+    if (!error) return rows;
+    // A table a statement reads changed its columns since it was prepared: prepare them anew.
+    if (!replanned && error.code === '0A000') {
+      for (const { sql } of statements) prepared.delete(sql);
+      return exchange(run, statements, true);
+    }
+    throw error;
   };
+  const statement = <Row extends SqlRow>(
+    run: (bytes: Buffer) => Promise<Uint8Array>,
+    sql: string,
+    params: readonly unknown[],
+  ) => exchange<Row>(run, [{ sql, params }]);
   // A statement alone, outside any transaction: a background one waits while any other does.
   const alone = (background: boolean) => (bytes: Buffer) =>
     call<Uint8Array>({ op: 'run', bytes, background });
-
-  /**
-   * Statements in one message with one Sync at its end: PostgreSQL runs the messages before a Sync as
-   * one implicit transaction, and after an error skips the rest and rolls it back.
-   */
-  const pipeline =
-    (background: boolean) =>
-    async (statements: readonly SqlStatement[], replanned = false): Promise<void> => {
-      const named = new Map<string, string>();
-      const parsing: [sql: string, name: string][] = [];
-      const messages: Buffer[] = [];
-      for (const { sql, params } of statements) {
-        let name = prepared.get(sql) ?? named.get(sql);
-        if (name === undefined) {
-          name = prepared.size + parsing.length < MAX_PREPARED ? `s${++statementsNamed}` : '';
-          messages.push(serialize.parse({ name, text: sql }));
-          if (name) named.set(sql, name);
-          parsing.push([sql, name]);
-        }
-        messages.push(
-          serialize.bind({ statement: name, values: params.map((value) => prepareValue(value)) }),
-          serialize.execute({}),
-        );
-      }
-      messages.push(serialize.sync());
-      const { parsed, error } = readReply(await alone(background)(Buffer.concat(messages)), parsers);
-      // The statements parsed before an error stay prepared (the database keeps them whatever happens).
-      for (const [sql, name] of parsing.slice(0, parsed)) if (name) prepared.set(sql, name);
-      if (!error) return;
-      if (!replanned && error.code === '0A000') {
-        for (const { sql } of statements) prepared.delete(sql);
-        return pipeline(background)(statements, true);
-      }
-      throw error;
-    };
 
   /** A transaction: opened by its first statement, in the same message (the database is held one exchange less). */
   const transaction =
@@ -187,7 +162,7 @@ export async function openPGlite(dataDir?: string): Promise<SqlClient> {
         statement<Row>(lane, sql, params),
       exec: (sql) => call({ op: 'exec', sql }),
       transaction: transaction(background),
-      pipeline: (statements) => pipeline(background)(statements),
+      pipeline: async (statements) => void (await exchange(lane, statements)),
       async close() {
         if (!broken) await call({ op: 'close' });
         await thread.terminate();

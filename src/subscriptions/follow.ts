@@ -89,31 +89,7 @@ export async function applyFencedBatch(
   // statement also locks the row until the transaction ends, as the fence below would. Nothing to
   // apply (the read passed over other types only): that statement alone, no transaction around it.
   if (relevant.length === 0 && (await moveCheckpoint(db, projection.name, after, to))) return {};
-  if (relevant.length > 0 && projection.readsThenWrites && db.pipeline) {
-    const writes: SqlStatement[] = [];
-    await projection.apply(
-      {
-        query: async <Row extends SqlRow>(sql: string, params: readonly unknown[] = []): Promise<Row[]> => {
-          if (READ.test(sql)) {
-            if (writes.length > 0) throw new Error(`${projection.name}: a read after a write`);
-            return db.query<Row>(sql, params);
-          }
-          writes.push({ sql, params });
-          return [];
-        },
-        exec: () => Promise.reject(new Error(`${projection.name}: exec in a batch`)),
-      },
-      relevant,
-    );
-    try {
-      await db.pipeline([fencedMove(projection.name, after, to), ...writes]);
-      return {};
-    } catch (error) {
-      // The checkpoint was not where the batch was read from (or a statement divided by zero: the
-      // transaction below meets that error again): nothing was written; decide as below.
-      if (sqlState(error) !== FENCE_MISSED) throw error;
-    }
-  }
+  if (relevant.length > 0 && (await appliedInOneExchange(db, projection, relevant, after, to))) return {};
   return db.transaction(async (tx) => {
     if (relevant.length > 0 && (await moveCheckpoint(tx, projection.name, after, to))) {
       await projection.apply(tx, relevant);
@@ -129,6 +105,43 @@ export async function applyFencedBatch(
     await saveCheckpoint(tx, projection.name, to);
     return {};
   });
+}
+
+/**
+ * A batch of a `readsThenWrites` projection where the database takes a pipeline: its reads run at
+ * once, its writes go after the fenced checkpoint move in one exchange. False, having written nothing,
+ * where there is no pipeline or the checkpoint is not at `after` (the transaction then decides).
+ */
+async function appliedInOneExchange(
+  db: SqlClient,
+  projection: SqlProjection,
+  events: readonly RecordedEvent[],
+  after: Checkpoint,
+  to: Checkpoint,
+): Promise<boolean> {
+  if (!projection.readsThenWrites || !db.pipeline) return false;
+  const writes: SqlStatement[] = [];
+  const reading: SqlTransaction = {
+    query: async <Row extends SqlRow>(sql: string, params: readonly unknown[] = []): Promise<Row[]> => {
+      if (READ.test(sql)) {
+        if (writes.length > 0) throw new Error(`${projection.name}: a read after a write`);
+        return db.query<Row>(sql, params);
+      }
+      writes.push({ sql, params });
+      return [];
+    },
+    exec: () => Promise.reject(new Error(`${projection.name}: exec in a batch`)),
+  };
+  await projection.apply(reading, events);
+  try {
+    await db.pipeline([fencedMove(projection.name, after, to), ...writes]);
+    return true;
+  } catch (error) {
+    // The checkpoint was not where the batch was read from (or a statement divided by zero: the
+    // transaction meets that error again): nothing was written.
+    if (sqlState(error) !== FENCE_MISSED) throw error;
+    return false;
+  }
 }
 
 /** Applies one batch to an external store, then moves the checkpoint (at least once, idempotent writes). */
