@@ -156,6 +156,52 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
         expect(verifyChain(await store.readStream(existing)).valid).toBe(true);
       });
 
+      it('gives each its own outcome when the appends made at once are all to different streams', async () => {
+        // No stream twice and no event stored before: the call's appends are made together (0028).
+        const [exact, stale, exists, anyVersion] = [newStream(), newStream(), newStream(), newStream()];
+        for (const stream of [exact, stale, exists, anyVersion])
+          await store.append(stream, [thing(), thing()], 'no_stream');
+        const fresh = Array.from({ length: 24 }, () => newStream());
+        const missing = newStream();
+        const outcomes = await Promise.allSettled([
+          ...fresh.map((stream) => store.append(stream, [thing(), thing(), thing()], 'no_stream')),
+          store.append(exact, [thing()], 2),
+          store.append(stale, [thing()], 1),
+          store.append(exists, [thing()], 'no_stream'),
+          store.append(anyVersion, [thing(), thing()], 'any'),
+          store.append(missing, [thing()], 'stream_exists'),
+        ]);
+        const answers = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason));
+        for (const [i, stream] of fresh.entries()) {
+          const events = await store.readStream(stream);
+          expect(events.map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+          expect(answers[i]).toEqual({
+            written: true,
+            nextExpectedVersion: 3,
+            lastPosition: events[2]!.globalPosition,
+          });
+          expect(verifyChain(events).valid).toBe(true);
+        }
+        const [toExact, toStale, toExisting, toAny, toMissing] = answers.slice(fresh.length);
+        expect(toExact).toMatchObject({ written: true, nextExpectedVersion: 3 });
+        expect(toStale).toBeInstanceOf(WrongExpectedVersionError);
+        expect(toStale).toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+        expect(toExisting).toBeInstanceOf(WrongExpectedVersionError);
+        expect(toAny).toMatchObject({ written: true, nextExpectedVersion: 4 });
+        expect(toMissing).toBeInstanceOf(WrongExpectedVersionError);
+        const versions: [string, number][] = [
+          [exact!, 3],
+          [stale!, 2],
+          [exists!, 2],
+          [anyVersion!, 4],
+          [missing, 0],
+        ];
+        for (const [stream, version] of versions) {
+          expect(await store.streamVersion(stream)).toBe(version);
+          expect(verifyChain(await store.readStream(stream)).valid).toBe(true);
+        }
+      });
+
       it('reads forward and backward from a version, a bounded number of events', async () => {
         const stream = newStream();
         await store.append(
