@@ -1,7 +1,7 @@
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
-import { v7 as uuidv7 } from 'uuid';
 import type { Decider, DomainCommand, DomainError, DomainEvent } from '../domain/decider.ts';
 import { WrongExpectedVersionError } from '../eventstore/errors.ts';
+import { newEventId } from '../eventstore/event-ids.ts';
 import type { Actor, EventStore, NewEvent, RecordedEvent } from '../eventstore/event-store.ts';
 import { StreamStateCache, type CachedStream } from './stream-state-cache.ts';
 
@@ -270,7 +270,7 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
 }
 
 const toNewEvent = (event: DomainEvent, context: CommandContext): NewEvent & { eventId: string } => ({
-  eventId: uuidv7(),
+  eventId: newEventId(),
   type: event.type,
   data: event.data,
   metadata: {

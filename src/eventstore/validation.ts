@@ -1,4 +1,5 @@
-import { v7 as uuidv7, validate as isUuid } from 'uuid';
+import { validate as isUuid } from 'uuid';
+import { newEventId } from './event-ids.ts';
 import { InvalidAppendError } from './errors.ts';
 import { canonicalJson, contentHash } from './hash-chain.ts';
 import type { EventMetadata, ExpectedVersion, NewEvent } from './event-store.ts';
@@ -84,7 +85,7 @@ export function prepareEvents(
         'unknown_event_type',
         `${where}: unknown event type ${JSON.stringify(event.type)}`,
       );
-    const eventId = event.eventId ?? uuidv7();
+    const eventId = event.eventId ?? newEventId();
     if (typeof eventId !== 'string' || !isUuid(eventId))
       throw new InvalidAppendError(
         'invalid_event',
