@@ -158,3 +158,13 @@ BEGIN
   END LOOP;
 END
 $$;
+
+-- The server profile's connections plan every statement for its values (plan_cache_mode is
+-- force_custom_plan there: src/db/postgres.ts); these functions' own statements keep the plans
+-- PostgreSQL caches for them, as before.
+ALTER FUNCTION es_append(text, bigint, jsonb) SET plan_cache_mode = auto;
+ALTER FUNCTION es_append_duplicate(text, jsonb) SET plan_cache_mode = auto;
+ALTER FUNCTION es_append_each(jsonb) SET plan_cache_mode = auto;
+ALTER FUNCTION simulated_gateway_authorize(text, text, text, text, bigint, text, text, text) SET plan_cache_mode = auto;
+ALTER FUNCTION simulated_gateway_capture(text, text, text) SET plan_cache_mode = auto;
+ALTER FUNCTION simulated_gateway_claim(text, text, jsonb) SET plan_cache_mode = auto;
