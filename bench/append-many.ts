@@ -31,10 +31,7 @@ for (const [database, open] of [
     for (const way of ['es_append_many', 'es_append_each'])
       for (const existing of [false, true]) {
         const inputs = Array.from({ length: CALLS }, () => call(existing));
-        const sql =
-          way === 'es_append_many'
-            ? `SELECT * FROM es_append_many($1::jsonb, '250ms')`
-            : `SELECT * FROM es_append_each($1::jsonb)`;
+        const sql = `SELECT * FROM ${way}($1::jsonb, '250ms')`;
         const started = performance.now();
         for (const input of inputs) await db.query(sql, [input]);
         const us = ((performance.now() - started) * 1000) / (CALLS * APPENDS);

@@ -12,25 +12,10 @@
 -- small it would scan them whole and keep doing so as they grow; with sequential scans, hash and merge
 -- joins off, each row is found through its index.
 
--- 0013's es_append_many, kept under this name for the calls the set-based way does not take.
-CREATE FUNCTION es_append_each(p_appends jsonb)
-RETURNS TABLE (ordinal integer, outcome text, stream_version bigint, last_position bigint)
-LANGUAGE plpgsql AS $$
-DECLARE
-  v_append record;
-BEGIN
-  FOR v_append IN
-    SELECT a.value, a.n FROM jsonb_array_elements(p_appends) WITH ORDINALITY AS a(value, n) ORDER BY a.n
-  LOOP
-    RETURN QUERY
-      SELECT v_append.n::integer, r.outcome, r.stream_version, r.last_position
-        FROM es_append(v_append.value->>'streamId', (v_append.value->>'expectedVersion')::bigint,
-                       v_append.value->'events') r;
-  END LOOP;
-END
-$$;
+-- 0013's es_append_many, kept under another name for the calls the set-based way does not take.
+ALTER FUNCTION es_append_many(jsonb, text) RENAME TO es_append_each;
 
-CREATE OR REPLACE FUNCTION es_append_many(p_appends jsonb, p_lock_timeout text)
+CREATE FUNCTION es_append_many(p_appends jsonb, p_lock_timeout text)
 RETURNS TABLE (ordinal integer, outcome text, stream_version bigint, last_position bigint)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
@@ -74,7 +59,7 @@ BEGIN
 
   IF (SELECT count(DISTINCT id) FROM unnest(v_ids) AS id) <> v_n
      OR EXISTS (SELECT 1 FROM es_events e WHERE e.event_id = ANY (v_first_ids)) THEN
-    RETURN QUERY SELECT * FROM es_append_each(p_appends);
+    RETURN QUERY SELECT * FROM es_append_each(p_appends, p_lock_timeout);
     RETURN;
   END IF;
 
@@ -164,7 +149,7 @@ $$;
 -- PostgreSQL caches for them, as before.
 ALTER FUNCTION es_append(text, bigint, jsonb) SET plan_cache_mode = auto;
 ALTER FUNCTION es_append_duplicate(text, jsonb) SET plan_cache_mode = auto;
-ALTER FUNCTION es_append_each(jsonb) SET plan_cache_mode = auto;
+ALTER FUNCTION es_append_each(jsonb, text) SET plan_cache_mode = auto;
 ALTER FUNCTION simulated_gateway_authorize(text, text, text, text, bigint, text, text, text) SET plan_cache_mode = auto;
 ALTER FUNCTION simulated_gateway_capture(text, text, text) SET plan_cache_mode = auto;
 ALTER FUNCTION simulated_gateway_claim(text, text, jsonb) SET plan_cache_mode = auto;
