@@ -7,7 +7,10 @@
 // a warm-up of BENCH_WARMUP_ORDERS (300) orders. Printed per phase: the checkouts answered 202 and the
 // 202's p50/p99; then whether every order settled, how long after the surge's last checkout the
 // surge's last order settled (the drain, goal <= 8 s), the platform's CPU per order and peak RSS.
-// The load generator runs on the same two cores. BENCH_PROFILES (embedded,services).
+// The ceiling, measured in the same run: the same checkouts offered to the API alone (ROLE=api: no
+// saga, no projections; the orders wait in the queue), its surge's 202 p50/p99 the best this machine
+// gives the API at that rate (BENCH_CEILING=0 leaves it out). The load generator runs on the same two
+// cores. BENCH_PROFILES (embedded,services).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +31,7 @@ const PHASES = [
   { name: 'after', rate: BASE_RATE, seconds: Number(process.env.BENCH_AFTER ?? 5) },
 ] as const;
 const WARMUP_ORDERS = Number(process.env.BENCH_WARMUP_ORDERS ?? 300);
+const CEILING = process.env.BENCH_CEILING !== '0';
 const SKUS = 50;
 
 type Row = Record<string, string | number>;
@@ -62,10 +66,15 @@ async function cpuSeconds(bases: readonly string[]) {
   return total;
 }
 
+/**
+ * One run of the three phases on a shop of its own. `apiAlone`: the processes started run no
+ * background work, so nothing settles; only the surge's answers are reported (the ceiling).
+ */
 async function spike(
   profile: string,
   env: Record<string, string>,
   start: () => Promise<{ url: string; stop(): Promise<void> }[]>,
+  apiAlone = false,
 ): Promise<Row[]> {
   const sends = schedule();
   const listings = Array.from({ length: SKUS }, (_, i) => ({
@@ -110,7 +119,7 @@ async function spike(
   const warmed = await inParallel(warm.length, 16, (i) =>
     checkout(base, warm[i]!, `warm-${i}-${randomBytes(4).toString('hex')}`),
   );
-  await settled(warmed.length);
+  if (!apiAlone) await settled(warmed.length);
 
   const loadBefore = load();
   const cpuBefore = await cpuSeconds(bases);
@@ -134,6 +143,26 @@ async function spike(
     }),
   );
   const [answers, peak] = await peakRss(bases, run);
+  if (apiAlone) {
+    const cpu = (await cpuSeconds(bases)) - cpuBefore;
+    const accepted = summarise(
+      answers.filter((a) => a.phase === 1 && a.status === 202).map((a) => a.ms),
+      PHASES[1].seconds,
+    );
+    for (const p of processes) await p.stop();
+    return [
+      {
+        profile,
+        phase: `ceiling: surge to the API alone`,
+        '202': `${accepted.operations}/${PEAK_RATE * PHASES[1].seconds}`,
+        '202 p50 ms': fixed(accepted.p50, 1),
+        '202 p99 ms': fixed(accepted.p99, 1),
+        'CPU ms/order': fixed((1000 * cpu) / answers.length, 2),
+        'peak RSS MiB': peak,
+        'load before / after': `${loadBefore} / ${load()}`,
+      },
+    ];
+  }
   const surgeEnded = startedAt + (PHASES[0].seconds + PHASES[1].seconds) * 1000;
 
   const placed = new Set(answers.filter((a) => a.orderId).map((a) => a.orderId!));
@@ -174,13 +203,16 @@ async function spike(
 
 const rows: Row[] = [];
 const common = { JWT_SECRET, PASSWORD_HASH_COST: '10' };
-if (PROFILES.includes('embedded')) {
+/** The embedded profile on a data directory of its own: one process, or (`apiAlone`) its API only. */
+async function embedded(apiAlone: boolean) {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-spike-'));
-  const env = { ...common, DATA_DIR: dataDir };
-  rows.push(...(await spike('embedded', env, async () => [await startPlatformProcess(env)])));
+  const env = { ...common, DATA_DIR: dataDir, ...(apiAlone ? { ROLE: 'api' } : {}) };
+  rows.push(...(await spike('embedded', env, async () => [await startPlatformProcess(env)], apiAlone)));
   rmSync(dataDir, { recursive: true, force: true });
 }
-if (PROFILES.includes('services')) {
+
+/** The services profile on a scratch database: an API process and a worker, or (`apiAlone`) the API only. */
+async function services(apiAlone: boolean) {
   const scratch = await scratchDatabase('bench_spike');
   const env = {
     ...common,
@@ -189,14 +221,17 @@ if (PROFILES.includes('services')) {
     REDIS_KEY_PREFIX: `bench:spike:${randomBytes(4).toString('hex')}:`,
     DATABASE_POOL_SIZE: '16',
   };
-  rows.push(
-    ...(await spike('services', env, async () => [
-      await startPlatformProcess({ ...env, ROLE: 'api' }),
-      await startPlatformProcess({ ...env, ROLE: 'worker' }),
-    ])),
-  );
+  const start = async () => [
+    await startPlatformProcess({ ...env, ROLE: 'api' }),
+    ...(apiAlone ? [] : [await startPlatformProcess({ ...env, ROLE: 'worker' })]),
+  ];
+  rows.push(...(await spike('services', env, start, apiAlone)));
   await scratch.drop();
 }
+
+const runs = CEILING ? [false, true] : [false];
+if (PROFILES.includes('embedded')) for (const apiAlone of runs) await embedded(apiAlone);
+if (PROFILES.includes('services')) for (const apiAlone of runs) await services(apiAlone);
 printTable(
   `Spike: checkouts offered ${BASE_RATE}/s, then ${PEAK_RATE}/s, then ${BASE_RATE}/s (open loop, load generator on the same 2 cores)`,
   rows,
