@@ -7,6 +7,11 @@ import { PGlite } from '@electric-sql/pglite';
 
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 const db = await PGlite.create(workerData.dataDir);
+// A new WAL segment is not filled with 16 MB of zeros first: under load that fill held the one
+// connection, and every shopper's statement behind it, for 40-100 ms once per segment (every second
+// or two of a spike). Its use, space reserved up front, is little where fsync is off already (as
+// PGlite has it). docs/decisions/0034.
+await db.exec('SET wal_init_zero = off');
 
 /**
  * Runs protocol messages made by the main thread and answers with PostgreSQL's raw reply, whose

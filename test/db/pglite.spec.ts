@@ -185,6 +185,10 @@ describe('the PGlite adapter', () => {
     expect((await rows()).map((r) => r.id)).toEqual(['p1', 'p2', 'p4']);
   });
 
+  it('starts new WAL segments without filling them with zeros (the fill held every statement behind it)', async () => {
+    expect(await db.query(`SHOW wal_init_zero`)).toEqual([{ wal_init_zero: 'off' }]);
+  });
+
   it('answers beyond the statements it keeps prepared', async () => {
     for (let i = 0; i < 600; i++)
       expect(await db.query(`SELECT $1::int + ${i} AS n`, [1])).toEqual([{ n: i + 1 }]);
