@@ -29,9 +29,10 @@ export type SqlProjection = Readonly<{
    * answers. Where the database takes many statements in one exchange (PGlite), a live batch's reads
    * then go first, each alone, and its writes with the checkpoint's move in one exchange, instead of
    * a transaction holding the database while this process makes each next statement. The fence tells
-   * whether the rows read are still those of the checkpoint the batch was read from.
+   * whether the rows read are still those of the checkpoint the batch was read from. A function
+   * answers it batch by batch, for a projection whose `apply` does so for some batches only.
    */
-  readsThenWrites?: boolean;
+  readsThenWrites?: boolean | ((events: readonly RecordedEvent[]) => boolean);
   /** Told of the events of its types once a live batch holding them has committed (this process only). */
   afterCommit?: (events: readonly RecordedEvent[]) => void;
   /** How eagerly it follows the log (see `SubscribeOptions`); a work queue reads sooner than a view. */
@@ -119,7 +120,9 @@ async function appliedInOneExchange(
   after: Checkpoint,
   to: Checkpoint,
 ): Promise<boolean> {
-  if (!projection.readsThenWrites || !db.pipeline) return false;
+  const { readsThenWrites } = projection;
+  if (!db.pipeline || !(typeof readsThenWrites === 'function' ? readsThenWrites(events) : readsThenWrites))
+    return false;
   const writes: SqlStatement[] = [];
   const reading: SqlTransaction = {
     query: async <Row extends SqlRow>(sql: string, params: readonly unknown[] = []): Promise<Row[]> => {

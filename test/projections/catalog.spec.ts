@@ -349,5 +349,23 @@ describe.each(['embedded', 'postgres'] as const)('the catalog projection (%s)', 
       price: { amount: 3900 },
     });
     expect(queries).toBe(2);
+    // Stock alone (on PGlite a batch in one exchange, its revisions read before its write): the same.
+    for (const quantity of [5, 2]) {
+      await inventory(sku, { type: 'ReceiveStock', data: { sku, quantity } });
+      await caughtUp();
+    }
+    expect(await productBySku(counting, sku, t.platform.readModels.productPages)).toMatchObject({
+      available: 7,
+    });
+    expect(await productBySku(counting, sku, t.platform.readModels.productPages)).toMatchObject({
+      available: 7,
+    });
+    expect(queries).toBe(3);
+    await inventory(sku, { type: 'ReceiveStock', data: { sku, quantity: 1 } });
+    await caughtUp();
+    expect(await productBySku(counting, sku, t.platform.readModels.productPages)).toMatchObject({
+      available: 8,
+    });
+    expect(queries).toBe(4);
   });
 });

@@ -38,6 +38,8 @@ export const createCatalogProjection = (
     tables: ['products', 'product_availability', 'catalog_facet_counts', 'catalog_products_written'],
   },
   eventTypes: new Set([...PRODUCT_EVENT_TYPES, ...INVENTORY_EVENT_TYPES]),
+  // A batch of stock changes alone (most batches: every checkout's) reads, then writes one statement.
+  readsThenWrites: (events) => events.every((e) => !productTypes.has(e.type)),
   async apply(tx, events) {
     const productEvents = events.filter((e) => productTypes.has(e.type));
     const stockEvents = events.filter((e) => !productTypes.has(e.type));
@@ -182,14 +184,22 @@ async function writeAvailability(
     reserved: group.reduce((sum, e) => sum + stockChange(e).reserved, 0),
     revision: group.length,
   }));
-  const rows = await tx.query<{ sku: string; revision: string | number }>(
+  // The revisions are raised before the write commits, as the cache wants (see WrittenRevisions):
+  // read first, each SKU's revision is what it was plus its events in this batch.
+  const before = await tx.query<{ sku: string; revision: string | number }>(
+    `SELECT sku, revision FROM product_availability WHERE sku = ANY($1::text[])`,
+    [changes.map((c) => c.sku)],
+  );
+  const revisions = new Map(before.map((row) => [row.sku, Number(row.revision)]));
+  for (const { sku, revision } of changes) written.raise(sku, 'stock', (revisions.get(sku) ?? 0) + revision);
+  await tx.query(
     `WITH written AS (
        INSERT INTO product_availability AS a (sku, on_hand, reserved, revision)
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(sku text, on_hand bigint, reserved bigint, revision bigint)
        ON CONFLICT (sku) DO UPDATE SET
          on_hand = a.on_hand + EXCLUDED.on_hand, reserved = a.reserved + EXCLUDED.reserved,
          revision = a.revision + EXCLUDED.revision
-       RETURNING sku, revision, available),
+       RETURNING sku, available),
      flipped AS (
        UPDATE products p SET in_stock = w.available > 0 FROM written w
         WHERE p.sku = w.sku AND p.in_stock <> (w.available > 0)
@@ -200,8 +210,7 @@ async function writeAvailability(
          FROM flipped, LATERAL (VALUES (flipped.in_stock, 1), (NOT flipped.in_stock, -1)) AS s(in_stock, delta)
         WHERE $2 AND flipped.listed
         GROUP BY 1, 2, 3, 4`)})
-     SELECT sku, revision FROM written`,
+     SELECT count(*) FROM written`,
     [JSON.stringify(changes), countFlips],
   );
-  for (const row of rows) written.raise(row.sku, 'stock', Number(row.revision));
 }
