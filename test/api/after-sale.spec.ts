@@ -18,6 +18,15 @@ import {
   stockProduct,
 } from '../support/shop.ts';
 
+/**
+ * The types of the events appended to the order's stream after `version`, but for those its refund
+ * process records as the gateway answers (issued, failed, fully refunded), which may land at any time.
+ */
+const madeSince = async (t: TestApp, orderId: string, version: number) =>
+  (await t.platform.store.readStream(streams.order(orderId), { fromVersion: version + 1 }))
+    .map((event) => event.type)
+    .filter((type) => !['RefundIssued', 'RefundFailed', 'OrderRefunded'].includes(type));
+
 // The order after payment over HTTP, on both profiles: shipments, deliveries, returns and their receipt,
 // refunds, an admin's cancellation, the lists; every refusal a problem document that appends nothing;
 // and many admins at once on one order, of whom exactly the legal requests succeed.
@@ -536,7 +545,7 @@ describe.each(['embedded', 'postgres'] as const)('after payment over HTTP (%s)',
     const codes = answers.map((a) => a.statusCode);
     expect(codes.filter((c) => c === 202)).toHaveLength(4);
     expect(codes.filter((c) => c === 409)).toHaveLength(20);
-    expect(await version(orderId)).toBe(before + 4);
+    expect(await madeSince(t, orderId, before)).toEqual(Array(4).fill('RefundRequested'));
     await expect.poll(async () => (await getOrder(orderId)).json().refunded.amount, poll).toBe(4000);
     expect(await ledgerOf(orderId)).toMatchObject({ refunded: 4000, status: 'refunded' });
     expect(await paymentOf(t.platform, orderId)).toMatchObject({ refundedAmount: 4000 });
@@ -615,7 +624,9 @@ describe('after payment over HTTP: two API processes on one PostgreSQL database'
       );
       expect(refunds.filter((r) => r.statusCode === 202)).toHaveLength(3);
       expect(refunds.filter((r) => r.statusCode === 409)).toHaveLength(13);
-      expect(await version(orderId)).toBe(before + 6);
+      const made = await madeSince(t, orderId, before);
+      expect(made.filter((type) => type === 'RefundRequested')).toHaveLength(3);
+      expect(made).toHaveLength(6);
       await expect
         .poll(
           async () =>
