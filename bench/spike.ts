@@ -143,17 +143,20 @@ async function spike(
     }),
   );
   const [answers, peak] = await peakRss(bases, run);
+  /** The checkouts of a phase answered 202: how many, and how fast. */
+  const acceptedIn = (phase: number) =>
+    summarise(
+      answers.filter((a) => a.phase === phase && a.status === 202).map((a) => a.ms),
+      PHASES[phase]!.seconds,
+    );
   if (apiAlone) {
     const cpu = (await cpuSeconds(bases)) - cpuBefore;
-    const accepted = summarise(
-      answers.filter((a) => a.phase === 1 && a.status === 202).map((a) => a.ms),
-      PHASES[1].seconds,
-    );
+    const accepted = acceptedIn(1);
     for (const p of processes) await p.stop();
     return [
       {
         profile,
-        phase: `ceiling: surge to the API alone`,
+        phase: 'ceiling: surge to the API alone',
         '202': `${accepted.operations}/${PEAK_RATE * PHASES[1].seconds}`,
         '202 p50 ms': fixed(accepted.p50, 1),
         '202 p99 ms': fixed(accepted.p99, 1),
@@ -175,10 +178,7 @@ async function spike(
   const refused = answers.filter((a) => a.status !== 202);
 
   const rows: Row[] = PHASES.map(({ name, rate, seconds }, phase) => {
-    const accepted = summarise(
-      answers.filter((a) => a.phase === phase && a.status === 202).map((a) => a.ms),
-      seconds,
-    );
+    const accepted = acceptedIn(phase);
     return {
       profile,
       phase: `${name}: ${rate}/s for ${seconds} s`,

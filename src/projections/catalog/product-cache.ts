@@ -2,10 +2,10 @@
 export type Revisions = Readonly<{ product: number; stock: number }>;
 
 /**
- * The highest revisions the catalog projection has started to write, per SKU. They
- * are raised inside the projection's transaction, before the commit: a reader that read the rows just
- * before the commit holds older revisions and its copy is not kept, and a copy cached earlier stops
- * being served.
+ * The highest revisions the catalog projection has started to write, per SKU. They are raised before
+ * the write commits (inside the projection's transaction, or, for a batch of stock changes alone on
+ * PGlite, before the one exchange that writes it): a reader that read the rows just before the commit
+ * holds older revisions and its copy is not kept, and a copy cached earlier stops being served.
  */
 export class WrittenRevisions {
   private readonly written = new Map<string, { product: number; stock: number }>();
