@@ -5,6 +5,7 @@ import {
   DatabaseUnavailableError,
   sqlState,
   type AppendNotices,
+  type QueryOptions,
   type SqlClient,
   type SqlRow,
   type SqlTransaction,
@@ -26,23 +27,33 @@ export type PostgresOptions = {
 /** PostgreSQL through a `pg` connection pool (the server profile). */
 export function connectPostgres(options: PostgresOptions): SqlClient {
   const requestTimeoutMs = options.requestTimeoutMs ?? 3_000;
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.maxConnections ?? 20,
-    application_name: options.applicationName ?? 'eventful-commerce',
-    connectionTimeoutMillis: requestTimeoutMs,
-    // A prepared statement planned once for every value (a generic plan, which PostgreSQL may settle
-    // on) cannot use the index the values at hand allow, and one made while a table was small scans it
-    // whole as it grows: the platform's statements are planned at every call, as unnamed ones are. The
-    // event store's and the simulated gateway's functions keep their plans (migration 0028).
-    options: '-c plan_cache_mode=force_custom_plan',
-  });
-  // An idle client that loses its connection emits 'error'; the pool replaces it on the next checkout.
-  pool.on('error', () => undefined);
+  const poolOf = (settings: string) => {
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 20,
+      application_name: options.applicationName ?? 'eventful-commerce',
+      connectionTimeoutMillis: requestTimeoutMs,
+      options: settings,
+    });
+    // An idle client that loses its connection emits 'error'; the pool replaces it on the next checkout.
+    pool.on('error', () => undefined);
+    return pool;
+  };
+  // A prepared statement planned once for every value (a generic plan, which PostgreSQL may settle
+  // on) cannot use the index the values at hand allow, and one made while a table was small scans it
+  // whole as it grows: the platform's statements are planned at every call, as unnamed ones are. The
+  // event store's and the simulated gateway's functions keep their plans (migration 0028).
+  const pool = poolOf('-c plan_cache_mode=force_custom_plan');
+  // Statements that find their rows by key (`QueryOptions.byKey`) go on connections of their own,
+  // where each is planned once, for any value, with the planner told to take the index (no
+  // sequential scan, no hash or merge join): planning them at every call cost four times running them.
+  const byKey = poolOf(
+    '-c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off',
+  );
   const notices = appendNotices(options, pool);
   const client = (timeoutMs: number): SqlClient => ({
     dialect: 'postgres',
-    ...onConnection(pool, timeoutMs),
+    ...onConnection(pool, timeoutMs, byKey),
     async transaction(work) {
       const connection = await unavailableOnFailure(pool.connect());
       try {
@@ -65,15 +76,21 @@ export function connectPostgres(options: PostgresOptions): SqlClient {
     notices,
     async close() {
       await notices.close();
-      await pool.end();
+      await Promise.all([pool.end(), byKey.end()]);
     },
   });
   return { ...client(requestTimeoutMs), background: client(options.backgroundTimeoutMs ?? 60_000) };
 }
 
-const onConnection = (client: pg.PoolClient | pg.Pool, timeoutMs: number): SqlTransaction => ({
-  async query<Row extends SqlRow>(sql: string, params: readonly unknown[] = []) {
-    return (await unavailableOnFailure(client.query<Row>(statement(sql, timeoutMs, params)))).rows;
+/** Statements on `client`; outside a transaction, those by key on `byKey` (see `connectPostgres`). */
+const onConnection = (
+  client: pg.PoolClient | pg.Pool,
+  timeoutMs: number,
+  byKey: pg.Pool | pg.PoolClient = client,
+): SqlTransaction => ({
+  async query<Row extends SqlRow>(sql: string, params: readonly unknown[] = [], options?: QueryOptions) {
+    const on = options?.byKey ? byKey : client;
+    return (await unavailableOnFailure(on.query<Row>(statement(sql, timeoutMs, params)))).rows;
   },
   async exec(sql: string) {
     await unavailableOnFailure(client.query(statement(sql, timeoutMs)));

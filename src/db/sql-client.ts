@@ -7,7 +7,11 @@ export type SqlRow = Record<string, unknown>;
 
 export interface SqlClient {
   readonly dialect: 'postgres' | 'pglite';
-  query<Row extends SqlRow = SqlRow>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row extends SqlRow = SqlRow>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<Row[]>;
   /** Runs several statements (no parameters), e.g. a migration file. */
   exec(sql: string): Promise<void>;
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
@@ -48,6 +52,15 @@ export interface AppendNotices {
 export class DatabaseUnavailableError extends Error {
   override name = 'DatabaseUnavailableError';
 }
+
+export type QueryOptions = Readonly<{
+  /**
+   * The statement finds its rows by key through an index whatever its values (a stream's events, a
+   * row by id, a function call): PostgreSQL plans it once on a connection, by index, instead of at
+   * every call as it plans the others (docs/decisions/0035). PGlite leaves the choice to the database.
+   */
+  byKey?: boolean;
+}>;
 
 /** `db` for background work (see `SqlClient.background`). */
 export const inBackground = (db: SqlClient): SqlClient => db.background ?? db;

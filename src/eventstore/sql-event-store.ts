@@ -78,6 +78,8 @@ const MAX_APPEND_CALLS = 4;
 const MAX_APPENDS_PER_CALL = 100;
 /** How long a call of several appends waits for a stream row another transaction holds. */
 const APPEND_MANY_LOCK_TIMEOUT = '250ms';
+/** The event store's reads and appends find their rows by stream id (`QueryOptions.byKey`). */
+const BY_KEY = { byKey: true } as const;
 
 export type SqlEventStoreOptions = {
   /** The event types this platform knows; an append of any other type is refused. */
@@ -203,6 +205,7 @@ export class SqlEventStore implements EventStore {
           `[${sorted.map((a) => `{"streamId":${JSON.stringify(a.streamId)},"expectedVersion":${a.expected},"events":${a.payload}}`).join(',')}]`,
           APPEND_MANY_LOCK_TIMEOUT,
         ],
+        BY_KEY,
       );
     } catch {
       // Nothing of the call was written (one statement): an event id reused, invalid data, a stream
@@ -256,6 +259,7 @@ export class SqlEventStore implements EventStore {
       [row] = await db.query<AppendRow>(
         `SELECT outcome, stream_version, last_position FROM es_append($1, $2, $3::jsonb)`,
         [streamId, expected, payload],
+        BY_KEY,
       );
     } catch (error) {
       throw translateAppendError(error);
@@ -276,6 +280,7 @@ export class SqlEventStore implements EventStore {
         WHERE stream_id = $1 AND stream_version ${backward ? '<=' : '>='} $2
         ORDER BY stream_version ${backward ? 'DESC' : 'ASC'} LIMIT $3`,
       [streamId, from, limit],
+      BY_KEY,
     );
     return rows.map(toRecordedEvent);
   }
@@ -298,6 +303,7 @@ export class SqlEventStore implements EventStore {
                         ORDER BY stream_version OFFSET 0) e
         ORDER BY wanted.n, e.stream_version`,
       [wanted.map((s) => s.streamId), wanted.map((s) => s.fromVersion)],
+      BY_KEY,
     );
     for (const row of rows) read.get(row.stream_id)?.push(toRecordedEvent(row));
     return read;
@@ -310,6 +316,7 @@ export class SqlEventStore implements EventStore {
     const [row] = await this.db.query<{ version: string | number }>(
       `SELECT version FROM es_streams WHERE stream_id = $1`,
       [streamId],
+      BY_KEY,
     );
     return row ? Number(row.version) : 0;
   }

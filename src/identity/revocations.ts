@@ -31,6 +31,7 @@ export class SqlTokenRevocations implements TokenRevocations {
                 SELECT 1 FROM sessions s
                  WHERE s.session_id = c.session_id AND s.user_id = u.user_id AND s.revoked_at IS NULL)`,
         [checks.map((c) => c.userId), checks.map((c) => c.sessionId)],
+        { byKey: true },
       );
       const live = new Set(rows.map((r) => Number(r.i) - 1));
       return checks.map((_, i) => live.has(i));

@@ -129,6 +129,7 @@ export class SimulatedGatewayLedger {
         request.paymentMethod,
         decline ?? null,
       ],
+      { byKey: true },
     );
     return { fingerprint: row!.answer_fingerprint, outcome: row!.answer_outcome };
   }
@@ -138,6 +139,7 @@ export class SimulatedGatewayLedger {
     const [row] = await this.db.query<AnswerRow>(
       `SELECT answer_fingerprint, answer_outcome FROM simulated_gateway_capture($1, $2, $3)`,
       [idempotencyKey, fingerprint, gatewayRef],
+      { byKey: true },
     );
     return { fingerprint: row!.answer_fingerprint, outcome: row!.answer_outcome };
   }

@@ -62,7 +62,7 @@ export async function moveCheckpoint(
   from: Checkpoint,
   to: Checkpoint,
 ): Promise<boolean> {
-  const moved = await db.query(MOVE, moveParams(projection, from, to));
+  const moved = await db.query(MOVE, moveParams(projection, from, to), { byKey: true });
   return moved.length > 0;
 }
 

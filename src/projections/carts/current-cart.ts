@@ -73,6 +73,7 @@ export class CustomerCarts {
     const [row] = await this.db.query<{ cart_number: number }>(
       `SELECT cart_number FROM customer_carts WHERE customer_id = $1`,
       [customerId],
+      { byKey: true },
     );
     const stored = row?.cart_number ?? 1;
     return { open: stored, stored };

@@ -68,16 +68,20 @@ export async function customerFactsAt(
   db: SqlClient,
   request: FactsRequest,
 ): Promise<{ facts: CustomerFacts } | { placedIn?: Checkpoint }> {
-  const [row] = await db.query<FactsRow>(FACTS, [
-    orderStream.id(request.orderId),
-    FRAUD_PROJECTION,
-    request.customerId,
-    request.orderId,
-    request.placedAt,
-    request.clientKey,
-    request.paymentMethod,
-    NOT_THE_CUSTOMERS,
-  ]);
+  const [row] = await db.query<FactsRow>(
+    FACTS,
+    [
+      orderStream.id(request.orderId),
+      FRAUD_PROJECTION,
+      request.customerId,
+      request.orderId,
+      request.placedAt,
+      request.clientKey,
+      request.paymentMethod,
+      NOT_THE_CUSTOMERS,
+    ],
+    { byKey: true },
+  );
   if (!row?.caught_up)
     return row?.placed_transaction
       ? { placedIn: { transactionId: row.placed_transaction, globalPosition: Number(row.placed_position) } }
