@@ -62,6 +62,8 @@ export type QueryOptions = Readonly<{
   byKey?: boolean;
 }>;
 
+export const BY_KEY: QueryOptions = { byKey: true };
+
 /** `db` for background work (see `SqlClient.background`). */
 export const inBackground = (db: SqlClient): SqlClient => db.background ?? db;
 

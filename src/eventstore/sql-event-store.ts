@@ -1,4 +1,4 @@
-import { constraintName, inBackground, sqlState, type SqlClient } from '../db/sql-client.ts';
+import { BY_KEY, constraintName, inBackground, sqlState, type SqlClient } from '../db/sql-client.ts';
 import { InvalidAppendError, UnknownPositionError, WrongExpectedVersionError } from './errors.ts';
 import {
   compareCheckpoints,
@@ -78,8 +78,6 @@ const MAX_APPEND_CALLS = 4;
 const MAX_APPENDS_PER_CALL = 100;
 /** How long a call of several appends waits for a stream row another transaction holds. */
 const APPEND_MANY_LOCK_TIMEOUT = '250ms';
-/** The event store's reads and appends find their rows by stream id (`QueryOptions.byKey`). */
-const BY_KEY = { byKey: true } as const;
 
 export type SqlEventStoreOptions = {
   /** The event types this platform knows; an append of any other type is refused. */

@@ -1,5 +1,5 @@
 import { batched } from '../db/batched.ts';
-import type { SqlClient } from '../db/sql-client.ts';
+import { BY_KEY, type SqlClient } from '../db/sql-client.ts';
 import type { RevocationListener } from './sessions.ts';
 
 /**
@@ -31,7 +31,7 @@ export class SqlTokenRevocations implements TokenRevocations {
                 SELECT 1 FROM sessions s
                  WHERE s.session_id = c.session_id AND s.user_id = u.user_id AND s.revoked_at IS NULL)`,
         [checks.map((c) => c.userId), checks.map((c) => c.sessionId)],
-        { byKey: true },
+        BY_KEY,
       );
       const live = new Set(rows.map((r) => Number(r.i) - 1));
       return checks.map((_, i) => live.has(i));

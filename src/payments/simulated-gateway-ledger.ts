@@ -1,4 +1,4 @@
-import type { SqlClient, SqlTransaction } from '../db/sql-client.ts';
+import { BY_KEY, type SqlClient, type SqlTransaction } from '../db/sql-client.ts';
 import { GatewayError, PaymentStateError, type GatewayErrorCode, type Money } from './payment-gateway.ts';
 
 /** `refunded` means fully refunded; a partial refund leaves `captured` with `refunded` > 0. */
@@ -129,7 +129,7 @@ export class SimulatedGatewayLedger {
         request.paymentMethod,
         decline ?? null,
       ],
-      { byKey: true },
+      BY_KEY,
     );
     return { fingerprint: row!.answer_fingerprint, outcome: row!.answer_outcome };
   }
@@ -139,7 +139,7 @@ export class SimulatedGatewayLedger {
     const [row] = await this.db.query<AnswerRow>(
       `SELECT answer_fingerprint, answer_outcome FROM simulated_gateway_capture($1, $2, $3)`,
       [idempotencyKey, fingerprint, gatewayRef],
-      { byKey: true },
+      BY_KEY,
     );
     return { fingerprint: row!.answer_fingerprint, outcome: row!.answer_outcome };
   }

@@ -1,5 +1,5 @@
 import { batched } from '../db/batched.ts';
-import { inBackground, type SqlClient } from '../db/sql-client.ts';
+import { BY_KEY, inBackground, type SqlClient } from '../db/sql-client.ts';
 import { Signal } from '../eventstore/signal.ts';
 import type { SqlProjection } from '../subscriptions/index.ts';
 import { RecentRate } from './recent-rate.ts';
@@ -79,6 +79,7 @@ export class QueueLeases {
            LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING order_id`,
       [limit, leaseMs, this.owner],
+      BY_KEY,
     );
     return claimed.map((r) => r.order_id);
   }
@@ -98,6 +99,7 @@ export class QueueLeases {
       `DELETE FROM ${table} WHERE order_id = ANY($1::text[]) AND lease_owner = $2 AND NOT requeued
        RETURNING order_id`,
       [orderIds, this.owner],
+      BY_KEY,
     );
     const gone = new Set(deleted.map((row) => row.order_id));
     const requeued = orderIds.filter((orderId) => !gone.has(orderId));
@@ -106,6 +108,7 @@ export class QueueLeases {
         `UPDATE ${table} SET requeued = false, leased_until = NULL, lease_owner = NULL
           WHERE order_id = ANY($1::text[]) AND lease_owner = $2`,
         [requeued, this.owner],
+        BY_KEY,
       );
     return orderIds.map(() => undefined);
   }
@@ -116,6 +119,7 @@ export class QueueLeases {
       `UPDATE ${this.rows.table} SET leased_until = now() + make_interval(secs => $2 / 1000.0)
         WHERE order_id = $1 AND lease_owner = $3`,
       [orderId, delayMs, this.owner],
+      BY_KEY,
     );
   }
 

@@ -1,4 +1,4 @@
-import type { SqlClient, SqlStatement, SqlTransaction } from '../db/sql-client.ts';
+import { BY_KEY, type SqlClient, type SqlStatement, type SqlTransaction } from '../db/sql-client.ts';
 import type { Checkpoint } from '../eventstore/event-store.ts';
 import { LOG_START } from '../eventstore/event-store.ts';
 
@@ -62,7 +62,7 @@ export async function moveCheckpoint(
   from: Checkpoint,
   to: Checkpoint,
 ): Promise<boolean> {
-  const moved = await db.query(MOVE, moveParams(projection, from, to), { byKey: true });
+  const moved = await db.query(MOVE, moveParams(projection, from, to), BY_KEY);
   return moved.length > 0;
 }
 

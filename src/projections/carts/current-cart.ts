@@ -1,5 +1,5 @@
 import { cartStream } from '../../domain/cart/index.ts';
-import type { SqlClient } from '../../db/sql-client.ts';
+import { BY_KEY, type SqlClient } from '../../db/sql-client.ts';
 import type { CartState } from '../../domain/cart/index.ts';
 
 export type CartLine = { sku: string; quantity: number };
@@ -73,7 +73,7 @@ export class CustomerCarts {
     const [row] = await this.db.query<{ cart_number: number }>(
       `SELECT cart_number FROM customer_carts WHERE customer_id = $1`,
       [customerId],
-      { byKey: true },
+      BY_KEY,
     );
     const stored = row?.cart_number ?? 1;
     return { open: stored, stored };

@@ -1,4 +1,4 @@
-import type { SqlClient } from '../../db/sql-client.ts';
+import { BY_KEY, type SqlClient } from '../../db/sql-client.ts';
 import type { CustomerFacts } from '../../domain/fraud/index.ts';
 import type { Checkpoint } from '../../eventstore/event-store.ts';
 import type { Money } from '../../domain/money.ts';
@@ -80,7 +80,7 @@ export async function customerFactsAt(
       request.paymentMethod,
       NOT_THE_CUSTOMERS,
     ],
-    { byKey: true },
+    BY_KEY,
   );
   if (!row?.caught_up)
     return row?.placed_transaction
