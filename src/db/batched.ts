@@ -1,16 +1,18 @@
 /**
- * One round trip for many calls: calls made while one is on its way wait, then go together in the next
- * (at most `max` at once); under load a round trip answers many. `run` answers each input in order.
+ * One round trip for many calls: calls made while `inFlight` (default 1) are on their way wait, then go
+ * together in the next (at most `max` at once); under load a round trip answers many, and a call never
+ * joins one already sent. `run` answers each input in order.
  */
 export function batched<In, Out>(
   max: number,
   run: (inputs: readonly In[]) => Promise<readonly Out[]>,
+  inFlight = 1,
 ): (input: In) => Promise<Out> {
   const waiting: { input: In; resolve(output: Out): void; reject(error: unknown): void }[] = [];
-  let running = false;
+  let running = 0;
   const next = () => {
-    if (running || waiting.length === 0) return;
-    running = true;
+    if (running >= inFlight || waiting.length === 0) return;
+    running++;
     const batch = waiting.splice(0, max);
     run(batch.map((call) => call.input))
       .then(
@@ -18,7 +20,7 @@ export function batched<In, Out>(
         (error: unknown) => batch.forEach((call) => call.reject(error)),
       )
       .finally(() => {
-        running = false;
+        running--;
         next();
       });
   };

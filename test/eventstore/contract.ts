@@ -76,6 +76,33 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
         expect((await store.readStreams([{ streamId: b, fromVersion: 2 }])).get(b)).toEqual([]);
       });
 
+      it('answers reads asked at the same moment each with its own streams from its own versions', async () => {
+        const [a, b] = [newStream(), newStream()];
+        await store.append(
+          a,
+          [1, 2, 3, 4].map((n) => thing({ n })),
+          'no_stream',
+        );
+        await store.append(b, [thing({ n: 10 }), thing({ n: 11 })], 'no_stream');
+        const versions = (events: readonly RecordedEvent[]) =>
+          events.map((e) => `${e.streamId}@${e.streamVersion}`);
+        const asked = Array.from({ length: 40 }, (_, i) =>
+          i % 2 === 0
+            ? store.readStream(a, { fromVersion: (i % 5) + 1 }).then(versions)
+            : store
+                .readStreams([
+                  { streamId: b, fromVersion: (i % 3) + 1 },
+                  { streamId: a, fromVersion: 4 },
+                ])
+                .then((read) => [...versions(read.get(b)!), ...versions(read.get(a)!)]),
+        );
+        const expected = (i: number) =>
+          i % 2 === 0
+            ? [1, 2, 3, 4].filter((v) => v >= (i % 5) + 1).map((v) => `${a}@${v}`)
+            : [...[1, 2].filter((v) => v >= (i % 3) + 1).map((v) => `${b}@${v}`), `${a}@4`];
+        expect(await Promise.all(asked)).toEqual(asked.map((_, i) => expected(i)));
+      });
+
       it('appends at the exact expected version and refuses a stale one with the actual version', async () => {
         const stream = newStream();
         await store.append(stream, [thing()], 'no_stream');

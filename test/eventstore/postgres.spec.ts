@@ -1,10 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import type { SqlClient } from '../../src/db/sql-client.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
 import { freshPostgres } from '../support/databases.ts';
-import { TEST_EVENT_TYPES } from '../support/events.ts';
+import { TEST_EVENT_TYPES, thing } from '../support/events.ts';
 import { eventStoreContract } from './contract.ts';
 
 eventStoreContract('PostgreSQL', async () => {
   const database = await freshPostgres();
   const store = new SqlEventStore(database.db, { eventTypes: TEST_EVENT_TYPES });
   return { store, dispose: async () => (await store.close(), await database.drop()) };
+});
+
+describe('stream reads on PostgreSQL', () => {
+  it('go together in one statement when asked while others are on their way', async () => {
+    const database = await freshPostgres();
+    let reads = 0;
+    const counted: SqlClient = {
+      ...database.db,
+      query: (sql, params, options) => {
+        if (sql.includes('WITH ORDINALITY AS wanted')) reads++;
+        return database.db.query(sql, params, options);
+      },
+    };
+    const store = new SqlEventStore(counted, { eventTypes: TEST_EVENT_TYPES });
+    try {
+      await store.append('thing-read', [thing({ n: 1 })], 'no_stream');
+      const read = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => store.readStream(i % 2 ? 'thing-read' : `thing-none-${i}`)),
+      );
+      expect(read.map((events) => events.length)).toEqual(read.map((_, i) => i % 2));
+      // Four on their way at once; the others wait and go together.
+      expect(reads).toBeGreaterThanOrEqual(5);
+      expect(reads).toBeLessThanOrEqual(8);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
 });
