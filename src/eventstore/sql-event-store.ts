@@ -77,10 +77,10 @@ type QueuedAppend = {
 };
 
 /** Append calls in flight at once; appends made meanwhile wait and then go together in one call. */
-const MAX_APPEND_CALLS = 4;
+const MAX_APPEND_CALLS = 2;
 const MAX_APPENDS_PER_CALL = 100;
 /** Reads of stream tails in flight at once, and reads (each of one or more streams) at most in one. */
-const MAX_READ_CALLS = 4;
+const MAX_READ_CALLS = 2;
 const MAX_READS_PER_CALL = 64;
 /** How long a call of several appends waits for a stream row another transaction holds. */
 const APPEND_MANY_LOCK_TIMEOUT = '250ms';

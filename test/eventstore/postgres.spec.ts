@@ -29,9 +29,9 @@ describe('stream reads on PostgreSQL', () => {
         Array.from({ length: 100 }, (_, i) => store.readStream(i % 2 ? 'thing-read' : `thing-none-${i}`)),
       );
       expect(read.map((events) => events.length)).toEqual(read.map((_, i) => i % 2));
-      // Four on their way at once; the others wait and go together.
-      expect(reads).toBeGreaterThanOrEqual(5);
-      expect(reads).toBeLessThanOrEqual(8);
+      // A few on their way at once (two); the others wait and go together, 64 at most in one.
+      expect(reads).toBeGreaterThanOrEqual(3);
+      expect(reads).toBeLessThanOrEqual(6);
     } finally {
       await store.close();
       await database.drop();
