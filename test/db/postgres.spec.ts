@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BY_KEY } from '../../src/db/sql-client.ts';
 import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 
 // src/db/postgres.ts: a statement with parameters is prepared (parsed) once per connection, but
@@ -41,9 +42,9 @@ describe('statements on PostgreSQL', () => {
     const { db } = database;
     const sql = `SELECT stream_version FROM es_events WHERE stream_id = $1 AND stream_version >= $2
                   ORDER BY stream_version LIMIT $3`;
-    for (let i = 0; i < 8; i++) await db.query(sql, [`order-${i}`, 1, 10], { byKey: true });
     const byKey = <Row extends Record<string, unknown>>(query: string, params: unknown[] = []) =>
-      db.query<Row>(query, params, { byKey: true });
+      db.query<Row>(query, params, BY_KEY);
+    for (let i = 0; i < 8; i++) await byKey(sql, [`order-${i}`, 1, 10]);
     const [prepared] = await byKey<{ name: string; generic_plans: string; custom_plans: string }>(
       `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1`,
       [sql],
@@ -62,7 +63,7 @@ describe('statements on PostgreSQL', () => {
     );
     expect(planned).toEqual({ custom_plans: '1' });
     const inTransaction = await db.transaction((tx) =>
-      tx.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode', [], { byKey: true }),
+      tx.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode', [], BY_KEY),
     );
     expect(inTransaction).toEqual([{ plan_cache_mode: 'force_custom_plan' }]);
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SqlClient } from '../../src/db/sql-client.ts';
 import { SqlEventStore } from '../../src/eventstore/sql-event-store.ts';
-import { freshPostgres } from '../support/databases.ts';
+import { freshPostgres, watched } from '../support/databases.ts';
 import { TEST_EVENT_TYPES, thing } from '../support/events.ts';
 import { eventStoreContract } from './contract.ts';
 
@@ -15,13 +14,9 @@ describe('stream reads on PostgreSQL', () => {
   it('go together in one statement when asked while others are on their way', async () => {
     const database = await freshPostgres();
     let reads = 0;
-    const counted: SqlClient = {
-      ...database.db,
-      query: (sql, params, options) => {
-        if (sql.includes('WITH ORDINALITY AS wanted')) reads++;
-        return database.db.query(sql, params, options);
-      },
-    };
+    const counted = watched(database.db, (sql) => {
+      if (sql.includes('WITH ORDINALITY AS wanted')) reads++;
+    });
     const store = new SqlEventStore(counted, { eventTypes: TEST_EVENT_TYPES });
     try {
       await store.append('thing-read', [thing({ n: 1 })], 'no_stream');

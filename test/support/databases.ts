@@ -43,14 +43,14 @@ export async function freshPGlite(): Promise<TestDatabase> {
   return { db, drop: () => db.close() };
 }
 
-/** `db`, its background client too, telling `seen` of every statement before sending it. */
+/** `db`, its background client too, telling `seen` of every statement before sending it (as sent). */
 export function watched(
   db: SqlClient,
   seen: (sql: string, params: readonly unknown[] | undefined) => void,
 ): SqlClient {
   const watch = (client: SqlClient): SqlClient => ({
     ...client,
-    query: (sql, params) => (seen(sql, params), client.query(sql, params)),
+    query: (sql, params, options) => (seen(sql, params), client.query(sql, params, options)),
   });
   return { ...watch(db), background: watch(db.background ?? db) };
 }
