@@ -81,7 +81,7 @@ const configSchema = z.object({
   /** A surge: more orders placed a second than this (counted over the last 250 ms). The saga then drives fewer at once. */
   SAGA_SURGE_ORDERS_PER_SECOND: z.coerce.number().int().min(1).default(250),
   /** Orders one worker drives at once during a surge, so that the requests placing them answer first. */
-  SAGA_SURGE_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
+  SAGA_SURGE_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(2),
   /** Services profile: seed the demo catalog and users as the embedded profile always does. */
   SEED_DEMO: z
     .enum(['true', 'false'])

@@ -7,7 +7,7 @@ const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 /**
  * The platform as an operator runs it (`src/main.ts`), in its own process; resolves with its URL.
  * BENCH_CPU_PROFILE=<dir>: each platform process writes a V8 CPU profile there when it stops.
- * BENCH_WORKER_NICE (default 3): the niceness of a ROLE=worker process.
+ * BENCH_WORKER_NICE (default 10): the niceness of a ROLE=worker process.
  */
 export async function startPlatformProcess(
   env: Record<string, string>,
@@ -15,9 +15,9 @@ export async function startPlatformProcess(
   const profile = process.env.BENCH_CPU_PROFILE;
   const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   // API and worker share the machine's two cores here: the worker, whose work waits in queues
-  // anyway, runs at a lower priority than the API, whose answers a shopper waits for (`nice -n 3`,
+  // anyway, runs at a lower priority than the API, whose answers a shopper waits for (`nice -n 10`,
   // as the README advises for that set-up). BENCH_WORKER_NICE=0 runs both alike.
-  const niceness = env.ROLE === 'worker' ? Number(process.env.BENCH_WORKER_NICE ?? 3) : 0;
+  const niceness = env.ROLE === 'worker' ? Number(process.env.BENCH_WORKER_NICE ?? 10) : 0;
   const command = [process.execPath, ...profiling, '--import', 'tsx', main];
   const [file, ...args] = niceness ? ['nice', '-n', String(niceness), ...command] : command;
   const child: ChildProcess = spawn(file!, args, {
