@@ -1,6 +1,6 @@
 // The browse mix beside product detail, in the same run:   npm run bench:browse
 // The platform runs as operators run it (embedded: one process; services: an API process and a worker
-// at nice 10 on PostgreSQL, Redis and Elasticsearch) with the demo catalog (1,200 products). Measured,
+// at BENCH_WORKER_NICE on PostgreSQL, Redis and Elasticsearch) with the demo catalog (1,200 products). Measured,
 // each with autocannon and 32 connections, one after the other on the same processes:
 //  1. product detail: 30 product pages, as shoppers open them;
 //  2. the browse mix: 30 listing pages as shoppers request them (the six category pages and their

@@ -1,6 +1,6 @@
 // Flash sales:   npm run bench:flash-sale
 // The platform runs as operators run it (embedded: one process; services: two API processes and a
-// worker at nice 10 on PostgreSQL and Redis); this process is the crowd, on the same two cores.
+// worker at BENCH_WORKER_NICE on PostgreSQL and Redis); this process is the crowd, on the same two cores.
 //  1. a flash sale over HTTP, per profile: BENCH_BUYERS (5,000) buyers, each with one unit in the
 //     cart, check out at once (BENCH_CONNECTIONS, 256, in flight) for BENCH_UNITS (500) units of one
 //     SKU whose gate is on auto (it turns on by itself once the SKU is hot). Printed: the answers
