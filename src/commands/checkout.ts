@@ -63,18 +63,32 @@ export async function placeOrder(
   const cart = await deps.currentCart(request.customerId);
   const placement = await placementOf(deps, request, orderId, cart);
   // Nearly every request is the first with its key: its order is appended as a new stream, without
-  // reading the stream first. A retry finds the stream there (or its cart closed by the first try).
+  // reading the stream first, and the cart's checkout after it in the same round trip, made only if
+  // the order was (docs/decisions/0038). A retry finds the stream there (or its cart closed by the
+  // first try).
+  const closing = isLeft(placement)
+    ? undefined
+    : deps.commands.cart.following(
+        streams.cart(cart.cartId),
+        checkOutCart(cart.cartId, placement.right.data),
+        request.context,
+      );
   let placed = isLeft(placement)
     ? undefined
-    : await deps.commands.order.handleNew(stream, placement.right, request.context);
+    : await deps.commands.order.handleNew(stream, placement.right, request.context, closing);
   if (placed === undefined) {
     const { state: existing } = await deps.commands.order.load(stream);
     if (existing.status !== 'not_placed') return placedBefore(deps, existing, request);
     if (isLeft(placement)) return placement;
     placed = await deps.commands.order.handle(stream, placement.right, request.context);
   }
-  return isLeft(placed) ? placed : checkOut(deps, cart, placed.right.state as PlacedOrder, request);
+  if (isLeft(placed)) return placed;
+  const order = placed.right.state as PlacedOrder;
+  return closing?.appended ? right(order) : checkOut(deps, cart, order, request);
 }
+
+const checkOutCart = (cartId: string, order: Readonly<{ orderId: string; placedAt: string }>) =>
+  ({ type: 'CheckOutCart', data: { cartId, orderId: order.orderId, at: order.placedAt } }) as const;
 
 /** The order the cart makes now, or why it makes none: an empty cart, a SKU no longer for sale, sold out. */
 async function placementOf(
@@ -115,7 +129,7 @@ async function placementOf(
   });
 }
 
-/** Closes the cart the order was placed from. */
+/** Closes the cart the order was placed from, when it was not closed with the order's placement. */
 async function checkOut(
   deps: CheckoutDependencies,
   cart: CheckoutCart,
@@ -125,7 +139,7 @@ async function checkOut(
   // Crash before this and the order stands but the cart stays open: the customer sees the items still there.
   const checkedOut = await deps.commands.cart.handle(
     streams.cart(cart.cartId),
-    { type: 'CheckOutCart', data: { cartId: cart.cartId, orderId: order.orderId, at: order.placedAt } },
+    checkOutCart(cart.cartId, order),
     request.context,
   );
   if (isLeft(checkedOut) && checkedOut.left.code !== 'CartCheckedOut') return checkedOut;

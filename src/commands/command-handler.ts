@@ -2,7 +2,14 @@ import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { Decider, DomainCommand, DomainError, DomainEvent } from '../domain/decider.ts';
 import { WrongExpectedVersionError } from '../eventstore/errors.ts';
 import { newEventId } from '../eventstore/event-ids.ts';
-import type { Actor, EventStore, NewEvent, RecordedEvent } from '../eventstore/event-store.ts';
+import type {
+  Actor,
+  AppendResult,
+  EventStore,
+  NewEvent,
+  RecordedEvent,
+  StreamAppend,
+} from '../eventstore/event-store.ts';
 import { StreamStateCache, type CachedStream } from './stream-state-cache.ts';
 
 /** Who asks, and why: becomes the metadata of every event the command produces. */
@@ -24,6 +31,18 @@ export type Handled<E, S> = Readonly<{
   state: S;
   version: number;
 }>;
+
+/**
+ * A command decided against the state of its stream held in this process, to be appended only after
+ * another stream's first events, in the same round trip (`handleNew`'s `then`). `appended` says
+ * whether it was; if not, the caller sends the command the usual way (`handle`).
+ */
+export type FollowingCommand = {
+  readonly append: StreamAppend;
+  appended: boolean;
+  /** Told what became of the append: the handler keeps the stream's new state, or forgets the old one. */
+  settle(result: AppendResult | WrongExpectedVersionError): void;
+};
 
 export type CommandHandlerOptions = Readonly<{
   /** Attempts of one batch after version conflicts before the conflict is reported. */
@@ -110,21 +129,59 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
     streamId: string,
     command: C,
     context: CommandContext,
+    then?: FollowingCommand,
   ): Promise<Either<Err, Handled<E, S>> | undefined> {
     if (this.cache.get(streamId) || this.queues.has(streamId)) return undefined;
     const decided = this.decideAll(this.decider.initialState(), [{ command, context }]);
     const { result, eventIds } = decided.outcomes[0]!;
     if (isLeft(result)) return left(result.left);
     try {
-      const appended = await this.store.append(streamId, decided.newEvents, 'no_stream', {
-        background: context.background,
-      });
+      const first = { streamId, events: decided.newEvents, expectedVersion: 'no_stream' } as const;
+      const options = { background: context.background };
+      let appended: AppendResult;
+      if (then) {
+        const both = await this.store.appendThen(first, then.append, options);
+        then.settle(both.then);
+        appended = both.first;
+      } else appended = await this.store.append(streamId, decided.newEvents, 'no_stream', options);
       const stream = this.remember(streamId, decided.state, appended.nextExpectedVersion);
       return right({ events: result.right, eventIds, state: stream.state, version: stream.version });
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * `command` decided against the state of its stream held here, for another handler's `handleNew`
+   * to append after its own events, in one round trip. Undefined, and the caller sends it with
+   * `handle`, when no state is held here or a command for the stream is on its way, or when the
+   * command would append nothing or is refused (`handle` then decides on the latest state).
+   */
+  following(streamId: string, command: C, context: CommandContext): FollowingCommand | undefined {
+    const stream = this.cache.get(streamId);
+    if (!stream || this.queues.has(streamId)) return undefined;
+    const decided = this.decideAll(stream.state, [{ command, context }]);
+    if (decided.newEvents.length === 0 || isLeft(decided.outcomes[0]!.result)) return undefined;
+    const following: FollowingCommand = {
+      append: {
+        streamId,
+        events: decided.newEvents,
+        expectedVersion: stream.version === 0 ? 'no_stream' : stream.version,
+      },
+      appended: false,
+      settle: (result) => {
+        if (result instanceof WrongExpectedVersionError) {
+          this.cache.delete(streamId);
+          this.stats.conflicts++;
+          this.onConflict(streamId, true);
+          return;
+        }
+        this.remember(streamId, decided.state, result.nextExpectedVersion);
+        following.appended = true;
+      },
+    };
+    return following;
   }
 
   /** Current state of a stream, read from the store (and refreshing the cache). */

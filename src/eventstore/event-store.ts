@@ -1,3 +1,5 @@
+import type { WrongExpectedVersionError } from './errors.ts';
+
 /**
  * The event store port. Every adapter (PostgreSQL, PGlite, KurrentDB) implements it and passes the
  * same contract suite (test/eventstore/contract.ts).
@@ -122,6 +124,13 @@ export type AppendOptions = Readonly<{
   background?: boolean;
 }>;
 
+/** One stream's append, as `append` takes it. */
+export type StreamAppend = Readonly<{
+  streamId: string;
+  events: readonly NewEvent[];
+  expectedVersion: ExpectedVersion;
+}>;
+
 export interface EventStore {
   append(
     streamId: string,
@@ -129,6 +138,18 @@ export interface EventStore {
     expectedVersion: ExpectedVersion,
     options?: AppendOptions,
   ): Promise<AppendResult>;
+  /**
+   * Two appends to two streams, the second made only if the first was (appended now, or these very
+   * events before), in one round trip where the store can (a store without such a call makes them one
+   * after the other). Not one transaction: the second keeps its own expected version, and a conflict
+   * of its own is its answer (`then`) while the first stands. Throws as `append` does for the first,
+   * having written nothing of the second. Checkout places an order and closes its cart this way.
+   */
+  appendThen(
+    first: StreamAppend,
+    then: StreamAppend,
+    options?: AppendOptions,
+  ): Promise<{ first: AppendResult; then: AppendResult | WrongExpectedVersionError }>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Several streams at once, each forward from its own version: one read instead of one per stream. */
   readStreams(

@@ -17,6 +17,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
+  type StreamAppend,
   type SubscriptionHandler,
 } from './event-store.ts';
 import { LogTail } from './log-tail.ts';
@@ -72,6 +73,10 @@ type QueuedAppend = {
   streamId: string;
   expected: number;
   payload: string;
+  /** The append of the same call this one is made only after (`appendThen`). */
+  after?: QueuedAppend;
+  /** The outcome: 'ok', 'duplicate', 'conflict', or 'skipped' (its `after` was not made). */
+  row: Promise<AppendRow>;
   resolve(row: AppendRow): void;
   reject(error: unknown): void;
 };
@@ -142,16 +147,64 @@ export class SqlEventStore implements EventStore {
     expectedVersion: ExpectedVersion,
     options: AppendOptions = {},
   ): Promise<AppendResult> {
-    assertStreamId(streamId);
-    const expected = encodeExpectedVersion(expectedVersion);
-    const prepared = prepareEvents(streamId, events, this.knownTypes);
+    const [queued] = this.queueAppends([{ streamId, events, expectedVersion }], options);
+    return this.appendResult(queued!, expectedVersion);
+  }
+
+  async appendThen(
+    first: StreamAppend,
+    then: StreamAppend,
+    options: AppendOptions = {},
+  ): Promise<{ first: AppendResult; then: AppendResult | WrongExpectedVersionError }> {
+    const [queuedFirst, queuedThen] = this.queueAppends([first, then], options);
+    // Whatever becomes of the first, the second's outcome is looked at only if the first was made.
+    queuedThen!.row.catch(() => undefined);
+    const firstResult = await this.appendResult(queuedFirst!, first.expectedVersion);
+    const thenResult =
+      (await queuedThen!.row).outcome === 'skipped'
+        ? // The first turned out made before (a retry of it won a race): the second goes on its own.
+          this.append(then.streamId, then.events, then.expectedVersion, options)
+        : this.appendResult(queuedThen!, then.expectedVersion);
+    try {
+      return { first: firstResult, then: await thenResult };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) return { first: firstResult, then: error };
+      throw error;
+    }
+  }
+
+  /**
+   * Checks every append (nothing is queued if one is invalid) and queues them together, each after
+   * the one before it (`appendThen`: at most two), so that they go in one call.
+   */
+  private queueAppends(appends: readonly StreamAppend[], options: AppendOptions): QueuedAppend[] {
+    const payloads = appends.map(({ streamId, events }) => {
+      assertStreamId(streamId);
+      return appendPayload(prepareEvents(streamId, events, this.knownTypes));
+    });
+    const lane = options.background ? this.backgroundAppends : this.appends;
+    const queued: QueuedAppend[] = [];
+    appends.forEach(({ streamId, expectedVersion }, i) => {
+      let resolve!: (row: AppendRow) => void;
+      let reject!: (error: unknown) => void;
+      const row = new Promise<AppendRow>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      const expected = encodeExpectedVersion(expectedVersion);
+      queued.push({ streamId, expected, payload: payloads[i]!, after: queued[i - 1], row, resolve, reject });
+    });
+    lane.queue.push(...queued);
+    this.flushAppends(lane);
+    return queued;
+  }
+
+  /** What a queued append made of its stream, as `append` answers it. */
+  private async appendResult(queued: QueuedAppend, expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    const { streamId } = queued;
     let row: AppendRow;
     try {
-      const lane = options.background ? this.backgroundAppends : this.appends;
-      row = await new Promise<AppendRow>((resolve, reject) => {
-        lane.queue.push({ streamId, expected, payload: appendPayload(prepared), resolve, reject });
-        this.flushAppends(lane);
-      });
+      row = await queued.row;
     } catch (error) {
       await this.versions?.unsure(streamId);
       throw error;
@@ -182,7 +235,9 @@ export class SqlEventStore implements EventStore {
    */
   private flushAppends(lane: AppendLane): void {
     while (lane.queue.length > 0 && lane.calls < lane.maxCalls) {
-      const batch = lane.queue.splice(0, MAX_APPENDS_PER_CALL);
+      // An append made only after another goes in the same call as that one.
+      const cut = lane.queue[MAX_APPENDS_PER_CALL]?.after ? MAX_APPENDS_PER_CALL + 1 : MAX_APPENDS_PER_CALL;
+      const batch = lane.queue.splice(0, cut);
       lane.calls++;
       void this.sendAppends(lane.db, batch).finally(() => {
         lane.calls--;
@@ -201,12 +256,13 @@ export class SqlEventStore implements EventStore {
     const sorted = [...batch].sort((a, b) =>
       a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0,
     );
+    const ordinals = new Map(sorted.map((append, i) => [append, i + 1]));
     let rows: (AppendRow & { ordinal: number })[];
     try {
       rows = await db.query<AppendRow & { ordinal: number }>(
         `SELECT ordinal, outcome, stream_version, last_position FROM es_append_many($1::jsonb, $2)`,
         [
-          `[${sorted.map((a) => `{"streamId":${JSON.stringify(a.streamId)},"expectedVersion":${a.expected},"events":${a.payload}}`).join(',')}]`,
+          `[${sorted.map((a) => `{"streamId":${JSON.stringify(a.streamId)},"expectedVersion":${a.expected},${a.after ? `"after":${ordinals.get(a.after)},` : ''}"events":${a.payload}}`).join(',')}]`,
           APPEND_MANY_LOCK_TIMEOUT,
         ],
         BY_KEY,
@@ -214,7 +270,8 @@ export class SqlEventStore implements EventStore {
     } catch {
       // Nothing of the call was written (one statement): an event id reused, invalid data, a stream
       // held by another transaction past the lock timeout, a lost connection. Append one by one, each
-      // then meeting its own outcome (event ids make an append that did land a no-op).
+      // then meeting its own outcome (event ids make an append that did land a no-op); one made only
+      // after another waits for that one's outcome.
       rows = [];
     }
     const byOrdinal = new Map(rows.map((row) => [Number(row.ordinal), row]));
@@ -222,6 +279,12 @@ export class SqlEventStore implements EventStore {
       sorted.map(async (append, i) => {
         const row = byOrdinal.get(i + 1);
         if (row) return append.resolve(row);
+        const made = await append.after?.row.then(
+          (before) => before.outcome === 'ok' || before.outcome === 'duplicate',
+          () => false,
+        );
+        if (made === false)
+          return append.resolve({ outcome: 'skipped', stream_version: 0, last_position: null });
         await this.appendOne(db, append.streamId, append.expected, append.payload).then(
           append.resolve,
           append.reject,

@@ -75,6 +75,37 @@ describe.each(['embedded', 'postgres'] as const)('checkout and orders over HTTP 
     expect(different.headers['content-type']).toContain('application/problem+json');
   });
 
+  it('leaves a cart filled after the order was placed open when its key is used again (a cart closes only with the order it made)', async () => {
+    const di = await signIn(t.app, t.platform, `di-${profile}@example.com`);
+    // The first checkout with the key was served by another process (its order is not held here);
+    // then the customer filled a new cart.
+    const orderId = orderIdFor(di.userId, 'checkout-key-0004');
+    const elsewhere = new CommandHandler(t.platform.store, orderDecider);
+    await elsewhere.handle(
+      streams.order(orderId),
+      {
+        type: 'PlaceOrder',
+        data: {
+          orderId,
+          customerId: di.userId,
+          lines: [{ sku: 'HTTP-1', quantity: 1, unitPrice: { amount: 1250, currency: 'USD' } }],
+          paymentMethod: 'pm_card_visa',
+          placedAt: new Date().toISOString(),
+        },
+      },
+      { actor: { id: di.userId, role: 'customer' }, correlationId: 'the-first-checkout' },
+    );
+    await fillCart(di.headers, 'HTTP-1', 3);
+    const again = await checkout(di.headers, 'checkout-key-0004');
+    expect(again.statusCode).toBe(202);
+    expect(again.json().orderId).toBe(orderId);
+    expect((await checkout(di.headers, 'checkout-key-0004', 'pm_card_mastercard')).statusCode).toBe(422);
+    const cart = await t.app.inject({ method: 'GET', url: '/cart', headers: di.headers });
+    expect(cart.json().items).toEqual([expect.objectContaining({ sku: 'HTTP-1', quantity: 3 })]);
+    const order = await t.platform.store.readStream(streams.order(orderId));
+    expect(order.map((e) => e.type)).toEqual(['OrderPlaced']);
+  });
+
   it('answers a retry whose first try placed the order elsewhere but left the cart open with that order, placed once', async () => {
     const cy = await signIn(t.app, t.platform, `cy-${profile}@example.com`);
     await fillCart(cy.headers);

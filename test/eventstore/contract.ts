@@ -229,6 +229,100 @@ export function eventStoreContract(adapter: string, open: () => Promise<Contract
         }
       });
 
+      describe('appendThen: a second append made only if the first was', () => {
+        // The follower's stream sorts before its first's, as a cart's before its order's: the store
+        // sends a call's appends in stream id order.
+        const pair = () => ({ first: newStream('zfirst'), then: newStream('afollow') });
+        const versionsOf = async (...streams: string[]) =>
+          Promise.all(streams.map((stream) => store.streamVersion(stream)));
+        const twice = newStream();
+        const reused = thing();
+        beforeAll(() => store.append(newStream(), [reused], 'no_stream'));
+
+        it('makes both, and refuses the second only by its own expected version', async () => {
+          const both = pair();
+          await store.append(both.then, [thing()], 'no_stream');
+          const made = await store.appendThen(
+            { streamId: both.first, events: [thing(), thing()], expectedVersion: 'no_stream' },
+            { streamId: both.then, events: [thing()], expectedVersion: 1 },
+          );
+          expect(made.first).toMatchObject({ written: true, nextExpectedVersion: 2 });
+          expect(made.then).toMatchObject({ written: true, nextExpectedVersion: 2 });
+          expect(verifyChain(await store.readStream(both.then)).valid).toBe(true);
+
+          const stale = pair();
+          await store.append(stale.then, [thing(), thing()], 'no_stream');
+          const refused = await store.appendThen(
+            { streamId: stale.first, events: [thing()], expectedVersion: 'no_stream' },
+            { streamId: stale.then, events: [thing()], expectedVersion: 1 },
+          );
+          expect(refused.first).toMatchObject({ written: true, nextExpectedVersion: 1 });
+          expect(refused.then).toBeInstanceOf(WrongExpectedVersionError);
+          expect(refused.then).toMatchObject({ expectedVersion: 1, actualVersion: 2 });
+          expect(await versionsOf(stale.first, stale.then)).toEqual([1, 2]);
+        });
+
+        it('writes nothing of the second when the first meets a conflict or is invalid', async () => {
+          const taken = pair();
+          await store.append(taken.first, [thing()], 'no_stream');
+          await expect(
+            store.appendThen(
+              { streamId: taken.first, events: [thing()], expectedVersion: 'no_stream' },
+              { streamId: taken.then, events: [thing()], expectedVersion: 'any' },
+            ),
+          ).rejects.toBeInstanceOf(WrongExpectedVersionError);
+          const invalid = pair();
+          await expect(
+            store.appendThen(
+              { streamId: invalid.first, events: [thing()], expectedVersion: 'no_stream' },
+              {
+                streamId: invalid.then,
+                events: [{ ...thing(), type: 'NoSuchEvent' }],
+                expectedVersion: 'any',
+              },
+            ),
+          ).rejects.toMatchObject({ reason: 'unknown_event_type' });
+          expect(await versionsOf(taken.first, taken.then, invalid.first, invalid.then)).toEqual([
+            1, 0, 0, 0,
+          ]);
+        });
+
+        it.each([
+          ['made together (0028)', () => []],
+          [
+            'with a stream twice, made append by append',
+            () => Array.from({ length: 3 }, () => ({ stream: twice, event: thing() })),
+          ],
+          ['with an event id reused, made one by one', () => [{ stream: newStream(), event: reused }]],
+        ])('keeps each pair apart among many appends made at once: a call %s', async (_, others) => {
+          // Twenty pairs, the first of every other one taken already. The first two appends made go in
+          // calls of their own; the others wait and then go together, in one call.
+          const pairs = Array.from({ length: 20 }, pair);
+          const taken = pairs.filter((_, i) => i % 2 === 1);
+          for (const { first } of taken) await store.append(first, [thing()], 'no_stream');
+          const extra = others();
+          const outcomes = await Promise.allSettled([
+            ...[newStream(), newStream()].map((stream) => store.append(stream, [thing()], 'no_stream')),
+            ...pairs.map(({ first, then }) =>
+              store.appendThen(
+                { streamId: first, events: [thing()], expectedVersion: 'no_stream' },
+                { streamId: then, events: [thing(), thing()], expectedVersion: 'no_stream' },
+              ),
+            ),
+            ...extra.map(({ stream, event }) => store.append(stream, [event], 'any')),
+          ]);
+          const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as object] : []));
+          expect(refused.filter((e) => e instanceof WrongExpectedVersionError)).toHaveLength(taken.length);
+          expect(refused.filter((e) => e instanceof InvalidAppendError)).toHaveLength(
+            extra.filter(({ event }) => event === reused).length,
+          );
+          for (const [i, { first, then }] of pairs.entries()) {
+            expect(await versionsOf(first, then)).toEqual(i % 2 === 1 ? [1, 0] : [1, 2]);
+            if (i % 2 === 0) expect(verifyChain(await store.readStream(then)).valid).toBe(true);
+          }
+        });
+      });
+
       it('reads forward and backward from a version, a bounded number of events', async () => {
         const stream = newStream();
         await store.append(
