@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderIdFor } from '../../src/commands/checkout.ts';
 import { streams } from '../../src/commands/index.ts';
 import { CommandHandler } from '../../src/commands/command-handler.ts';
+import { cartDecider } from '../../src/domain/cart/index.ts';
 import { orderDecider } from '../../src/domain/order/index.ts';
 import { signIn } from '../support/http.ts';
 import { testApp, type TestApp } from '../support/platform.ts';
@@ -77,6 +78,8 @@ describe.each(['embedded', 'postgres'] as const)('checkout and orders over HTTP 
 
   it('leaves a cart filled after the order was placed open when its key is used again (a cart closes only with the order it made)', async () => {
     const di = await signIn(t.app, t.platform, `di-${profile}@example.com`);
+    const sku = `HTTP-4-${profile}`;
+    await stockProduct(t.platform, sku, 5, 1250);
     // The first checkout with the key was served by another process (its order is not held here);
     // then the customer filled a new cart.
     const orderId = orderIdFor(di.userId, 'checkout-key-0004');
@@ -88,26 +91,48 @@ describe.each(['embedded', 'postgres'] as const)('checkout and orders over HTTP 
         data: {
           orderId,
           customerId: di.userId,
-          lines: [{ sku: 'HTTP-1', quantity: 1, unitPrice: { amount: 1250, currency: 'USD' } }],
+          lines: [{ sku, quantity: 1, unitPrice: { amount: 1250, currency: 'USD' } }],
           paymentMethod: 'pm_card_visa',
           placedAt: new Date().toISOString(),
         },
       },
       { actor: { id: di.userId, role: 'customer' }, correlationId: 'the-first-checkout' },
     );
-    await fillCart(di.headers, 'HTTP-1', 3);
+    await fillCart(di.headers, sku, 3);
     const again = await checkout(di.headers, 'checkout-key-0004');
     expect(again.statusCode).toBe(202);
     expect(again.json().orderId).toBe(orderId);
     expect((await checkout(di.headers, 'checkout-key-0004', 'pm_card_mastercard')).statusCode).toBe(422);
     const cart = await t.app.inject({ method: 'GET', url: '/cart', headers: di.headers });
-    expect(cart.json().items).toEqual([expect.objectContaining({ sku: 'HTTP-1', quantity: 3 })]);
+    expect(cart.json().items).toEqual([expect.objectContaining({ sku, quantity: 3 })]);
     const placements = (await t.platform.store.readStream(streams.order(orderId))).filter(
       (e) => e.type === 'OrderPlaced',
     );
     expect(placements.map((e) => e.data)).toEqual([
-      expect.objectContaining({ lines: [expect.objectContaining({ sku: 'HTTP-1', quantity: 1 })] }),
+      expect.objectContaining({ lines: [expect.objectContaining({ sku, quantity: 1 })] }),
     ]);
+  });
+
+  it('prices the cart as it is, when another process changed it since this one last saw it', async () => {
+    const ed = await signIn(t.app, t.platform, `ed-${profile}@example.com`);
+    await stockProduct(t.platform, `HTTP-2-${profile}`, 5, 1250);
+    await stockProduct(t.platform, `HTTP-3-${profile}`, 5, 700);
+    await fillCart(ed.headers, `HTTP-2-${profile}`, 1);
+    // Another API process adds a second product to the same cart.
+    const elsewhere = new CommandHandler(t.platform.store, cartDecider);
+    const added = await elsewhere.handle(
+      streams.cart(`${ed.userId}.1`),
+      {
+        type: 'AddItem',
+        data: { cartId: `${ed.userId}.1`, sku: `HTTP-3-${profile}`, quantity: 2, maxQuantity: 5 },
+      },
+      { actor: { id: ed.userId, role: 'customer' }, correlationId: 'another-tab' },
+    );
+    expect(isRight(added)).toBe(true);
+    const placed = await checkout(ed.headers, 'checkout-key-0005');
+    expect(placed.statusCode).toBe(202);
+    const order = await t.app.inject({ method: 'GET', url: placed.json().statusUrl, headers: ed.headers });
+    expect(order.json().total).toEqual({ amount: 1250 + 2 * 700, currency: 'USD' });
   });
 
   it('answers a retry whose first try placed the order elsewhere but left the cart open with that order, placed once', async () => {
