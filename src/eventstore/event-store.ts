@@ -140,8 +140,8 @@ export interface EventStore {
   ): Promise<AppendResult>;
   /**
    * Two appends to two streams, the second made only if the first was (appended now, or these very
-   * events before), in one round trip where the store can (a store without such a call makes them one
-   * after the other). Not one transaction: the second keeps its own expected version, and a conflict
+   * events before), in one round trip where the store can (one that cannot makes them one after the
+   * other). Not one transaction: the second keeps its own expected version, and a conflict
    * of its own is its answer (`then`) while the first stands. Throws as `append` does for the first,
    * having written nothing of the second. Checkout places an order and closes its cart this way.
    */

@@ -158,10 +158,10 @@ export class SqlEventStore implements EventStore {
   ): Promise<{ first: AppendResult; then: AppendResult | WrongExpectedVersionError }> {
     const [queuedFirst, queuedThen] = this.queueAppends([first, then], options);
     // Whatever becomes of the first, the second's outcome is looked at only if the first was made.
-    queuedThen!.row.catch(() => undefined);
+    const thenRow = queuedThen!.row.catch(() => undefined);
     const firstResult = await this.appendResult(queuedFirst!, first.expectedVersion);
     const thenResult =
-      (await queuedThen!.row).outcome === 'skipped'
+      (await thenRow)?.outcome === 'skipped'
         ? // The first turned out made before (a retry of it won a race): the second goes on its own.
           this.append(then.streamId, then.events, then.expectedVersion, options)
         : this.appendResult(queuedThen!, then.expectedVersion);
