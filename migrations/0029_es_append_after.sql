@@ -43,7 +43,10 @@ BEGIN
 END
 $$;
 
--- 0028's es_append_many, with `after`.
+-- 0028's es_append_many, restated whole (a function is replaced with its whole body), with `after`:
+-- read into v_after; each append's outcome decided in a loop of its own before any event is built,
+-- then a following append whose first is not made turned down; 'skipped' among the outcomes. The
+-- rest is 0028's, line for line.
 CREATE OR REPLACE FUNCTION es_append_many(p_appends jsonb, p_lock_timeout text)
 RETURNS TABLE (ordinal integer, outcome text, stream_version bigint, last_position bigint)
 LANGUAGE plpgsql
@@ -60,7 +63,6 @@ DECLARE
   v_hash      text[];
   v_ok        boolean[];
   v_after     integer[];  -- per append: the append it is made only after (NULL: none)
-  v_skipped   boolean[];
   v_n         integer;
   v_first_ids uuid[];
   v_event     jsonb;
@@ -124,11 +126,9 @@ BEGIN
       OR (v_expected[i] = -3 AND v_version[i] = 0));
   END LOOP;
   -- An append made only after another (which itself follows none) is skipped when that one is not made.
-  v_skipped := array_fill(false, ARRAY[v_n]);
   FOR i IN 1..v_n LOOP
     IF v_after[i] IS NOT NULL AND NOT v_ok[v_after[i]] THEN
       v_ok[i] := false;
-      v_skipped[i] := true;
     END IF;
   END LOOP;
   FOR i IN 1..v_n LOOP
@@ -172,7 +172,7 @@ BEGIN
       outcome := 'ok';
       stream_version := v_version[i];
       last_position := (v_positions->>v_ids[i])::bigint;
-    ELSIF v_skipped[i] THEN
+    ELSIF v_after[i] IS NOT NULL AND NOT v_ok[v_after[i]] THEN
       outcome := 'skipped';
       stream_version := coalesce(v_version[i], 0);
       last_position := NULL;

@@ -15,8 +15,8 @@ export async function startPlatformProcess(
   const profile = process.env.BENCH_CPU_PROFILE;
   const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   // API and worker share the machine's two cores here: the worker, whose work waits in queues
-  // anyway, runs at a lower priority than the API, whose answers a shopper waits for (`nice -n 10`,
-  // as the README advises for that set-up). BENCH_WORKER_NICE=0 runs both alike.
+  // anyway, runs at a lower priority than the API, whose answers a shopper waits for (`nice`, as the
+  // README advises for that set-up). BENCH_WORKER_NICE=0 runs both alike.
   const niceness = env.ROLE === 'worker' ? Number(process.env.BENCH_WORKER_NICE ?? 10) : 0;
   const command = [process.execPath, ...profiling, '--import', 'tsx', main];
   const [file, ...args] = niceness ? ['nice', '-n', String(niceness), ...command] : command;

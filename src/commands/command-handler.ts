@@ -136,14 +136,10 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
     const { result, eventIds } = decided.outcomes[0]!;
     if (isLeft(result)) return left(result.left);
     try {
-      const first = { streamId, events: decided.newEvents, expectedVersion: 'no_stream' } as const;
       const options = { background: context.background };
-      let appended: AppendResult;
-      if (then) {
-        const both = await this.store.appendThen(first, then.append, options);
-        then.settle(both.then);
-        appended = both.first;
-      } else appended = await this.store.append(streamId, decided.newEvents, 'no_stream', options);
+      const appended = then
+        ? await this.appendFollowed(streamId, decided.newEvents, then, options)
+        : await this.store.append(streamId, decided.newEvents, 'no_stream', options);
       const stream = this.remember(streamId, decided.state, appended.nextExpectedVersion);
       return right({ events: result.right, eventIds, state: stream.state, version: stream.version });
     } catch (error) {
@@ -182,6 +178,22 @@ export class CommandHandler<C extends DomainCommand, E extends DomainEvent, S, E
       },
     };
     return following;
+  }
+
+  /** A new stream's first events, and `then` after them in the same round trip (told what became of it). */
+  private async appendFollowed(
+    streamId: string,
+    events: readonly NewEvent[],
+    then: FollowingCommand,
+    options: Readonly<{ background?: boolean }>,
+  ): Promise<AppendResult> {
+    const both = await this.store.appendThen(
+      { streamId, events, expectedVersion: 'no_stream' },
+      then.append,
+      options,
+    );
+    then.settle(both.then);
+    return both.first;
   }
 
   /** Current state of a stream, read from the store (and refreshing the cache). */
