@@ -171,6 +171,7 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
           yielding: {
             above: config.SAGA_SURGE_ORDERS_PER_SECOND,
             concurrency: config.SAGA_SURGE_CONCURRENCY,
+            forMs: config.SAGA_SURGE_MAX_SECONDS * 1000,
           },
           onError: (error, orderId) => {
             if (config.LOG_LEVEL !== 'silent')

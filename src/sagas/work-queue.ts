@@ -66,10 +66,13 @@ export class QueueLeases {
     private readonly owner: string,
   ) {}
 
+  /** How long the oldest order of the last claim had waited since it was queued, in ms (0: none claimed). */
+  waitedMs = 0;
+
   /** Up to `limit` orders nobody holds, oldest first, leased to this worker for `leaseMs`. */
   async claim(limit: number, leaseMs: number): Promise<string[]> {
     const { table, queuedAt } = this.rows;
-    const claimed = await this.db.query<{ order_id: string }>(
+    const claimed = await this.db.query<{ order_id: string; waited_ms: number | string }>(
       `UPDATE ${table} SET leased_until = now() + make_interval(secs => $2 / 1000.0), lease_owner = $3,
               attempts = attempts + 1
         WHERE order_id IN (
@@ -77,10 +80,11 @@ export class QueueLeases {
            WHERE leased_until IS NULL OR leased_until < now()
            ORDER BY leased_until NULLS FIRST, ${queuedAt}
            LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING order_id`,
+        RETURNING order_id, extract(epoch FROM now() - ${queuedAt}) * 1000 AS waited_ms`,
       [limit, leaseMs, this.owner],
       BY_KEY,
     );
+    this.waitedMs = Math.max(0, ...claimed.map((r) => Number(r.waited_ms)));
     return claimed.map((r) => r.order_id);
   }
 

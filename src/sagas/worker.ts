@@ -16,9 +16,12 @@ export type WorkerPace = Readonly<{
   claimWhenSlotFrees: boolean;
   /**
    * While orders arrive faster than `above` a second (a surge), drive only `concurrency` at once: the
-   * requests placing them come first, and the queue holds the rest until the surge is over.
+   * requests placing them come first, and the queue holds the rest until the surge is over. Unless
+   * the orders it claims have waited `forMs` or longer: arrivals that high for that long are the usual
+   * load now, which the worker must keep up with (or the queue grows without end), so it drives all
+   * its slots until the orders it claims are younger again. An order waits for a surge that long at most.
    */
-  yielding?: Readonly<{ above: number; concurrency: number }>;
+  yielding?: Readonly<{ above: number; concurrency: number; forMs: number }>;
   onError?: (error: unknown, orderId?: string) => void;
 }>;
 
@@ -88,7 +91,7 @@ export function startQueueWorker(driver: OrderDriver, pace: WorkerPace) {
     while (!stopped) {
       try {
         const concurrency =
-          yielding && driver.queue.arrivalsPerSecond() > yielding.above
+          yielding && driver.queue.arrivalsPerSecond() > yielding.above && queue.waitedMs < yielding.forMs
             ? yielding.concurrency
             : pace.concurrency;
         const free = Math.min(concurrency - (inFlight.size - setAside.size), 2 * concurrency - inFlight.size);

@@ -65,7 +65,7 @@ describe('a queue worker in a surge', () => {
         maxRetryDelayMs: 1_000,
         maxPollMs: 20,
         claimWhenSlotFrees: true,
-        yielding: { above: 250, concurrency: 2 },
+        yielding: { above: 250, concurrency: 2, forMs: 60_000 },
       },
     );
     try {
@@ -83,6 +83,57 @@ describe('a queue worker in a surge', () => {
     } finally {
       clearInterval(surge);
       surging = false;
+      const stopping = worker.stop();
+      while (driving > 0 || releases.length > 0) {
+        releases.splice(0).forEach((release) => release());
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await stopping;
+    }
+  });
+  it('drives all its slots while the surge lasts once the orders it claims have waited its longest', async () => {
+    // Queued two minutes ago, with arrivals as high as ever: a surge that long is the usual load now.
+    const ids = Array.from({ length: 40 }, (_, i) => `long-${String(i).padStart(2, '0')}`);
+    await database.db.query(
+      `INSERT INTO checkout_saga (order_id, placed_at)
+       SELECT id, now() - interval '2 minutes' FROM unnest($1::text[]) AS id`,
+      [ids],
+    );
+    const queue = createCheckoutQueue(database.db);
+    const arrive = () => queue.projection.afterCommit!(new Array<RecordedEvent>(100));
+    arrive();
+    const surge = setInterval(arrive, 50);
+    let driving = 0;
+    const releases: (() => void)[] = [];
+    const worker = startQueueWorker(
+      {
+        queue,
+        leaseOwnerPrefix: 'long-surge-test',
+        drive: () =>
+          new Promise<void>((release) => {
+            driving++;
+            releases.push(() => {
+              driving--;
+              release();
+            });
+          }),
+      },
+      {
+        concurrency: 8,
+        leaseMs: 60_000,
+        retryDelayMs: 100,
+        maxRetryDelayMs: 1_000,
+        maxPollMs: 20,
+        claimWhenSlotFrees: true,
+        yielding: { above: 250, concurrency: 2, forMs: 60_000 },
+      },
+    );
+    try {
+      expect(queue.arrivalsPerSecond()).toBeGreaterThan(250);
+      await expect.poll(() => driving, { timeout: 5_000 }).toBe(8);
+      expect(queue.arrivalsPerSecond()).toBeGreaterThan(250);
+    } finally {
+      clearInterval(surge);
       const stopping = worker.stop();
       while (driving > 0 || releases.length > 0) {
         releases.splice(0).forEach((release) => release());
