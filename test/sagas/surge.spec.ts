@@ -29,91 +29,32 @@ describe('a queue worker in a surge', () => {
   });
   afterAll(() => database.drop());
 
-  it('drives its surge share of orders at once while more arrive than the threshold, then all its slots', async () => {
-    const ids = Array.from({ length: 40 }, (_, i) => `surge-${String(i).padStart(2, '0')}`);
-    await database.db.query(
-      `INSERT INTO checkout_saga (order_id, placed_at) SELECT id, now() FROM unnest($1::text[]) AS id`,
-      [ids],
-    );
-    const queue = createCheckoutQueue(database.db);
-    // What the queue's projection tells after each batch it committed: 100 orders every 50 ms (2,000 a second).
-    const arrive = (orders = 100) => queue.projection.afterCommit!(new Array<RecordedEvent>(orders));
-    arrive(100);
-    let surging = true;
-    const surge = setInterval(() => surging && arrive(), 50);
-
-    let driving = 0;
-    let most = 0;
-    const releases: (() => void)[] = [];
-    const worker = startQueueWorker(
-      {
-        queue,
-        leaseOwnerPrefix: 'surge-test',
-        drive: () =>
-          new Promise<void>((release) => {
-            most = Math.max(most, ++driving);
-            releases.push(() => {
-              driving--;
-              release();
-            });
-          }),
-      },
-      {
-        concurrency: 8,
-        leaseMs: 60_000,
-        retryDelayMs: 100,
-        maxRetryDelayMs: 1_000,
-        maxPollMs: 20,
-        claimWhenSlotFrees: true,
-        yielding: { above: 250, concurrency: 2, forMs: 60_000 },
-      },
-    );
-    try {
-      await expect.poll(() => driving).toBe(2);
-      // Orders keep pouring in and the two driven finish one after the other: never more than two at once.
-      for (let i = 0; i < 6; i++) {
-        await expect.poll(() => releases.length).toBeGreaterThan(0);
-        releases.shift()!();
-        await new Promise((resolve) => setTimeout(resolve, 30));
-      }
-      expect(most).toBe(2);
-
-      surging = false; // the surge is over: the worker takes as many as its slots allow
-      await expect.poll(() => driving, { timeout: 5_000 }).toBe(8);
-    } finally {
-      clearInterval(surge);
-      surging = false;
-      const stopping = worker.stop();
-      while (driving > 0 || releases.length > 0) {
-        releases.splice(0).forEach((release) => release());
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      await stopping;
-    }
-  });
-  it('drives all its slots while the surge lasts once the orders it claims have waited its longest', async () => {
-    // Queued two minutes ago, with arrivals as high as ever: a surge that long is the usual load now.
-    const ids = Array.from({ length: 40 }, (_, i) => `long-${String(i).padStart(2, '0')}`);
+  /**
+   * 40 orders queued `ago` (an SQL interval) and a worker of 8 slots (2 in a surge, for orders that
+   * waited under a minute) whose drives end only when released, while the queue's projection tells of
+   * 100 orders every 50 ms (2,000 a second) until `surging` is turned off.
+   */
+  async function surge(name: string, ago: string) {
+    const ids = Array.from({ length: 40 }, (_, i) => `${name}-${String(i).padStart(2, '0')}`);
     await database.db.query(
       `INSERT INTO checkout_saga (order_id, placed_at)
-       SELECT id, now() - interval '2 minutes' FROM unnest($1::text[]) AS id`,
-      [ids],
+       SELECT id, now() - $2::interval FROM unnest($1::text[]) AS id`,
+      [ids, ago],
     );
     const queue = createCheckoutQueue(database.db);
     const arrive = () => queue.projection.afterCommit!(new Array<RecordedEvent>(100));
     arrive();
-    const surge = setInterval(arrive, 50);
-    let driving = 0;
-    const releases: (() => void)[] = [];
+    const run = { surging: true, driving: 0, most: 0, releases: [] as (() => void)[], queue };
+    const arrivals = setInterval(() => run.surging && arrive(), 50);
     const worker = startQueueWorker(
       {
         queue,
-        leaseOwnerPrefix: 'long-surge-test',
+        leaseOwnerPrefix: name,
         drive: () =>
           new Promise<void>((release) => {
-            driving++;
-            releases.push(() => {
-              driving--;
+            run.most = Math.max(run.most, ++run.driving);
+            run.releases.push(() => {
+              run.driving--;
               release();
             });
           }),
@@ -128,18 +69,46 @@ describe('a queue worker in a surge', () => {
         yielding: { above: 250, concurrency: 2, forMs: 60_000 },
       },
     );
-    try {
-      expect(queue.arrivalsPerSecond()).toBeGreaterThan(250);
-      await expect.poll(() => driving, { timeout: 5_000 }).toBe(8);
-      expect(queue.arrivalsPerSecond()).toBeGreaterThan(250);
-    } finally {
-      clearInterval(surge);
+    const stop = async () => {
+      clearInterval(arrivals);
+      run.surging = false;
       const stopping = worker.stop();
-      while (driving > 0 || releases.length > 0) {
-        releases.splice(0).forEach((release) => release());
+      while (run.driving > 0 || run.releases.length > 0) {
+        run.releases.splice(0).forEach((release) => release());
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       await stopping;
+    };
+    return Object.assign(run, { stop });
+  }
+
+  it('drives its surge share of orders at once while more arrive than the threshold, then all its slots', async () => {
+    const run = await surge('surge', '0 seconds');
+    try {
+      await expect.poll(() => run.driving).toBe(2);
+      // Orders keep pouring in and the two driven finish one after the other: never more than two at once.
+      for (let i = 0; i < 6; i++) {
+        await expect.poll(() => run.releases.length).toBeGreaterThan(0);
+        run.releases.shift()!();
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      expect(run.most).toBe(2);
+
+      run.surging = false; // the surge is over: the worker takes as many as its slots allow
+      await expect.poll(() => run.driving, { timeout: 5_000 }).toBe(8);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('drives all its slots while the surge lasts once the orders it claims have waited its longest', async () => {
+    // Queued two minutes ago, with arrivals as high as ever: a surge that long is the usual load now.
+    const run = await surge('long-surge', '2 minutes');
+    try {
+      await expect.poll(() => run.driving, { timeout: 5_000 }).toBe(8);
+      expect(run.queue.arrivalsPerSecond()).toBeGreaterThan(250);
+    } finally {
+      await run.stop();
     }
   });
 });
