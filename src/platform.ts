@@ -173,6 +173,10 @@ export async function openPlatform(config: Config, extras: PlatformExtras = {}):
             concurrency: config.SAGA_SURGE_CONCURRENCY,
             forMs: config.SAGA_SURGE_MAX_SECONDS * 1000,
           },
+          onPace: ({ slots, waitedMs }) => {
+            metrics.sagaSlots.set(slots);
+            metrics.sagaClaimedWait.set(waitedMs / 1000);
+          },
           onError: (error, orderId) => {
             if (config.LOG_LEVEL !== 'silent')
               console.error(

@@ -31,6 +31,16 @@ export function createMetrics() {
       labelNames: ['step', 'outcome'] as const,
       registers: [registry],
     }),
+    sagaSlots: new Gauge({
+      name: 'checkout_saga_slots',
+      help: 'Orders the checkout saga drives at once in this process now (fewer during a surge)',
+      registers: [registry],
+    }),
+    sagaClaimedWait: new Gauge({
+      name: 'checkout_saga_claimed_wait_seconds',
+      help: 'How long the oldest order the checkout saga last claimed had waited since it was placed (0: it found none)',
+      registers: [registry],
+    }),
     fraudDecisions: new Counter({
       name: 'fraud_decisions_total',
       help: 'Fraud rule decisions recorded on orders, by the rule that decided (none: allowed), decision and mode',

@@ -22,12 +22,14 @@ export type WorkerPace = Readonly<{
    * its slots until the orders it claims are younger again. An order waits for a surge that long at most.
    */
   yielding?: Readonly<{ above: number; concurrency: number; forMs: number }>;
+  /** Told at each claim the orders driven at once now and how long the oldest claimed had waited (metrics). */
+  onPace?: (pace: Readonly<{ slots: number; waitedMs: number }>) => void;
   onError?: (error: unknown, orderId?: string) => void;
 }>;
 
 /** What a worker's caller may set; the process fills in the rest of its pace. */
 export type WorkerOptions = Partial<
-  Pick<WorkerPace, 'concurrency' | 'leaseMs' | 'retryDelayMs' | 'yielding' | 'onError'>
+  Pick<WorkerPace, 'concurrency' | 'leaseMs' | 'retryDelayMs' | 'yielding' | 'onPace' | 'onError'>
 >;
 
 /** The process a worker runs: its queue, and how it drives one order. */
@@ -96,6 +98,7 @@ export function startQueueWorker(driver: OrderDriver, pace: WorkerPace) {
             : pace.concurrency;
         const free = Math.min(concurrency - (inFlight.size - setAside.size), 2 * concurrency - inFlight.size);
         const claimed = free > 0 ? await queue.claim(free, leaseMs) : [];
+        pace.onPace?.({ slots: concurrency, waitedMs: queue.waitedMs });
         full = pace.claimWhenSlotFrees && (free <= 0 || claimed.length === free);
         await driver.prepare?.(claimed).catch((error) => onError?.(error));
         for (const orderId of claimed) {

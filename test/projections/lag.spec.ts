@@ -59,6 +59,17 @@ describe.each(['embedded', 'postgres'] as const)('projection lag and readiness (
     expect(text).toMatch(/^projection_lag_last_seconds\{projection="catalog"\} [\d.e-]+$/m);
   });
 
+  it("exports the checkout saga's slots and how long the oldest order it last claimed had waited", async () => {
+    // Idle: every slot, and nothing claimed.
+    await until(
+      async () => /^checkout_saga_slots \d+$/m.test((await t.app.inject({ url: '/metrics' })).body),
+      'the saga worker to claim once',
+    );
+    const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(new RegExp(`^checkout_saga_slots ${t.platform.config.SAGA_CONCURRENCY}$`, 'm'));
+    expect(text).toMatch(/^checkout_saga_claimed_wait_seconds 0$/m);
+  });
+
   it('is ready while idle, not ready once a stopped projection has events older than the bound, ready again when it runs', async () => {
     await until(async () => (await ready()).status === 200, '/ready to answer 200');
     // Nothing left to apply: however old the last event, an idle projection is not behind.

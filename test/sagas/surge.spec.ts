@@ -44,7 +44,15 @@ describe('a queue worker in a surge', () => {
     const queue = createCheckoutQueue(database.db);
     const arrive = () => queue.projection.afterCommit!(new Array<RecordedEvent>(100));
     arrive();
-    const run = { surging: true, driving: 0, most: 0, releases: [] as (() => void)[], queue };
+    const run = {
+      surging: true,
+      driving: 0,
+      most: 0,
+      queue,
+      releases: [] as (() => void)[],
+      /** What the worker told of its pace at each claim. */
+      paces: [] as { slots: number; waitedMs: number }[],
+    };
     const arrivals = setInterval(() => run.surging && arrive(), 50);
     const worker = startQueueWorker(
       {
@@ -67,6 +75,7 @@ describe('a queue worker in a surge', () => {
         maxPollMs: 20,
         claimWhenSlotFrees: true,
         yielding: { above: 250, concurrency: 2, forMs: 60_000 },
+        onPace: (pace) => run.paces.push(pace),
       },
     );
     const stop = async () => {
@@ -93,6 +102,8 @@ describe('a queue worker in a surge', () => {
         await new Promise((resolve) => setTimeout(resolve, 30));
       }
       expect(run.most).toBe(2);
+      expect(run.paces.filter((p) => p.slots === 2).length).toBeGreaterThan(0);
+      expect(Math.max(...run.paces.map((p) => p.waitedMs))).toBeLessThan(60_000);
 
       run.surging = false; // the surge is over: the worker takes as many as its slots allow
       await expect.poll(() => run.driving, { timeout: 5_000 }).toBe(8);
@@ -107,6 +118,8 @@ describe('a queue worker in a surge', () => {
     try {
       await expect.poll(() => run.driving, { timeout: 5_000 }).toBe(8);
       expect(run.queue.arrivalsPerSecond()).toBeGreaterThan(250);
+      expect(run.paces.at(-1)).toEqual({ slots: 8, waitedMs: expect.any(Number) });
+      expect(Math.max(...run.paces.map((p) => p.waitedMs))).toBeGreaterThanOrEqual(120_000);
     } finally {
       await run.stop();
     }

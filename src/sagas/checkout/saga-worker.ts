@@ -35,6 +35,7 @@ export function startSagaWorker({ saga, ...timer }: SagaWorkerDependencies, opti
       // Checkout is on the customer's path: a slot freed is a placed order confirmed sooner.
       claimWhenSlotFrees: true,
       yielding: options.yielding,
+      onPace: options.onPace,
       onError: options.onError,
     },
   );
