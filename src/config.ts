@@ -82,7 +82,7 @@ const configSchema = z.object({
   SAGA_SURGE_ORDERS_PER_SECOND: z.coerce.number().int().min(1).default(250),
   /** Orders one worker drives at once during a surge, so that the requests placing them answer first. */
   SAGA_SURGE_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(2),
-  /** The longest an order waits for a surge: once the orders claimed have waited this long, the saga drives all its slots. */
+  /** Orders that waited this long end the saga's yield in a surge: it drives all its slots until it has caught up. */
   SAGA_SURGE_MAX_SECONDS: z.coerce.number().positive().max(3_600).default(10),
   /** Services profile: seed the demo catalog and users as the embedded profile always does. */
   SEED_DEMO: z

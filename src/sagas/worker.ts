@@ -19,7 +19,7 @@ export type WorkerPace = Readonly<{
    * requests placing them come first, and the queue holds the rest until the surge is over. Unless
    * the orders it claims have waited `forMs` or longer: arrivals that high for that long are the usual
    * load now, which the worker must keep up with (or the queue grows without end), so it drives all
-   * its slots until the orders it claims are younger again. An order waits for a surge that long at most.
+   * its slots until the orders it claims are younger again.
    */
   yielding?: Readonly<{ above: number; concurrency: number; forMs: number }>;
   /** Told at each claim the orders driven at once now and how long the oldest claimed had waited (metrics). */
