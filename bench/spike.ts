@@ -4,9 +4,10 @@
 // the base rate again for BENCH_AFTER seconds (5); every checkout is a different customer with one
 // unit of one of 50 well-stocked SKUs in the cart. Per profile (embedded: one process on disk, as
 // `npm start` runs it; services: an API process and a worker at BENCH_WORKER_NICE on PostgreSQL and
-// Redis), after a warm-up of BENCH_WARMUP_ORDERS (300) orders. Printed per phase: the checkouts answered 202 and the
-// 202's p50/p99; then whether every order settled, how long after the surge's last checkout the
-// surge's last order settled (the drain, goal <= 8 s), the platform's CPU per order and peak RSS.
+// Redis), after a warm-up of BENCH_WARMUP_ORDERS (300) orders. Printed per phase: the checkouts
+// answered 202 and the 202's p50/p99; then whether every order settled, how long after the surge's
+// last checkout the surge's last order settled (the drain, goal <= 8 s), the platform's CPU per order
+// and peak RSS.
 // The ceiling, measured in the same run: the same checkouts offered to the API alone (ROLE=api: no
 // saga, no projections; the orders wait in the queue), its surge's 202 p50/p99 the best this machine
 // gives the API at that rate (BENCH_CEILING=0 leaves it out). The load generator runs on the same two

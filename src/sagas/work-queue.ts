@@ -66,11 +66,11 @@ export class QueueLeases {
     private readonly owner: string,
   ) {}
 
-  /** How long the oldest order of the last claim had waited since it was queued, in ms (0: none claimed). */
-  waitedMs = 0;
-
-  /** Up to `limit` orders nobody holds, oldest first, leased to this worker for `leaseMs`. */
-  async claim(limit: number, leaseMs: number): Promise<string[]> {
+  /**
+   * Up to `limit` orders nobody holds, oldest first, leased to this worker for `leaseMs`; and how long
+   * the oldest of them had waited since it was queued, in ms (0: none claimed).
+   */
+  async claim(limit: number, leaseMs: number): Promise<{ orderIds: string[]; waitedMs: number }> {
     const { table, queuedAt } = this.rows;
     const claimed = await this.db.query<{ order_id: string; waited_ms: number | string }>(
       `UPDATE ${table} SET leased_until = now() + make_interval(secs => $2 / 1000.0), lease_owner = $3,
@@ -84,8 +84,10 @@ export class QueueLeases {
       [limit, leaseMs, this.owner],
       BY_KEY,
     );
-    this.waitedMs = Math.max(0, ...claimed.map((r) => Number(r.waited_ms)));
-    return claimed.map((r) => r.order_id);
+    return {
+      orderIds: claimed.map((r) => r.order_id),
+      waitedMs: Math.max(0, ...claimed.map((r) => Number(r.waited_ms))),
+    };
   }
 
   /**

@@ -90,15 +90,19 @@ export function startQueueWorker(driver: OrderDriver, pace: WorkerPace) {
   const claimLoop = (async () => {
     let pause = 5;
     let full = false;
+    /** How long the oldest order of the last claim had waited (0: it found none): a long surge ends the yield. */
+    let waitedMs = 0;
     while (!stopped) {
       try {
         const concurrency =
-          yielding && driver.queue.arrivalsPerSecond() > yielding.above && queue.waitedMs < yielding.forMs
+          yielding && driver.queue.arrivalsPerSecond() > yielding.above && waitedMs < yielding.forMs
             ? yielding.concurrency
             : pace.concurrency;
         const free = Math.min(concurrency - (inFlight.size - setAside.size), 2 * concurrency - inFlight.size);
-        const claimed = free > 0 ? await queue.claim(free, leaseMs) : [];
-        pace.onPace?.({ slots: concurrency, waitedMs: queue.waitedMs });
+        const claim = free > 0 ? await queue.claim(free, leaseMs) : undefined;
+        const claimed = claim?.orderIds ?? [];
+        if (claim) waitedMs = claim.waitedMs;
+        pace.onPace?.({ slots: concurrency, waitedMs });
         full = pace.claimWhenSlotFrees && (free <= 0 || claimed.length === free);
         await driver.prepare?.(claimed).catch((error) => onError?.(error));
         for (const orderId of claimed) {

@@ -32,7 +32,7 @@ describe.each(['embedded', 'postgres'] as const)('the work queue’s leases (%s)
     const ids = Array.from({ length: 40 }, (_, i) => `wq-${String(i).padStart(2, '0')}`);
     await queue(ids);
     const leases = createCheckoutQueue(db).leasesFor('worker-a');
-    expect((await leases.claim(100, 60_000)).sort()).toEqual(ids);
+    expect((await leases.claim(100, 60_000)).orderIds.sort()).toEqual(ids);
     // The first order is queued again while it is driven (an admin reviewed it, say).
     await database.db.query(`UPDATE checkout_saga SET requeued = true WHERE order_id = $1`, [ids[0]]);
 
@@ -43,13 +43,17 @@ describe.each(['embedded', 'postgres'] as const)('the work queue’s leases (%s)
     expect(deletes.length).toBeLessThanOrEqual(2); // the first alone, the 39 finished meanwhile together
     expect(await rows()).toEqual([{ order_id: ids[0], lease_owner: null, requeued: false }]);
     // Released: another worker claims it at once.
-    expect(await createCheckoutQueue(db).leasesFor('worker-b').claim(10, 60_000)).toEqual([ids[0]]);
+    expect((await createCheckoutQueue(db).leasesFor('worker-b').claim(10, 60_000)).orderIds).toEqual([
+      ids[0],
+    ]);
   });
 
   it('leaves alone an order another worker holds', async () => {
     await queue(['wq-held']);
     const mine = createCheckoutQueue(db).leasesFor('worker-a');
-    expect(await createCheckoutQueue(db).leasesFor('worker-b').claim(10, 60_000)).toEqual(['wq-held']);
+    expect((await createCheckoutQueue(db).leasesFor('worker-b').claim(10, 60_000)).orderIds).toEqual([
+      'wq-held',
+    ]);
     await mine.finish('wq-held');
     expect(await rows()).toEqual([{ order_id: 'wq-held', lease_owner: 'worker-b', requeued: false }]);
   });
