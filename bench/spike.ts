@@ -11,11 +11,13 @@
 // The ceiling, measured in the same run: the same checkouts offered to the API alone (ROLE=api: no
 // saga, no projections; the orders wait in the queue), its surge's 202 p50/p99 the best this machine
 // gives the API at that rate (BENCH_CEILING=0 leaves it out). The load generator runs on the same two
-// cores. BENCH_PROFILES (embedded,services).
+// cores; its event loop's longest pause in the phases is printed too (an answer that arrives in one is
+// timed late by up to that much). BENCH_PROFILES (embedded,services).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { serviceUrl } from '../test/support/services.ts';
 import { call, inParallel, JWT_SECRET, load, peakRss, prepareShop, sku } from './lib/crowd.ts';
 import { scratchDatabase } from './lib/database.ts';
@@ -143,7 +145,11 @@ async function spike(
       };
     }),
   );
+  const pauses = monitorEventLoopDelay({ resolution: 5 });
+  pauses.enable();
   const [answers, peak] = await peakRss(bases, run);
+  pauses.disable();
+  const paused = fixed(pauses.max / 1e6, 0);
   /** The checkouts of a phase answered 202: how many, and how fast. */
   const acceptedIn = (phase: number) =>
     summarise(
@@ -163,6 +169,7 @@ async function spike(
         '202 p99 ms': fixed(accepted.p99, 1),
         'CPU ms/order': fixed((1000 * cpu) / answers.length, 2),
         'peak RSS MiB': peak,
+        'load generator paused ms': paused,
         'load before / after': `${loadBefore} / ${load()}`,
       },
     ];
@@ -196,6 +203,7 @@ async function spike(
     'surge settled after its end s': fixed((Math.max(...surge.map(settledAt)) - surgeEnded) / 1000, 2),
     'CPU ms/order': fixed((1000 * cpu) / answers.length, 2),
     'peak RSS MiB': peak,
+    'load generator paused ms': paused,
     'load before / after': `${loadBefore} / ${load()}`,
   });
   for (const p of processes) await p.stop();

@@ -5,6 +5,22 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 /**
+ * The settings that choose a profile's servers. A benchmark names its profile's servers in `env`;
+ * the shell's are not passed on, or an embedded run with DATABASE_URL exported would run on that
+ * database (and migrate it).
+ */
+const SERVER_SETTINGS = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'ELASTICSEARCH_URL',
+  'KAFKA_BROKERS',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'STRIPE_PUBLISHABLE_KEY',
+  'STRIPE_API_URL',
+];
+
+/**
  * The platform as an operator runs it (`src/main.ts`), in its own process; resolves with its URL.
  * BENCH_CPU_PROFILE=<dir>: each platform process writes a V8 CPU profile there when it stops.
  * BENCH_WORKER_NICE (default 10): the niceness of a ROLE=worker process.
@@ -24,7 +40,7 @@ export async function startPlatformProcess(
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     // A benchmark is one client address hammering the API: no request-rate limits or lockout.
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error', RATE_LIMITS: 'off', ...env },
+    env: { ...inherited(), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error', RATE_LIMITS: 'off', ...env },
   });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -45,4 +61,11 @@ export async function startPlatformProcess(
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** This process's environment without the shell's choice of servers (`SERVER_SETTINGS`). */
+function inherited(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of SERVER_SETTINGS) delete env[name];
+  return env;
 }
