@@ -22,7 +22,10 @@ export type WorkerPace = Readonly<{
    * its slots until the orders it claims are younger again.
    */
   yielding?: Readonly<{ above: number; concurrency: number; forMs: number }>;
-  /** Told at each claim the orders driven at once now and how long the oldest claimed had waited (metrics). */
+  /**
+   * Told at each turn of the claim loop the orders driven at once now and how long the oldest order of
+   * the last claim had waited (metrics).
+   */
   onPace?: (pace: Readonly<{ slots: number; waitedMs: number }>) => void;
   onError?: (error: unknown, orderId?: string) => void;
 }>;
